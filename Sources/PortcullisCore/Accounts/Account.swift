@@ -1,0 +1,31 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// A person (or robot) that can sign in.
+public struct Account: Sendable, Hashable, Codable {
+    /// The stable public identifier (a lowercase UUID). Tokens carry it as `sub`.
+    public let id: String
+    /// The normalized email address (see ``EmailAddress``).
+    public let email: String
+    /// Roles such as `admin`, sorted and without duplicates.
+    public var roles: [String]
+    /// When the account was created.
+    public let createdAt: Date
+    /// When the account was disabled; a disabled account cannot authenticate in any way.
+    public var disabledAt: Date?
+
+    /// Creates an account value.
+    public init(id: String = UUID().uuidString.lowercased(), email: String, roles: [String] = [], createdAt: Date, disabledAt: Date? = nil) {
+        self.id = id
+        self.email = email
+        self.roles = Array(Set(roles)).sorted()
+        self.createdAt = createdAt
+        self.disabledAt = disabledAt
+    }
+
+    /// Whether the account may authenticate.
+    public var isDisabled: Bool { disabledAt != nil }
+}

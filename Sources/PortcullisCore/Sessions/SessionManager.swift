@@ -1,0 +1,117 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import Logging
+
+/// Starts, validates and ends browser sessions, enforcing their lifetimes on the server.
+public struct SessionManager: Sendable {
+    /// A session just started, with the secret for its cookie (shown once, never stored).
+    public struct Started: Sendable {
+        /// The stored record.
+        public let session: Session
+        /// The cookie's secret value.
+        public let secret: SessionSecret
+    }
+
+    /// The session and account a valid cookie belongs to.
+    public struct Validated: Sendable {
+        /// The session, with `lastSeenAt` as of this request.
+        public let session: Session
+        /// The signed-in account.
+        public let account: Account
+
+        /// Pairs a session with its account.
+        public init(session: Session, account: Account) {
+            self.session = session
+            self.account = account
+        }
+    }
+
+    private let store: any PortcullisStore
+    /// The lifetimes in force.
+    public let policy: SessionPolicy
+    private let clock: any WallClock
+    private let logger: Logger
+
+    /// Creates the manager.
+    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Starts a session for `account` with a fresh secret. Any session the request came with is
+    /// left alone: login never promotes an existing cookie (no fixation).
+    public func start(account: Account, remember: Bool, userAgent: String?, ipAddress: String?) async throws -> Started {
+        let now = Date(epochSeconds: clock.now.epochSeconds)
+        let lifetimes = policy.lifetimes(remember: remember)
+        let secret = SessionSecret.generate()
+        let session = Session(
+            id: SecureRandom.token(byteCount: 16),
+            accountID: account.id,
+            secretHash: secret.hash,
+            createdAt: now,
+            lastSeenAt: now,
+            idleTimeout: lifetimes.idle,
+            absoluteExpiry: now.addingTimeInterval(lifetimes.absolute.timeInterval),
+            remember: remember,
+            userAgent: userAgent.map { String($0.prefix(512)) },
+            ipAddress: ipAddress
+        )
+        try await store.insertSession(session)
+        logger.info("session started", metadata: ["portcullis.session_id": "\(session.id)", "portcullis.account_id": "\(account.id)"])
+        return Started(session: session, secret: secret)
+    }
+
+    /// The session and account behind `secret`, or `nil` if the secret was never issued, the
+    /// session ended or expired, or the account is disabled. Writes to the store only when
+    /// `last_seen_at` is older than ``SessionPolicy/touchInterval`` (or to delete an expired session).
+    public func validate(_ secret: SessionSecret) async throws -> Validated? {
+        guard var session = try await store.session(secretHash: secret.hash) else { return nil }
+        let now = clock.now
+        if session.isExpired(at: now) {
+            _ = try await store.deleteSession(id: session.id)
+            return nil
+        }
+        guard let account = try await store.account(id: session.accountID), !account.isDisabled else { return nil }
+        if now.timeIntervalSince(session.lastSeenAt) >= policy.touchInterval.timeInterval {
+            session.lastSeenAt = Date(epochSeconds: now.epochSeconds)
+            try await store.touchSession(id: session.id, lastSeenAt: session.lastSeenAt)
+        }
+        return Validated(session: session, account: account)
+    }
+
+    /// The account's sessions that are still alive, newest first.
+    public func activeSessions(accountID: String) async throws -> [Session] {
+        let now = clock.now
+        return try await store.sessions(accountID: accountID).filter { !$0.isExpired(at: now) }
+    }
+
+    /// Ends one session of `accountID`. - Returns: `false` if it is not that account's.
+    public func end(sessionID: String, accountID: String) async throws -> Bool {
+        guard let session = try await store.session(id: sessionID), session.accountID == accountID else { return false }
+        let deleted = try await store.deleteSession(id: sessionID)
+        if deleted { logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"]) }
+        return deleted
+    }
+
+    /// Ends a session whoever owns it (administration). - Returns: whether it existed.
+    public func end(sessionID: String) async throws -> Bool {
+        try await store.deleteSession(id: sessionID)
+    }
+
+    /// Ends every session of the account ("sign out everywhere"). - Returns: the ids ended.
+    public func endAll(accountID: String) async throws -> [String] {
+        let ended = try await store.deleteSessions(accountID: accountID)
+        logger.info("all sessions ended", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.count": "\(ended.count)"])
+        return ended
+    }
+
+    /// Deletes expired sessions. - Returns: how many.
+    public func sweepExpired() async throws -> Int {
+        try await store.deleteExpiredSessions(now: clock.now)
+    }
+}

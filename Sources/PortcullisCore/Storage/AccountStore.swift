@@ -1,0 +1,34 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// Where accounts live. Emails are stored normalized and are unique.
+public protocol AccountStore: Sendable {
+    /// Inserts a new account with its first password hash, atomically.
+    /// - Throws: ``StoreError/duplicate`` when the email is taken.
+    func insertAccount(_ account: Account, passwordHash: String) async throws
+
+    /// The account with this id.
+    func account(id: String) async throws -> Account?
+
+    /// The account with this normalized email.
+    func account(email: String) async throws -> Account?
+
+    /// Every account, oldest first.
+    func allAccounts() async throws -> [Account]
+
+    /// Replaces the mutable fields (roles, disabled) of an existing account.
+    /// - Returns: `false` when no such account exists.
+    func updateAccount(_ account: Account) async throws -> Bool
+}
+
+/// Where the secrets that prove an account's identity live (passwords now; later, client secrets).
+public protocol CredentialStore: Sendable {
+    /// The account's password hash (a PHC string).
+    func passwordHash(accountID: String) async throws -> String?
+
+    /// Replaces the account's password hash (after a change, or to upgrade its parameters).
+    func setPasswordHash(_ hash: String, accountID: String) async throws
+}

@@ -1,0 +1,47 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// Where browser sessions live, keyed by the hash of their secret.
+public protocol SessionStore: Sendable {
+    /// Stores a new session.
+    func insertSession(_ session: Session) async throws
+
+    /// The session whose secret hashes to `secretHash`.
+    func session(secretHash: [UInt8]) async throws -> Session?
+
+    /// The session with this public id.
+    func session(id: String) async throws -> Session?
+
+    /// Every stored session of the account (expired ones included until swept), newest first.
+    func sessions(accountID: String) async throws -> [Session]
+
+    /// Records that the session was used at `lastSeenAt`.
+    func touchSession(id: String, lastSeenAt: Date) async throws
+
+    /// Deletes one session. - Returns: whether it existed.
+    func deleteSession(id: String) async throws -> Bool
+
+    /// Deletes every session of the account. - Returns: the ids deleted.
+    func deleteSessions(accountID: String) async throws -> [String]
+
+    /// Deletes sessions whose idle or absolute lifetime ended before `now`. - Returns: how many.
+    func deleteExpiredSessions(now: Date) async throws -> Int
+}
+
+/// Everything Portcullis persists, plus the store's own life cycle.
+///
+/// Later capabilities (refresh families, signing keys, revocations, service clients) join as
+/// further protocols in this composition, so each backend states exactly what it implements.
+public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore {
+    /// Creates or upgrades the schema; idempotent.
+    func migrate() async throws
+
+    /// Throws unless the store answers a trivial query (for `/readyz`).
+    func checkHealth() async throws
+
+    /// Releases connections. The store is unusable afterwards.
+    func close() async throws
+}

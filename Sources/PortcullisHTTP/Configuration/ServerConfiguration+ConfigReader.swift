@@ -1,0 +1,92 @@
+public import Configuration
+public import PortcullisCore
+
+extension ServerConfiguration {
+    /// Reads every setting from `config`, whose keys are the flag names without dashes
+    /// (`session-idle`); whatever is absent keeps its default.
+    /// - Throws: ``ConfigurationError`` naming the first unreadable setting.
+    public init(config: ConfigReader) throws {
+        self.init()
+        host = config.string(forKey: "host", default: host)
+        port = try Self.integer(config, "port") ?? port
+        database = config.string(forKey: "database", default: database)
+        issuer = config.string(forKey: "issuer")
+        publicURL = config.string(forKey: "public-url")
+        sessions.idle = try Self.duration(config, "session-idle", default: sessions.idle)
+        sessions.absolute = try Self.duration(config, "session-absolute", default: sessions.absolute)
+        sessions.rememberIdle = try Self.duration(config, "remember-idle", default: sessions.rememberIdle)
+        sessions.rememberAbsolute = try Self.duration(config, "remember-absolute", default: sessions.rememberAbsolute)
+        switch config.string(forKey: "login-throttle", default: "on").lowercased() {
+        case "on", "true", "1": loginThrottle = LoginThrottle.Policy()
+        case "off", "false", "0": loginThrottle = nil
+        case let other: throw ConfigurationError(setting: "login-throttle", value: other, expected: "on or off")
+        }
+        trustedProxies = try Self.list(config, "trusted-proxies").map { text in
+            guard let range = AddressRange(text) else {
+                throw ConfigurationError(setting: "trusted-proxies", value: text, expected: "a CIDR such as 10.0.0.0/8")
+            }
+            return range
+        }
+        if let cost = try Self.integer(config, "scrypt-log-n") {
+            guard (10...22).contains(cost) else {
+                throw ConfigurationError(setting: "scrypt-log-n", value: "\(cost)", expected: "10 to 22")
+            }
+            passwordHashing.logN = cost
+        }
+    }
+
+    private static func duration(_ config: ConfigReader, _ key: String, default value: Duration) throws -> Duration {
+        guard let text = config.string(forKey: ConfigKey(key)) else { return value }
+        guard let parsed = Duration(setting: text) else {
+            throw ConfigurationError(setting: key, value: text, expected: "a duration such as 30s, 15m, 12h or 7d")
+        }
+        return parsed
+    }
+
+    /// A whole number given as a number (config file) or as text (command line, environment).
+    private static func integer(_ config: ConfigReader, _ key: String) throws -> Int? {
+        if let number = config.int(forKey: ConfigKey(key)) { return number }
+        guard let text = config.string(forKey: ConfigKey(key)) else { return nil }
+        guard let number = Int(text) else { throw ConfigurationError(setting: key, value: text, expected: "a whole number") }
+        return number
+    }
+
+    /// A list given as an array (config file) or as comma-separated text.
+    private static func list(_ config: ConfigReader, _ key: String) throws -> [String] {
+        let items = config.stringArray(forKey: ConfigKey(key)) ?? config.string(forKey: ConfigKey(key)).map { [$0] } ?? []
+        return items.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }.filter { !$0.isEmpty }
+    }
+}
+
+/// A setting that could not be read.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// The setting's flag name.
+    public let setting: String
+    /// The value found.
+    public let value: String
+    /// What would have been accepted.
+    public let expected: String
+
+    /// Creates the error.
+    public init(setting: String, value: String, expected: String) {
+        self.setting = setting
+        self.value = value
+        self.expected = expected
+    }
+
+    public var description: String { "invalid value '\(value)' for --\(setting): expected \(expected)" }
+}
+
+extension Duration {
+    /// Parses a duration setting: a whole number followed by `s`, `m`, `h` or `d`.
+    public init?(setting text: String) {
+        guard let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 else { return nil }
+        switch unit {
+        case "s": self = .seconds(amount)
+        case "m": self = .seconds(amount * 60)
+        case "h": self = .seconds(amount * 3600)
+        case "d": self = .seconds(amount * 86400)
+        default: return nil
+        }
+    }
+}

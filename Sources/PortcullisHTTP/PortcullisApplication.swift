@@ -1,0 +1,40 @@
+public import Hummingbird
+public import Logging
+public import PortcullisCore
+public import Prometheus
+
+/// Builds the Portcullis HTTP application.
+public enum PortcullisApplication {
+    /// The application serving `services` on the configured host and port, with the expired-session
+    /// sweeper as a service that starts and stops with it.
+    /// - Parameters:
+    ///   - services: the wired core services.
+    ///   - metrics: the registry `/metrics` exposes (the one swift-metrics was bootstrapped with).
+    ///   - logger: the application logger.
+    public static func build(services: PortcullisServices, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
+        let router = Router(context: PortcullisRequestContext.self)
+        addRoutes(to: router, services: services, metrics: metrics)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Portcullis"),
+            services: [SessionSweeper(sessions: services.sessions, logger: logger)],
+            logger: logger
+        )
+    }
+
+    /// Installs Portcullis's middleware and routes on `router`, for applications that embed it.
+    public static func addRoutes(to router: Router<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
+        let configuration = services.configuration
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: RequestLimitsMiddleware())
+        router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
+        router.add(middleware: FetchMetadataMiddleware(publicOrigin: configuration.publicOrigin))
+        router.add(middleware: SessionCookieMiddleware(sessions: services.sessions))
+        OperationsRoutes(store: services.store, metrics: metrics).register(on: router)
+        AccountRoutes(accounts: services.accounts).register(on: router)
+        SessionRoutes(login: services.login, sessions: services.sessions).register(on: router)
+    }
+}

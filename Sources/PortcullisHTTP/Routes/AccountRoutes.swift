@@ -1,0 +1,33 @@
+import Hummingbird
+import PortcullisCore
+import Logging
+
+/// `POST /v1/accounts`: self-service registration.
+struct AccountRoutes {
+    let accounts: AccountService
+
+    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+        router.post("v1/accounts") { request, context in
+            let input = try await request.decode(as: Registration.self, context: context)
+            let account = try await accounts.register(email: input.email, password: input.password)
+            context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
+            return try Response.json(Created(id: account.id, email: account.email, createdAt: account.createdAt.epochSeconds), status: .created)
+        }
+    }
+
+    struct Registration: Decodable {
+        let email: String
+        let password: String
+    }
+
+    struct Created: Encodable {
+        let id: String
+        let email: String
+        let createdAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case id, email
+            case createdAt = "created_at"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Hummingbird
+import NIOCore
+import PortcullisCore
+import HTTPTypes
+import NIOFoundationEssentialsCompat
+
+/// The JSON shapes of CONTRACT.md §2 (snake_case, times in epoch seconds).
+struct SessionBody: Encodable {
+    let id: String
+    let createdAt: Int64
+    let lastSeenAt: Int64
+    let expiresAt: Int64
+    let userAgent: String?
+    let ip: String?
+    let current: Bool
+
+    init(_ session: Session, currentID: String?) {
+        id = session.id
+        createdAt = session.createdAt.epochSeconds
+        lastSeenAt = session.lastSeenAt.epochSeconds
+        expiresAt = session.expiresAt.epochSeconds
+        userAgent = session.userAgent
+        ip = session.ipAddress
+        current = session.id == currentID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, current, ip
+        case createdAt = "created_at", lastSeenAt = "last_seen_at", expiresAt = "expires_at", userAgent = "user_agent"
+    }
+}
+
+struct UserBody: Encodable {
+    let id: String
+    let email: String
+    let roles: [String]
+    let createdAt: Int64
+
+    init(_ account: Account) {
+        id = account.id
+        email = account.email
+        roles = account.roles
+        createdAt = account.createdAt.epochSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, roles
+        case createdAt = "created_at"
+    }
+}
+
+/// `{session, user, csrf_token}`: the answer to login and to `GET /v1/session`.
+struct SessionEnvelope: Encodable {
+    let session: SessionBody
+    let user: UserBody
+    let csrfToken: String
+
+    init(_ authenticated: AuthenticatedSession) {
+        session = SessionBody(authenticated.session, currentID: authenticated.session.id)
+        user = UserBody(authenticated.account)
+        csrfToken = authenticated.secret.csrfToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case session, user
+        case csrfToken = "csrf_token"
+    }
+}
+
+extension Response {
+    /// A JSON answer.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var buffer = ByteBuffer()
+        try buffer.writeJSONEncodable(value)
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,39 @@
+import Hummingbird
+import NIOCore
+import PortcullisCore
+import Prometheus
+import Logging
+
+/// `/healthz`, `/readyz` and `/metrics` (CONTRACT.md §6).
+struct OperationsRoutes {
+    let store: any PortcullisStore
+    let metrics: PrometheusCollectorRegistry
+
+    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+        router.get("healthz") { _, _ in
+            try Response.json(Status(status: "ok"))
+        }
+        router.get("readyz") { _, context in
+            do {
+                try await store.checkHealth()
+                return try Response.json(Status(status: "ready"))
+            } catch {
+                context.logger.warning("store not ready", metadata: ["portcullis.error": "\(String(describing: error))"])
+                return try Response.json(Status(status: "unavailable"), status: .serviceUnavailable)
+            }
+        }
+        router.get("metrics") { _, _ in
+            var bytes: [UInt8] = []
+            metrics.emit(into: &bytes)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+    }
+
+    struct Status: Encodable {
+        let status: String
+    }
+}

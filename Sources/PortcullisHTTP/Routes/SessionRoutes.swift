@@ -1,0 +1,168 @@
+import Hummingbird
+import Metrics
+import PortcullisCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOFoundationEssentialsCompat
+import HTTPTypes
+import Logging
+
+/// Login, the current session, logout, the session list and "sign out everywhere"
+/// (CONTRACT.md §2), and `/v1/me`.
+struct SessionRoutes {
+    let login: PasswordLogin
+    let sessions: SessionManager
+
+    private let loginSuccesses = Counter(label: "portcullis_logins_total", dimensions: [("result", "success")])
+    private let loginFailures = Counter(label: "portcullis_logins_total", dimensions: [("result", "failure")])
+    private let loginThrottled = Counter(label: "portcullis_logins_total", dimensions: [("result", "throttled")])
+
+    init(login: PasswordLogin, sessions: SessionManager) {
+        self.login = login
+        self.sessions = sessions
+    }
+
+    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+        router.post("v1/sessions", use: self.logIn)
+        router.get("v1/session") { _, context in
+            try Response.json(SessionEnvelope(try context.requireSession()))
+        }
+        router.delete("v1/session") { request, context in
+            var request = request
+            let current = try await context.requireSession(csrfFrom: &request)
+            _ = try await sessions.end(sessionID: current.session.id)
+            return Self.signedOut()
+        }
+        router.get("v1/sessions") { _, context in
+            let current = try context.requireSession()
+            let list = try await sessions.activeSessions(accountID: current.account.id)
+            return try Response.json(SessionList(sessions: list.map { SessionBody($0, currentID: current.session.id) }))
+        }
+        router.delete("v1/sessions/{id}") { request, context in
+            var request = request
+            let current = try await context.requireSession(csrfFrom: &request)
+            let id = try context.parameters.require("id")
+            guard try await sessions.end(sessionID: id, accountID: current.account.id) else {
+                throw Problem(.notFound, detail: "You have no session with this id.")
+            }
+            return id == current.session.id ? Self.signedOut() : Response(status: .noContent)
+        }
+        router.delete("v1/sessions") { request, context in
+            var request = request
+            let current = try await context.requireSession(csrfFrom: &request)
+            _ = try await sessions.endAll(accountID: current.account.id)
+            return Self.signedOut()
+        }
+        router.get("v1/me") { _, context in
+            let current = try context.requireSession()
+            return try Response.json(Me(current))
+        }
+    }
+
+    @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        let input = try await request.decode(as: Credentials.self, context: context)
+        let account: Account
+        do {
+            account = try await login.authenticate(email: input.email, password: input.password, clientAddress: context.clientAddress)
+        } catch let error as PortcullisError {
+            (error.kind == .throttled ? loginThrottled : loginFailures).increment()
+            throw error
+        }
+        if let replaced = context.session {
+            _ = try await sessions.end(sessionID: replaced.session.id)
+        }
+        let started = try await sessions.start(
+            account: account,
+            remember: input.remember ?? false,
+            userAgent: request.headers[.userAgent],
+            ipAddress: context.clientAddress
+        )
+        loginSuccesses.increment()
+        let authenticated = AuthenticatedSession(validated: .init(session: started.session, account: account), secret: started.secret)
+        let maxAge = Int(started.session.absoluteExpiry.timeIntervalSince(started.session.createdAt))
+        return try Response.json(
+            SessionEnvelope(authenticated),
+            status: .created,
+            headers: [.setCookie: SessionCookie.setting(started.secret, maxAge: maxAge)]
+        )
+    }
+
+    /// 204 that clears the cookie and everything the browser cached (SECURITY.md §9).
+    static func signedOut() -> Response {
+        Response(status: .noContent, headers: [
+            .setCookie: SessionCookie.clearing,
+            .cacheControl: "no-store",
+            .clearSiteData: "\"cookies\"",
+        ])
+    }
+
+    struct Credentials: Decodable {
+        let email: String
+        let password: String
+        let remember: Bool?
+    }
+
+    struct SessionList: Encodable {
+        let sessions: [SessionBody]
+    }
+
+    struct Me: Encodable {
+        let id: String
+        let email: String
+        let roles: [String]
+        let auth: Auth
+
+        init(_ current: AuthenticatedSession) {
+            id = current.account.id
+            email = current.account.email
+            roles = current.account.roles
+            auth = Auth(method: "session", sessionID: current.session.id, expiresAt: current.session.expiresAt.epochSeconds)
+        }
+
+        struct Auth: Encodable {
+            let method: String
+            let sessionID: String
+            let expiresAt: Int64
+
+            enum CodingKeys: String, CodingKey {
+                case method
+                case sessionID = "session_id"
+                case expiresAt = "expires_at"
+            }
+        }
+    }
+}
+
+extension PortcullisRequestContext {
+    /// The request's session, or a 401 problem.
+    func requireSession() throws -> AuthenticatedSession {
+        guard let session else { throw Problem.unauthenticated }
+        return session
+    }
+
+    /// The request's session, once its CSRF token matches: for unsafe requests (SECURITY.md §11).
+    /// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field.
+    func requireSession(csrfFrom request: inout Request) async throws -> AuthenticatedSession {
+        let current = try requireSession()
+        let token: String?
+        if let header = request.headers[.csrfToken] {
+            token = header
+        } else if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            let body = try await request.collectBody(upTo: maxUploadSize)
+            token = try? URLEncodedFormDecoder().decode(CSRFField.self, from: String(buffer: body)).csrfToken
+        } else {
+            token = nil
+        }
+        guard let token, current.secret.acceptsCSRFToken(token) else { throw Problem.csrfTokenRequired }
+        return current
+    }
+
+
+    private struct CSRFField: Decodable {
+        let csrfToken: String
+        enum CodingKeys: String, CodingKey { case csrfToken = "csrf_token" }
+    }
+}

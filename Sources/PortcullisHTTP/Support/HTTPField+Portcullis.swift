@@ -1,0 +1,16 @@
+import HTTPTypes
+
+extension HTTPField.Name {
+    /// `X-CSRF-Token`: the session's CSRF token on unsafe cookie-authenticated requests.
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
+    /// `Sec-Fetch-Site`: the browser's word on where a request comes from.
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    /// `Clear-Site-Data`, sent at logout.
+    static let clearSiteData = HTTPField.Name("Clear-Site-Data")!
+    /// `X-Forwarded-For`, believed only from trusted proxies.
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// `Referrer-Policy`.
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    /// `X-Frame-Options`.
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+}

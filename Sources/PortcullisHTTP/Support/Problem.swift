@@ -1,0 +1,73 @@
+public import Hummingbird
+import NIOCore
+import PortcullisCore
+public import HTTPTypes
+import NIOFoundationEssentialsCompat
+
+/// An RFC 9457 problem answer (`application/problem+json`).
+///
+/// Every error the API returns is one of these. `detail` is written for the caller and never
+/// echoes a token, password or cookie, nor says whether an account exists.
+public struct Problem: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    /// A short summary of the problem type.
+    public let title: String
+    /// What happened and what to do.
+    public let detail: String
+    /// Extra headers (`Retry-After`, `WWW-Authenticate`).
+    public var headers: HTTPFields
+
+    /// Creates a problem.
+    public init(_ status: HTTPResponse.Status, title: String? = nil, detail: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.title = title ?? status.reasonPhrase
+        self.detail = detail
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(type: "about:blank", title: title, status: status.code, detail: detail)
+        var buffer = ByteBuffer()
+        try buffer.writeJSONEncodable(body)
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    private struct Body: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+    }
+
+    /// 401 for requests that need a signed-in user.
+    static let unauthenticated = Problem(.unauthorized, detail: "Sign in first: this request needs a valid session.")
+    /// 403 for a missing or wrong CSRF token.
+    static let csrfTokenRequired = Problem(.forbidden, title: "CSRF check failed", detail: "Send the session's CSRF token in the X-CSRF-Token header.")
+    /// 403 for a request a browser marked as cross-site.
+    static let crossSiteRequest = Problem(.forbidden, title: "CSRF check failed", detail: "Cross-site requests cannot change state.")
+}
+
+extension Problem {
+    /// The problem for a domain error: the only place a ``PortcullisError`` becomes a status.
+    init(_ error: PortcullisError) {
+        switch error.kind {
+        case .invalidCredentials:
+            self.init(.unauthorized, detail: error.reason)
+        case .throttled:
+            var headers = HTTPFields()
+            headers[.retryAfter] = "\(error.retryAfterSeconds ?? 60)"
+            self.init(.tooManyRequests, detail: error.reason, headers: headers)
+        case .emailTaken:
+            self.init(.conflict, detail: error.reason)
+        case .notFound:
+            self.init(.notFound, detail: error.reason)
+        case .storeUnavailable:
+            self.init(.serviceUnavailable, detail: "The service is temporarily unavailable; try again shortly.")
+        default:
+            self.init(.badRequest, detail: error.reason)
+        }
+    }
+}

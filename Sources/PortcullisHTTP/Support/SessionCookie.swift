@@ -1,0 +1,35 @@
+public import HTTPTypes
+public import PortcullisCore
+
+/// The carrier of the session secret: the `__Host-portcullis_session` cookie (CONTRACT.md §2).
+///
+/// `__Host-` makes browsers refuse it unless it is `Secure`, has `Path=/` and no `Domain`, so no
+/// sibling subdomain can plant or overwrite it.
+public enum SessionCookie {
+    /// The cookie's name, exactly.
+    public static let name = "__Host-portcullis_session"
+
+    /// The secret carried by the request, or `nil` when there is none, when the value was not
+    /// issued by Portcullis, or when the cookie appears more than once (an attacker who can
+    /// plant a second cookie must not choose which one is used).
+    public static func secret(in headers: HTTPFields) -> SessionSecret? {
+        var values: [Substring] = []
+        for header in headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " || $0 == "\t" }
+                guard let equals = trimmed.firstIndex(of: "=") else { continue }
+                if trimmed[..<equals] == name { values.append(trimmed[trimmed.index(after: equals)...]) }
+            }
+        }
+        guard values.count == 1 else { return nil }
+        return SessionSecret(cookieValue: values[0])
+    }
+
+    /// The `Set-Cookie` value that stores `secret` for `maxAge` seconds.
+    public static func setting(_ secret: SessionSecret, maxAge: Int) -> String {
+        "\(name)=\(secret.cookieValue); Path=/; Max-Age=\(max(0, maxAge)); Secure; HttpOnly; SameSite=Lax"
+    }
+
+    /// The `Set-Cookie` value that removes the cookie.
+    public static let clearing = "\(name)=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"
+}

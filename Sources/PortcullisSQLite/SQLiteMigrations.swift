@@ -1,0 +1,45 @@
+/// The schema, as numbered migrations applied in order and recorded in `schema_migrations`.
+/// Never edit a published migration: add the next one.
+enum SQLiteMigrations {
+    struct Migration {
+        let version: Int
+        let statements: [String]
+    }
+
+    static let all: [Migration] = [
+        Migration(version: 1, statements: [
+            """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                roles TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                disabled_at INTEGER
+            )
+            """,
+            """
+            CREATE TABLE password_credentials (
+                account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                phc TEXT NOT NULL,
+                updated_at INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                secret_hash BLOB NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                last_seen_at INTEGER NOT NULL,
+                idle_seconds INTEGER NOT NULL,
+                absolute_expires_at INTEGER NOT NULL,
+                remember INTEGER NOT NULL,
+                user_agent TEXT,
+                ip TEXT
+            )
+            """,
+            "CREATE INDEX sessions_by_account ON sessions(account_id)",
+            "CREATE INDEX sessions_by_absolute_expiry ON sessions(absolute_expires_at)",
+        ])
+    ]
+}

@@ -1,0 +1,247 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import Logging
+public import PortcullisCore
+import SQLiteNIO
+
+/// The embedded store: one SQLite file in WAL mode, the default when no database is configured.
+///
+/// Writes go through one connection, one transaction at a time; reads use a second connection,
+/// which WAL lets run beside a write. `synchronous=FULL` makes every acknowledged write durable,
+/// even across a crash of the process or the machine. Several processes (the server and the
+/// admin commands) may open the same file.
+public final class SQLiteStore: PortcullisStore {
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let writeLock = AsyncSemaphore(permits: 1)
+    private let logger: Logger
+
+    /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
+    public static func open(path: String, logger: Logger = Logger(label: "portcullis.sqlite", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> SQLiteStore {
+        do {
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
+                _ = try await writer.query(pragma)
+            }
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA query_only=ON"] {
+                _ = try await reader.query(pragma)
+            }
+            return SQLiteStore(writer: writer, reader: reader, logger: logger)
+        } catch {
+            throw StoreError(.unavailable, backendMessage: String(describing: error))
+        }
+    }
+
+    private init(writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
+        self.writer = writer
+        self.reader = reader
+        self.logger = logger
+    }
+
+    public func migrate() async throws {
+        try await transaction { connection in
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
+            let current = rows.first?.column("version")?.integer ?? 0
+            for migration in SQLiteMigrations.all where migration.version > current {
+                for statement in migration.statements {
+                    _ = try await connection.query(statement)
+                }
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    [.integer(migration.version), .integer(Int(Date().epochSeconds))]
+                )
+                self.logger.info("migration applied", metadata: ["portcullis.schema_version": "\(migration.version)"])
+            }
+        }
+    }
+
+    public func checkHealth() async throws {
+        _ = try await read("SELECT 1")
+    }
+
+    public func close() async throws {
+        try await reader.close()
+        try await writer.close()
+    }
+
+    // MARK: Accounts and credentials
+
+    public func insertAccount(_ account: Account, passwordHash: String) async throws {
+        try await transaction { connection in
+            _ = try await connection.query(
+                "INSERT INTO accounts (id, email, roles, created_at, disabled_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(account.id), .text(account.email), .text(Self.encodeRoles(account.roles)),
+                 .integer(Int(account.createdAt.epochSeconds)), Self.optionalTime(account.disabledAt)]
+            )
+            _ = try await connection.query(
+                "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (?, ?, ?)",
+                [.text(account.id), .text(passwordHash), .integer(Int(account.createdAt.epochSeconds))]
+            )
+        }
+    }
+
+    public func account(id: String) async throws -> Account? {
+        try await read("SELECT * FROM accounts WHERE id = ?", [.text(id)]).first.map(Self.account(from:))
+    }
+
+    public func account(email: String) async throws -> Account? {
+        try await read("SELECT * FROM accounts WHERE email = ?", [.text(email)]).first.map(Self.account(from:))
+    }
+
+    public func allAccounts() async throws -> [Account] {
+        try await read("SELECT * FROM accounts ORDER BY created_at, id").map(Self.account(from:))
+    }
+
+    public func updateAccount(_ account: Account) async throws -> Bool {
+        try await write(
+            "UPDATE accounts SET roles = ?, disabled_at = ? WHERE id = ? RETURNING id",
+            [.text(Self.encodeRoles(account.roles)), Self.optionalTime(account.disabledAt), .text(account.id)]
+        ).count == 1
+    }
+
+    public func passwordHash(accountID: String) async throws -> String? {
+        try await read("SELECT phc FROM password_credentials WHERE account_id = ?", [.text(accountID)]).first?.column("phc")?.string
+    }
+
+    public func setPasswordHash(_ hash: String, accountID: String) async throws {
+        _ = try await write(
+            "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?",
+            [.text(hash), .integer(Int(Date().epochSeconds)), .text(accountID)]
+        )
+    }
+
+    // MARK: Sessions
+
+    public func insertSession(_ session: Session) async throws {
+        _ = try await write(
+            """
+            INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds,
+                absolute_expires_at, remember, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
+             .integer(Int(session.createdAt.epochSeconds)), .integer(Int(session.lastSeenAt.epochSeconds)),
+             .integer(Int(session.idleTimeout.components.seconds)), .integer(Int(session.absoluteExpiry.epochSeconds)),
+             .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
+             session.ipAddress.map { .text($0) } ?? .null]
+        )
+    }
+
+    public func session(secretHash: [UInt8]) async throws -> Session? {
+        try await read("SELECT * FROM sessions WHERE secret_hash = ?", [.blob(.init(bytes: secretHash))]).first.map(Self.session(from:))
+    }
+
+    public func session(id: String) async throws -> Session? {
+        try await read("SELECT * FROM sessions WHERE id = ?", [.text(id)]).first.map(Self.session(from:))
+    }
+
+    public func sessions(accountID: String) async throws -> [Session] {
+        try await read("SELECT * FROM sessions WHERE account_id = ? ORDER BY created_at DESC, id DESC", [.text(accountID)])
+            .map(Self.session(from:))
+    }
+
+    public func touchSession(id: String, lastSeenAt: Date) async throws {
+        _ = try await write(
+            "UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+            [.integer(Int(lastSeenAt.epochSeconds)), .text(id), .integer(Int(lastSeenAt.epochSeconds))]
+        )
+    }
+
+    public func deleteSession(id: String) async throws -> Bool {
+        try await write("DELETE FROM sessions WHERE id = ? RETURNING id", [.text(id)]).count == 1
+    }
+
+    public func deleteSessions(accountID: String) async throws -> [String] {
+        try await write("DELETE FROM sessions WHERE account_id = ? RETURNING id", [.text(accountID)])
+            .compactMap { $0.column("id")?.string }
+    }
+
+    public func deleteExpiredSessions(now: Date) async throws -> Int {
+        let seconds = Int(now.epochSeconds)
+        return try await write(
+            "DELETE FROM sessions WHERE absolute_expires_at <= ? OR last_seen_at + idle_seconds <= ? RETURNING id",
+            [.integer(seconds), .integer(seconds)]
+        ).count
+    }
+
+    // MARK: Plumbing
+
+    private func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        do {
+            return try await reader.query(sql, binds)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    private func write(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await transaction { connection in try await connection.query(sql, binds) }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, one at a time.
+    private func transaction<Result: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> Result) async throws -> Result {
+        let writer = self.writer
+        return try await writeLock.withPermit {
+            do {
+                _ = try await writer.query("BEGIN IMMEDIATE")
+                do {
+                    let result = try await body(writer)
+                    _ = try await writer.query("COMMIT")
+                    return result
+                } catch {
+                    _ = try? await writer.query("ROLLBACK")
+                    throw error
+                }
+            } catch {
+                throw Self.translate(error)
+            }
+        }
+    }
+
+    private static func translate(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        if let sqliteError = error as? SQLiteError, sqliteError.reason == .constraintUniqueFailed || sqliteError.reason == .constraintPrimaryKeyFailed {
+            return StoreError(.duplicate, backendMessage: String(describing: sqliteError))
+        }
+        return StoreError(.unavailable, backendMessage: String(describing: error))
+    }
+
+    private static func encodeRoles(_ roles: [String]) -> String { roles.joined(separator: " ") }
+
+    private static func optionalTime(_ date: Date?) -> SQLiteData {
+        date.map { .integer(Int($0.epochSeconds)) } ?? .null
+    }
+
+    private static func time(_ row: SQLiteRow, _ column: String) -> Date {
+        Date(epochSeconds: Int64(row.column(column)?.integer ?? 0))
+    }
+
+    private static func account(from row: SQLiteRow) -> Account {
+        Account(
+            id: row.column("id")?.string ?? "",
+            email: row.column("email")?.string ?? "",
+            roles: (row.column("roles")?.string ?? "").split(separator: " ").map(String.init),
+            createdAt: time(row, "created_at"),
+            disabledAt: row.column("disabled_at").flatMap { $0.isNull ? nil : time(row, "disabled_at") }
+        )
+    }
+
+    private static func session(from row: SQLiteRow) -> Session {
+        Session(
+            id: row.column("id")?.string ?? "",
+            accountID: row.column("account_id")?.string ?? "",
+            secretHash: row.column("secret_hash")?.blob.map { Array($0.readableBytesView) } ?? [],
+            createdAt: time(row, "created_at"),
+            lastSeenAt: time(row, "last_seen_at"),
+            idleTimeout: .seconds(row.column("idle_seconds")?.integer ?? 0),
+            absoluteExpiry: time(row, "absolute_expires_at"),
+            remember: row.column("remember")?.integer == 1,
+            userAgent: row.column("user_agent")?.string,
+            ipAddress: row.column("ip")?.string
+        )
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisHTTP
+
+/// What an administration command works with: the migrated store, the services and the output format.
+struct AdminContext {
+    let store: any PortcullisStore
+    let services: PortcullisServices
+    let human: Bool
+
+    /// Opens the store `options` name, migrates it, runs `body`, and closes the store.
+    static func with(_ options: StoreOptions, _ body: (AdminContext) async throws -> Void) async throws {
+        let logger = Logger(label: "portcullis.admin", factory: { _ in SwiftLogNoOpLogHandler() })
+        let configuration = try await Settings.server(options)
+        let store = try await StoreLocator.open(configuration.database, logger: logger)
+        do {
+            try await store.migrate()
+            let services = PortcullisServices(configuration: configuration, store: store, logger: logger)
+            try await body(AdminContext(store: store, services: services, human: options.human))
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    /// Prints `value` as JSON on stdout, or `rows` as an aligned table with `--human`.
+    func print(_ value: some Encodable, human rows: [[String]]) throws {
+        if human {
+            let widths = (0..<(rows.map(\.count).max() ?? 0)).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+            for row in rows {
+                Swift.print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        }
+    }
+}
+
+/// Turns domain errors into the one-line message the contract asks for.
+extension PortcullisError {
+    var validation: ValidationError { ValidationError(reason) }
+}

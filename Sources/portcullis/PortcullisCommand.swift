@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `portcullis`: the authentication server and its administration commands (CONTRACT.md §1).
+@main
+struct PortcullisCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portcullis",
+        abstract: "Sessions, tokens and cookies done properly: an authentication server.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self]
+    )
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import Metrics
+import PortcullisCore
+import PortcullisHTTP
+import Prometheus
+import ServiceLifecycle
+
+/// `portcullis serve`: migrates the store, then serves until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server (migrates the store first).")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let level = try await Settings.logLevel(store, server)
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "portcullis")
+
+        let configuration = try await Settings.server(store, server)
+        let backend = try await StoreLocator.open(configuration.database, logger: logger)
+        try await backend.migrate()
+        let services = PortcullisServices(configuration: configuration, store: backend, logger: logger)
+        let app = PortcullisApplication.build(services: services, metrics: registry, logger: logger)
+        logger.info("starting", metadata: ["portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)"])
+        try await app.runService()
+        try await backend.close()
+    }
+}
+
+/// `portcullis migrate`: creates or upgrades the schema.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or upgrade the schema (idempotent).")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        try await AdminContext.with(store) { context in
+            try await context.store.migrate()
+            try context.print(["migrated": true], human: [["migrated", "yes"]])
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Configuration
+import Logging
+import PortcullisCore
+import PortcullisHTTP
+import PortcullisSQLite
+import SystemPackage
+
+/// The options every command shares: where the store is and where the config file is.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: sqlite:PATH (default sqlite:portcullis.sqlite) or memory:.")
+    var database: String?
+
+    @Option(help: "A JSON config file whose keys are the flag names (e.g. \"session-idle\").")
+    var config: String?
+
+    @Flag(help: "Print tables instead of JSON.")
+    var human = false
+}
+
+/// The settings of `portcullis serve`, each also read from `PORTCULLIS_<FLAG>` and the config file.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8080).") var port: Int?
+    @Option(help: "Issuer URL (default http://HOST:PORT).") var issuer: String?
+    @Option(help: "The origin browsers use (default: the issuer).") var publicUrl: String?
+    @Option(help: "Idle session lifetime (default 30m).") var sessionIdle: String?
+    @Option(help: "Absolute session lifetime (default 12h).") var sessionAbsolute: String?
+    @Option(help: "Idle lifetime with remember-me (default 7d).") var rememberIdle: String?
+    @Option(help: "Absolute lifetime with remember-me (default 30d).") var rememberAbsolute: String?
+    @Option(help: "on or off: failed-login throttling (default on).") var loginThrottle: String?
+    @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
+    @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+
+    /// The flags given on the command line, as configuration values.
+    var values: [String: String] {
+        var values: [String: String] = [:]
+        values["host"] = host
+        values["port"] = port.map(String.init)
+        values["issuer"] = issuer
+        values["public-url"] = publicUrl
+        values["session-idle"] = sessionIdle
+        values["session-absolute"] = sessionAbsolute
+        values["remember-idle"] = rememberIdle
+        values["remember-absolute"] = rememberAbsolute
+        values["login-throttle"] = loginThrottle
+        values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
+        values["scrypt-log-n"] = scryptLogN.map(String.init)
+        values["log-level"] = logLevel
+        return values
+    }
+}
+
+/// Reads settings with the contract's precedence: command line, then `PORTCULLIS_*`
+/// environment variables, then the config file, then the defaults.
+enum Settings {
+    static func reader(commandLine: [String: String], configFile: String?) async throws -> ConfigReader {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "command line",
+                values: Dictionary(uniqueKeysWithValues: commandLine.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) })
+            ),
+            EnvironmentVariablesProvider().prefixKeys(with: "portcullis"),
+        ]
+        let environment = EnvironmentVariablesProvider().prefixKeys(with: "portcullis")
+        let fileFromEnvironment = ConfigReader(provider: environment).string(forKey: "config")
+        if let path = configFile ?? fileFromEnvironment {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    static func server(_ store: StoreOptions, _ server: ServerOptions) async throws -> ServerConfiguration {
+        var commandLine = server.values
+        commandLine["database"] = store.database
+        return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config))
+    }
+
+    static func server(_ store: StoreOptions) async throws -> ServerConfiguration {
+        try await server(store, ServerOptions())
+    }
+
+    static func logLevel(_ store: StoreOptions, _ server: ServerOptions) async throws -> Logger.Level {
+        let text = try await reader(commandLine: server.values, configFile: store.config).string(forKey: "log-level", default: "info")
+        guard let level = Logger.Level(rawValue: text) else {
+            throw ConfigurationError(setting: "log-level", value: text, expected: "trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+}
+
+/// Opens the store a `--database` URL names.
+enum StoreLocator {
+    static func open(_ database: String, logger: Logger) async throws -> any PortcullisStore {
+        if database == "memory:" { return MemoryStore() }
+        if database.hasPrefix("sqlite:") {
+            var path = String(database.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw ValidationError("--database sqlite: needs a file path, as in sqlite:portcullis.sqlite") }
+            return try await SQLiteStore.open(path: path, logger: logger)
+        }
+        throw ValidationError("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH or memory:")
+    }
+}
