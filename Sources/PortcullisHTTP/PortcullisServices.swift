@@ -7,6 +7,8 @@ public struct PortcullisServices: Sendable {
     public let configuration: ServerConfiguration
     /// The store.
     public let store: any PortcullisStore
+    /// The password hasher every service shares (one bounded pool per instance).
+    public let hasher: PasswordHasher
     /// Registration and account administration.
     public let accounts: AccountService
     /// Password checks behind the login throttle.
@@ -24,6 +26,7 @@ public struct PortcullisServices: Sendable {
         let hasher = PasswordHasher(parameters: configuration.passwordHashing, concurrency: configuration.passwordHashingConcurrency)
         self.configuration = configuration
         self.store = store
+        self.hasher = hasher
         self.accounts = AccountService(store: store, hasher: hasher, clock: clock)
         self.login = PasswordLogin(
             store: store,

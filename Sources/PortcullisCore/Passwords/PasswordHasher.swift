@@ -1,5 +1,6 @@
 import Crypto
 import CryptoExtras
+import Synchronization
 
 /// Hashes and verifies passwords with scrypt, stored as PHC strings:
 /// `$scrypt$ln=17,r=8,p=1$<salt>$<hash>` (base64 without padding, the passlib layout).
@@ -11,9 +12,14 @@ public struct PasswordHasher: Sendable {
     /// The parameters new hashes are made with.
     public let parameters: ScryptParameters
     private let pool: BlockingWorkPool
+    private let counter = ComputationCounter()
     /// A well-formed hash nobody knows the password of, verified for unknown accounts so their
     /// answer takes as long as a wrong password.
     private let decoyHash: String
+
+    /// How many scrypt computations this hasher has started: every hash and every verification,
+    /// decoys included. Lets tests prove which paths hash and which refuse first.
+    public var computations: Int { counter.value }
 
     private static let saltBytes = 16
     private static let keyBytes = 32
@@ -36,6 +42,7 @@ public struct PasswordHasher: Sendable {
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
         let salt = SecureRandom.bytes(Self.saltBytes)
+        counter.increment()
         let derived = try await pool.run {
             try Self.derive(password, salt: salt, parameters: parameters)
         }
@@ -45,6 +52,7 @@ public struct PasswordHasher: Sendable {
     /// Whether `password` matches `storedHash`. A malformed stored hash never matches.
     public func verify(_ password: String, against storedHash: String) async throws -> Bool {
         guard let phc = PHCString(storedHash) else { return false }
+        counter.increment()
         let derived = try await pool.run {
             try Self.derive(password, salt: phc.salt, parameters: phc.parameters)
         }
@@ -75,6 +83,13 @@ public struct PasswordHasher: Sendable {
         )
         return key.withUnsafeBytes { [UInt8]($0) }
     }
+}
+
+/// A thread-safe count, shared by copies of a ``PasswordHasher``.
+private final class ComputationCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// The PHC string format for scrypt.

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Hummingbird
 import NIOCore
 import PortcullisCore
@@ -27,6 +32,18 @@ struct SessionBody: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, current, ip
         case createdAt = "created_at", lastSeenAt = "last_seen_at", expiresAt = "expires_at", userAgent = "user_agent"
+    }
+
+    /// Every field is always present; unknown values are `null`.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(lastSeenAt, forKey: .lastSeenAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(current, forKey: .current)
     }
 }
 
@@ -71,9 +88,18 @@ extension Response {
     /// A JSON answer.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var buffer = ByteBuffer()
-        try buffer.writeJSONEncodable(value)
+        try buffer.writeJSONEncodable(value, encoder: .portcullis)
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    }
+}
+
+extension JSONEncoder {
+    /// The API's encoder: keys sorted, so equal answers are byte-for-byte equal.
+    static var portcullis: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }

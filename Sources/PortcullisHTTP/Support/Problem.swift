@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 public import Hummingbird
 import NIOCore
 import PortcullisCore
@@ -28,7 +33,7 @@ public struct Problem: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(type: "about:blank", title: title, status: status.code, detail: detail)
         var buffer = ByteBuffer()
-        try buffer.writeJSONEncodable(body)
+        try buffer.writeJSONEncodable(body, encoder: .portcullis)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"

@@ -1,0 +1,128 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Metrics
+import NIOCore
+import NIOFoundationEssentialsCompat
+import PortcullisCore
+import PortcullisHTTP
+import PortcullisTesting
+import Prometheus
+import Testing
+
+/// One Portcullis application under test, with the knobs tests turn.
+struct TestApp {
+    let services: PortcullisServices
+    let store: any PortcullisStore
+    let clock: ManualClock
+    let app: any ApplicationProtocol
+
+    /// Scrypt at N=2^12: the real algorithm and format, cheap enough for hundreds of logins.
+    static let cheapHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
+
+    init(
+        store: (any PortcullisStore)? = nil,
+        logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.passwordHashing = Self.cheapHashing
+        configure(&configuration)
+        let store = store ?? MemoryStore()
+        let clock = ManualClock()
+        self.store = store
+        self.clock = clock
+        self.services = PortcullisServices(configuration: configuration, store: store, clock: clock, logger: logger)
+        self.app = PortcullisApplication.build(services: services, metrics: TestMetrics.registry, logger: logger)
+    }
+
+    func test<Value>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await app.test(setup, body)
+    }
+}
+
+/// swift-metrics can be bootstrapped once per process: every test app shares this registry.
+enum TestMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+let strongPassword = "correct horse battery staple"
+
+/// A signed-in browser: its cookie value and CSRF token.
+struct Browser: Sendable {
+    let cookie: String
+    let csrf: String
+    let sessionID: String
+
+    var cookieHeader: HTTPFields { [.cookie: "__Host-portcullis_session=\(cookie)"] }
+
+    func headers(csrf: Bool = true, _ extra: HTTPFields = [:]) -> HTTPFields {
+        var headers = cookieHeader
+        if csrf { headers[HTTPField.Name("X-CSRF-Token")!] = self.csrf }
+        headers.append(contentsOf: extra)
+        return headers
+    }
+}
+
+extension TestClientProtocol {
+    func post(_ uri: String, json: [String: Any], headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let body = try JSONSerialization.data(withJSONObject: json)
+        return try await executeRequest(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    @discardableResult
+    func register(_ email: String, _ password: String = strongPassword) async throws -> TestResponse {
+        try await post("/v1/accounts", json: ["email": email, "password": password])
+    }
+
+    func logIn(_ email: String, _ password: String = strongPassword, remember: Bool = false, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await post("/v1/sessions", json: ["email": email, "password": password, "remember": remember], headers: headers)
+    }
+
+    /// Registers `email` and signs in, returning the browser state.
+    func signUpAndLogIn(_ email: String, remember: Bool = false) async throws -> Browser {
+        let registered = try await register(email)
+        #expect(registered.status == .created)
+        let response = try await logIn(email, remember: remember)
+        #expect(response.status == .created)
+        return try response.browser()
+    }
+
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await executeRequest(uri: uri, method: .get, headers: headers, body: nil)
+    }
+
+    func delete(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await executeRequest(uri: uri, method: .delete, headers: headers, body: nil)
+    }
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+
+    var text: String { String(buffer: body) }
+
+    /// The value the response's `Set-Cookie` gives the session cookie.
+    var sessionCookieValue: String? {
+        guard let header = headers[.setCookie], header.hasPrefix("__Host-portcullis_session=") else { return nil }
+        return String(header.dropFirst("__Host-portcullis_session=".count).prefix { $0 != ";" })
+    }
+
+    func browser() throws -> Browser {
+        let cookie = try #require(sessionCookieValue)
+        let csrf = try #require(json["csrf_token"] as? String)
+        let session = try #require(json["session"] as? [String: Any])
+        return Browser(cookie: cookie, csrf: csrf, sessionID: try #require(session["id"] as? String))
+    }
+}

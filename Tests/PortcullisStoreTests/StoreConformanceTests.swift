@@ -1,0 +1,179 @@
+import Foundation
+import PortcullisCore
+import PortcullisSQLite
+import PortcullisTesting
+import Testing
+
+/// Every store backend, made fresh for one test.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// Runs `body` with a fresh, migrated store, and closes it afterwards.
+    func withStore(_ body: (any PortcullisStore) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        let store: any PortcullisStore
+        switch self {
+        case .memory: store = MemoryStore()
+        case .sqlite: store = try await SQLiteStore.open(path: directory.path("store.sqlite"))
+        }
+        try await store.migrate()
+        do {
+            try await body(store)
+        } catch {
+            try await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+}
+
+/// One behavioural suite that every store must pass (STYLE.md: "One behavioural suite runs
+/// against every storage backend"). Times are whole seconds, as the stores keep them.
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    static let t0 = Date(epochSeconds: 1_800_000_000)
+
+    static func account(_ email: String, roles: [String] = []) -> Account {
+        Account(email: email, roles: roles, createdAt: t0)
+    }
+
+    static func session(for account: Account, id: String = UUID().uuidString, at time: Date = t0, idle: Int64 = 1800, absolute: Int64 = 43200) -> Session {
+        Session(
+            id: id, accountID: account.id, secretHash: SessionSecret.generate().hash, createdAt: time, lastSeenAt: time,
+            idleTimeout: .seconds(idle), absoluteExpiry: time.addingTimeInterval(TimeInterval(absolute)),
+            remember: false, userAgent: "Agent/1", ipAddress: "192.0.2.1"
+        )
+    }
+
+    @Test(arguments: Backend.allCases)
+    func accountsRoundTrip(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com", roles: ["admin", "support"])
+            try await store.insertAccount(ada, passwordHash: "$scrypt$hash")
+            #expect(try await store.account(id: ada.id) == ada)
+            #expect(try await store.account(email: "ada@example.com") == ada)
+            #expect(try await store.account(email: "bob@example.com") == nil)
+            #expect(try await store.account(id: "missing") == nil)
+            #expect(try await store.passwordHash(accountID: ada.id) == "$scrypt$hash")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func emailsAreUnique(backend: Backend) async throws {
+        try await backend.withStore { store in
+            try await store.insertAccount(Self.account("ada@example.com"), passwordHash: "h1")
+            await #expect(throws: StoreError.self) {
+                try await store.insertAccount(Self.account("ada@example.com"), passwordHash: "h2")
+            }
+            #expect(try await store.allAccounts().count == 1)
+            #expect(try await store.passwordHash(accountID: try #require(try await store.account(email: "ada@example.com")).id) == "h1")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func accountsUpdateAndList(backend: Backend) async throws {
+        try await backend.withStore { store in
+            var ada = Self.account("ada@example.com")
+            let bob = Account(email: "bob@example.com", createdAt: Self.t0.addingTimeInterval(5))
+            try await store.insertAccount(bob, passwordHash: "h")
+            try await store.insertAccount(ada, passwordHash: "h")
+            ada.roles = ["admin"]
+            ada.disabledAt = Self.t0.addingTimeInterval(60)
+            #expect(try await store.updateAccount(ada))
+            #expect(try await store.account(id: ada.id) == ada)
+            #expect(try await store.updateAccount(Self.account("ghost@example.com")) == false)
+            #expect(try await store.allAccounts().map(\.email) == ["ada@example.com", "bob@example.com"])
+            try await store.setPasswordHash("new", accountID: ada.id)
+            #expect(try await store.passwordHash(accountID: ada.id) == "new")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func sessionsAreFoundByHashAndByID(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            let session = Self.session(for: ada)
+            try await store.insertSession(session)
+            #expect(try await store.session(secretHash: session.secretHash) == session)
+            #expect(try await store.session(id: session.id) == session)
+            #expect(try await store.session(secretHash: SessionSecret.generate().hash) == nil)
+            #expect(try await store.session(id: "missing") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func sessionsListTouchAndDelete(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com")
+            let bob = Self.account("bob@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertAccount(bob, passwordHash: "h")
+            let older = Self.session(for: ada, id: "a1")
+            let newer = Self.session(for: ada, id: "a2", at: Self.t0.addingTimeInterval(10))
+            let bobs = Self.session(for: bob, id: "b1")
+            for session in [older, newer, bobs] { try await store.insertSession(session) }
+
+            #expect(try await store.sessions(accountID: ada.id).map(\.id) == ["a2", "a1"])
+            try await store.touchSession(id: "a1", lastSeenAt: Self.t0.addingTimeInterval(300))
+            #expect(try await store.session(id: "a1")?.lastSeenAt == Self.t0.addingTimeInterval(300))
+
+            #expect(try await store.deleteSession(id: "a1"))
+            #expect(try await store.deleteSession(id: "a1") == false)
+            #expect(try await store.session(secretHash: older.secretHash) == nil)
+
+            #expect(try await store.deleteSessions(accountID: ada.id) == ["a2"])
+            #expect(try await store.sessions(accountID: ada.id).isEmpty)
+            #expect(try await store.session(id: "b1") != nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func expiredSessionsAreSwept(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertSession(Self.session(for: ada, id: "idle", idle: 60, absolute: 3600))
+            try await store.insertSession(Self.session(for: ada, id: "absolute", idle: 7200, absolute: 120))
+            try await store.insertSession(Self.session(for: ada, id: "alive", idle: 600, absolute: 3600))
+            #expect(try await store.deleteExpiredSessions(now: Self.t0.addingTimeInterval(59)) == 0)
+            #expect(try await store.deleteExpiredSessions(now: Self.t0.addingTimeInterval(120)) == 2)
+            #expect(try await store.sessions(accountID: ada.id).map(\.id) == ["alive"])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentWritesAllLand(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<50 {
+                    group.addTask { try await store.insertSession(Self.session(for: ada, id: "s\(index)")) }
+                    group.addTask { try await store.insertAccount(Self.account("user\(index)@example.com"), passwordHash: "h") }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.sessions(accountID: ada.id).count == 50)
+            #expect(try await store.allAccounts().count == 51)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentRegistrationsOfOneEmailYieldOneAccount(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { (try? await store.insertAccount(Self.account("ada@example.com"), passwordHash: "h")) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            let stored = try await store.allAccounts()
+            #expect(outcomes.filter { $0 }.count == 1)
+            #expect(stored.count == 1)
+        }
+    }
+}
