@@ -128,7 +128,11 @@ let package = Package(
         .testTarget(
             name: "PortcullisEndToEndTests",
             dependencies: [
+                "PortcullisTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -41,7 +41,14 @@ struct AdminContext {
     }
 }
 
-/// Turns domain errors into the one-line message the contract asks for.
+/// A command that could not do its job: printed as one line on stderr, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) { self.description = message }
+}
+
 extension PortcullisError {
-    var validation: ValidationError { ValidationError(reason) }
+    /// The domain error as a command failure (its reason is safe to print).
+    var commandFailure: CommandFailure { CommandFailure(reason) }
 }

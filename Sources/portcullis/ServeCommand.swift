@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        let level = try await Settings.logLevel(store, server)
+        let level = try await Settings.logLevel(store, flags: server.values)
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
             handler.logLevel = level
@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "portcullis")
 
-        let configuration = try await Settings.server(store, server)
+        let configuration = try await Settings.server(store, flags: server.values)
         let backend = try await StoreLocator.open(configuration.database, logger: logger)
         try await backend.migrate()
         let services = PortcullisServices(configuration: configuration, store: backend, logger: logger)

@@ -45,7 +45,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 } else if let sessionID, try await context.services.sessions.end(sessionID: sessionID) {
                     revoked = [sessionID]
                 } else {
-                    throw ValidationError("no session with id \(sessionID ?? "")")
+                    throw CommandFailure("no session with id \(sessionID ?? "")")
                 }
                 try context.print(["revoked": revoked], human: [["revoked"]] + revoked.map { [$0] })
             }

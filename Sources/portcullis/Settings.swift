@@ -71,18 +71,15 @@ enum Settings {
         return ConfigReader(providers: providers)
     }
 
-    static func server(_ store: StoreOptions, _ server: ServerOptions) async throws -> ServerConfiguration {
-        var commandLine = server.values
+    /// The server configuration from the store options and the server flags given (none for admin commands).
+    static func server(_ store: StoreOptions, flags: [String: String] = [:]) async throws -> ServerConfiguration {
+        var commandLine = flags
         commandLine["database"] = store.database
         return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config))
     }
 
-    static func server(_ store: StoreOptions) async throws -> ServerConfiguration {
-        try await server(store, ServerOptions())
-    }
-
-    static func logLevel(_ store: StoreOptions, _ server: ServerOptions) async throws -> Logger.Level {
-        let text = try await reader(commandLine: server.values, configFile: store.config).string(forKey: "log-level", default: "info")
+    static func logLevel(_ store: StoreOptions, flags: [String: String]) async throws -> Logger.Level {
+        let text = try await reader(commandLine: flags, configFile: store.config).string(forKey: "log-level", default: "info")
         guard let level = Logger.Level(rawValue: text) else {
             throw ConfigurationError(setting: "log-level", value: text, expected: "trace, debug, info, notice, warning, error or critical")
         }
@@ -97,9 +94,9 @@ enum StoreLocator {
         if database.hasPrefix("sqlite:") {
             var path = String(database.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
-            guard !path.isEmpty else { throw ValidationError("--database sqlite: needs a file path, as in sqlite:portcullis.sqlite") }
+            guard !path.isEmpty else { throw CommandFailure("--database sqlite: needs a file path, as in sqlite:portcullis.sqlite") }
             return try await SQLiteStore.open(path: path, logger: logger)
         }
-        throw ValidationError("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH or memory:")
+        throw CommandFailure("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH or memory:")
     }
 }

@@ -19,7 +19,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Flag(help: "Read the password from standard input (required: passwords never go in arguments).") var passwordStdin = false
 
         func run() async throws {
-            guard passwordStdin else { throw ValidationError("pass the password on standard input with --password-stdin") }
+            guard passwordStdin else { throw CommandFailure("pass the password on standard input with --password-stdin") }
             var password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
             try await AdminContext.with(store) { context in
@@ -27,7 +27,7 @@ struct UsersCommand: AsyncParsableCommand {
                     let account = try await context.services.accounts.register(email: email, password: password, roles: roles)
                     try context.print(AccountSummary(account), human: [["id", "email"], [account.id, account.email]])
                 } catch let error as PortcullisError {
-                    throw error.validation
+                    throw error.commandFailure
                 }
             }
         }
@@ -67,7 +67,7 @@ struct UsersCommand: AsyncParsableCommand {
     static func setDisabled(_ disabled: Bool, id: String, store: StoreOptions) async throws {
         try await AdminContext.with(store) { context in
             guard let account = try await context.services.accounts.setDisabled(disabled, accountID: id) else {
-                throw ValidationError("no account with id \(id)")
+                throw CommandFailure("no account with id \(id)")
             }
             try context.print(AccountSummary(account), human: [["id", "email", "disabled"], [account.id, account.email, disabled ? "yes" : "no"]])
         }
