@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisCoreTests",
-            dependencies: ["PortcullisCore", "PortcullisTesting"],
+            dependencies: ["PortcullisCore", "PortcullisTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

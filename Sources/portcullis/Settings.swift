@@ -56,16 +56,15 @@ struct ServerOptions: ParsableArguments {
 /// environment variables, then the config file, then the defaults.
 enum Settings {
     static func reader(commandLine: [String: String], configFile: String?) async throws -> ConfigReader {
+        let environment = EnvironmentVariablesProvider().prefixKeys(with: "portcullis")
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "command line",
                 values: Dictionary(uniqueKeysWithValues: commandLine.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) })
             ),
-            EnvironmentVariablesProvider().prefixKeys(with: "portcullis"),
+            environment,
         ]
-        let environment = EnvironmentVariablesProvider().prefixKeys(with: "portcullis")
-        let fileFromEnvironment = ConfigReader(provider: environment).string(forKey: "config")
-        if let path = configFile ?? fileFromEnvironment {
+        if let path = configFile ?? ConfigReader(provider: environment).string(forKey: "config") {
             providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
         }
         return ConfigReader(providers: providers)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PortcullisCore
 import PortcullisTesting
 import Testing
@@ -124,5 +125,27 @@ struct SessionManagerTests {
             }
         }
         #expect(Set(reasons).count == 1)
+    }
+}
+
+@Suite("Session sweeper")
+struct SessionSweeperTests {
+    @Test func theBackgroundServiceDeletesExpiredSessions() async throws {
+        let store = MemoryStore()
+        let clock = ManualClock()
+        let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
+        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let sessions = SessionManager(store: store, clock: clock)
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        clock.advance(by: .seconds(3600))
+
+        let sweeper = SessionSweeper(sessions: sessions, interval: .milliseconds(10), logger: Logger(label: "test"))
+        let running = Task { try await sweeper.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await store.session(id: started.session.id) != nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        running.cancel()
+        #expect(try await store.session(id: started.session.id) == nil)
     }
 }
