@@ -11,6 +11,7 @@ let package = Package(
     name: "portcullis",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "PortcullisTokens", targets: ["PortcullisTokens"]),
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
         .library(name: "PortcullisSQLite", targets: ["PortcullisSQLite"]),
         .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
@@ -31,12 +32,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
+        // Access tokens without a server: claims, signing keys, and verification by every rule of
+        // SECURITY.md §1–5. Shared by the server and the verifier library.
+        .target(
+            name: "PortcullisTokens",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Domain: accounts, credentials, sessions, policies and the storage protocols. No HTTP, no driver.
         .target(
             name: "PortcullisCore",
             dependencies: [
+                "PortcullisTokens",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +107,11 @@ let package = Package(
         .target(
             name: "PortcullisTesting",
             dependencies: ["PortcullisCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisTokensTests",
+            dependencies: ["PortcullisTokens", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

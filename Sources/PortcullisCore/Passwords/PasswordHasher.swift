@@ -1,3 +1,4 @@
+import PortcullisTokens
 import Crypto
 import CryptoExtras
 import Synchronization

@@ -1,3 +1,4 @@
+import PortcullisTokens
 import Crypto
 
 /// The secret value of a session cookie: 256 bits from the CSPRNG.

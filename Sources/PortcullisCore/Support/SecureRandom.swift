@@ -1,3 +1,4 @@
+import PortcullisTokens
 import Crypto
 
 /// Random bytes from the system CSPRNG (via swift-crypto's `SymmetricKey`).

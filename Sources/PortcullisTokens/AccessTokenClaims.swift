@@ -1,0 +1,79 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import JWTKit
+
+/// The claims of a Portcullis access token: the RFC 9068 profile, kept minimal.
+public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
+    /// `iss`: the issuer URL.
+    public var issuer: String
+    /// `sub`: the account id.
+    public var subject: String
+    /// `aud`: the audiences (encoded as a string when there is one).
+    public var audience: [String]
+    /// `exp`: seconds since 1970.
+    public var expiresAt: Int64
+    /// `iat`: seconds since 1970.
+    public var issuedAt: Int64
+    /// `jti`: a unique id, the key for revoking this one token.
+    public var tokenID: String
+    /// `sid`: the session or refresh family the token belongs to.
+    public var sessionID: String
+    /// `client_id`: the client the token was issued to.
+    public var clientID: String
+    /// `roles`, present only when non-empty.
+    public var roles: [String]
+
+    /// Creates claims.
+    public init(issuer: String, subject: String, audience: [String], expiresAt: Int64, issuedAt: Int64, tokenID: String, sessionID: String, clientID: String, roles: [String]) {
+        self.issuer = issuer
+        self.subject = subject
+        self.audience = audience
+        self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
+        self.tokenID = tokenID
+        self.sessionID = sessionID
+        self.clientID = clientID
+        self.roles = roles
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
+        case tokenID = "jti", sessionID = "sid", clientID = "client_id", roles
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        issuer = try container.decode(String.self, forKey: .issuer)
+        subject = try container.decode(String.self, forKey: .subject)
+        if let single = try? container.decode(String.self, forKey: .audience) {
+            audience = [single]
+        } else {
+            audience = try container.decode([String].self, forKey: .audience)
+        }
+        expiresAt = Int64(try container.decode(Double.self, forKey: .expiresAt))
+        issuedAt = Int64(try container.decode(Double.self, forKey: .issuedAt))
+        tokenID = try container.decode(String.self, forKey: .tokenID)
+        sessionID = try container.decode(String.self, forKey: .sessionID)
+        clientID = try container.decodeIfPresent(String.self, forKey: .clientID) ?? ""
+        roles = try container.decodeIfPresent([String].self, forKey: .roles) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(issuer, forKey: .issuer)
+        try container.encode(subject, forKey: .subject)
+        if audience.count == 1 { try container.encode(audience[0], forKey: .audience) } else { try container.encode(audience, forKey: .audience) }
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(issuedAt, forKey: .issuedAt)
+        try container.encode(tokenID, forKey: .tokenID)
+        try container.encode(sessionID, forKey: .sessionID)
+        try container.encode(clientID, forKey: .clientID)
+        if !roles.isEmpty { try container.encode(roles, forKey: .roles) }
+    }
+
+    /// Claims are checked by ``AccessTokenVerifier`` on the raw JSON before jwt-kit decodes them.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

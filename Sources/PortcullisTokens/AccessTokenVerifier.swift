@@ -1,0 +1,98 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+import JWTKit
+
+/// Verifies access tokens by every rule of SECURITY.md §1–4, for the server and for other
+/// services alike.
+///
+/// jwt-kit does the signature math; everything it leaves to its user happens here first, on the
+/// raw token: the size and shape, the header (`alg` from our key, never from the token; no
+/// embedded keys; a known `kid`, no fallback; `typ`; `crit`), and every claim. Only a token that
+/// passes all of that reaches jwt-kit, with a key collection holding the one named key.
+public struct AccessTokenVerifier: Sendable {
+    /// What a valid token must say.
+    public struct Policy: Sendable {
+        /// `iss` must equal this exactly.
+        public var issuer: String
+        /// `aud` must contain at least one of these.
+        public var audiences: Set<String>
+        /// Clock skew tolerated on `exp`, `nbf` and `iat` (at most 60 s).
+        public var leeway: Duration
+        /// The longest `exp - iat` accepted.
+        public var maximumLifetime: Duration
+
+        /// Creates a policy.
+        public init(issuer: String, audiences: Set<String>, leeway: Duration = .seconds(30), maximumLifetime: Duration = .seconds(3600)) {
+            self.issuer = issuer
+            self.audiences = audiences
+            self.leeway = min(leeway, .seconds(60))
+            self.maximumLifetime = maximumLifetime
+        }
+    }
+
+    /// The rules in force.
+    public let policy: Policy
+
+    /// Creates a verifier.
+    public init(policy: Policy) {
+        self.policy = policy
+    }
+
+    /// The token's claims, or the reason it is refused.
+    /// - Parameters:
+    ///   - token: the compact JWS, as received.
+    ///   - keys: the keys held for access tokens, by `kid`.
+    ///   - now: the time to judge expiry by.
+    public func verify(_ token: String, keys: [String: VerificationKey], now: Date) async throws(TokenRejection) -> AccessTokenClaims {
+        let jws = try CompactJWS(token)
+        let key = try Self.checkHeader(jws.header, keys: keys)
+        try checkClaims(jws.payload, now: now)
+        do {
+            return try await key.collection.verify(token, as: AccessTokenClaims.self)
+        } catch {
+            throw .signature
+        }
+    }
+
+    /// The header rules (SECURITY.md §1–3); returns the key the header names.
+    static func checkHeader(_ header: [String: JSONValue], keys: [String: VerificationKey]) throws(TokenRejection) -> VerificationKey {
+        for field in ["jwk", "jku", "x5u", "x5c"] where header[field] != nil { throw .forbiddenHeader }
+        guard let alg = header["alg"]?.string, alg.lowercased() != "none" else { throw .algorithm }
+        guard header["crit"] == nil else { throw .critical }
+        guard let typ = header["typ"]?.string, ["at+jwt", "application/at+jwt"].contains(typ.lowercased()) else { throw .type }
+        guard let kid = header["kid"]?.string, let key = keys[kid] else { throw .unknownKey }
+        guard alg == key.algorithm.rawValue else { throw .algorithm }
+        return key
+    }
+
+    /// The claim rules (SECURITY.md §3), on the raw JSON so nothing malformed reaches a decoder.
+    func checkClaims(_ claims: [String: JSONValue], now: Date) throws(TokenRejection) {
+        for name in ["sub", "jti", "sid"] {
+            guard let value = claims[name]?.string, !value.isEmpty else { throw .claims }
+        }
+        if let clientID = claims["client_id"], clientID.string == nil { throw .claims }
+        if let roles = claims["roles"] {
+            guard case .array(let items) = roles, items.allSatisfy({ $0.string != nil }) else { throw .claims }
+        }
+        guard let exp = claims["exp"]?.number, let iat = claims["iat"]?.number else { throw .claims }
+        if let nbf = claims["nbf"], nbf.number == nil { throw .claims }
+
+        guard claims["iss"]?.string == policy.issuer else { throw .issuer }
+        let audiences: [String]
+        switch claims["aud"] {
+        case .string(let single)?: audiences = [single]
+        case .array(let items)? where !items.isEmpty && items.allSatisfy({ $0.string != nil }): audiences = items.compactMap(\.string)
+        default: throw .audience
+        }
+        guard audiences.contains(where: policy.audiences.contains) else { throw .audience }
+
+        let current = now.timeIntervalSince1970
+        let leeway = Double(policy.leeway.components.seconds)
+        guard exp > current - leeway else { throw .expired }
+        guard iat <= current + leeway, (claims["nbf"]?.number ?? iat) <= current + leeway else { throw .notYetValid }
+        guard exp - iat <= Double(policy.maximumLifetime.components.seconds) else { throw .lifetime }
+    }
+}

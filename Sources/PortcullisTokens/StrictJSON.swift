@@ -1,0 +1,174 @@
+/// A JSON value as read by ``StrictJSON``.
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The string, if this is one.
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+    /// The number, if this is one.
+    public var number: Double? { if case .number(let value) = self { value } else { nil } }
+}
+
+/// A JSON reader for untrusted token segments (SECURITY.md §4): UTF-8 only, objects may not repeat
+/// a member name (parsers disagree on which copy wins, so a repeated `alg` or `sub` is an attack),
+/// nesting is bounded, and nothing may follow the value.
+enum StrictJSON {
+    static let maximumDepth = 16
+
+    /// The top-level object of `bytes`, or `nil` when it is not exactly one valid JSON object.
+    static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        var reader = Reader(bytes: bytes)
+        guard case .object(let object)? = reader.value(depth: 0) else { return nil }
+        reader.skipWhitespace()
+        return reader.index == bytes.count ? object : nil
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func value(depth: Int) -> JSONValue? {
+            guard depth <= StrictJSON.maximumDepth else { return nil }
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map(JSONValue.string)
+            case UInt8(ascii: "t"): return literal("true", .bool(true))
+            case UInt8(ascii: "f"): return literal("false", .bool(false))
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        mutating func object(depth: Int) -> JSONValue? {
+            index += 1
+            var members: [String: JSONValue] = [:]
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let name = string() else { return nil }
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                guard members[name] == nil, let member = value(depth: depth + 1) else { return nil }
+                members[name] = member
+                skipWhitespace()
+                guard index < bytes.count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                guard bytes[index] == UInt8(ascii: "}") else { return nil }
+                index += 1
+                return .object(members)
+            }
+        }
+
+        mutating func array(depth: Int) -> JSONValue? {
+            index += 1
+            var elements: [JSONValue] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
+            while true {
+                guard let element = value(depth: depth + 1) else { return nil }
+                elements.append(element)
+                skipWhitespace()
+                guard index < bytes.count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                guard bytes[index] == UInt8(ascii: "]") else { return nil }
+                index += 1
+                return .array(elements)
+            }
+        }
+
+        mutating func string() -> String? {
+            index += 1
+            var scalars = String.UnicodeScalarView()
+            var raw: [UInt8] = []
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    guard let tail = String(validating: raw, as: UTF8.self) else { return nil }
+                    scalars.append(contentsOf: tail.unicodeScalars)
+                    return String(scalars)
+                case UInt8(ascii: "\\"):
+                    guard let text = String(validating: raw, as: UTF8.self) else { return nil }
+                    scalars.append(contentsOf: text.unicodeScalars)
+                    raw.removeAll()
+                    guard let scalar = escape() else { return nil }
+                    scalars.append(scalar)
+                case 0x00..<0x20:
+                    return nil
+                default:
+                    raw.append(byte)
+                    index += 1
+                }
+            }
+            return nil
+        }
+
+        mutating func escape() -> Unicode.Scalar? {
+            index += 1
+            guard index < bytes.count else { return nil }
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""): return "\""
+            case UInt8(ascii: "\\"): return "\\"
+            case UInt8(ascii: "/"): return "/"
+            case UInt8(ascii: "b"): return "\u{08}"
+            case UInt8(ascii: "f"): return "\u{0C}"
+            case UInt8(ascii: "n"): return "\n"
+            case UInt8(ascii: "r"): return "\r"
+            case UInt8(ascii: "t"): return "\t"
+            case UInt8(ascii: "u"):
+                guard let high = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(high) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                    index += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+                }
+                return Unicode.Scalar(high)
+            default: return nil
+            }
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else { return nil }
+            index += 4
+            return value
+        }
+
+        mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
+            let expected = Array(word.utf8)
+            guard index + expected.count <= bytes.count, Array(bytes[index..<index + expected.count]) == expected else { return nil }
+            index += expected.count
+            return value
+        }
+
+        mutating func number() -> JSONValue? {
+            let start = index
+            while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
+            guard index > start, let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else { return nil }
+            return .number(value)
+        }
+    }
+}
