@@ -73,6 +73,7 @@ let package = Package(
             name: "PortcullisHTTP",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,6 +91,7 @@ let package = Package(
             name: "portcullis",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 "PortcullisSQLite",
                 "PortcullisHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -33,8 +33,10 @@ public enum PortcullisApplication {
         router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
         router.add(middleware: FetchMetadataMiddleware(publicOrigin: configuration.publicOrigin))
         router.add(middleware: SessionCookieMiddleware(sessions: services.sessions))
+        router.add(middleware: BearerTokenMiddleware(tokens: services.tokens))
         OperationsRoutes(store: services.store, metrics: metrics).register(on: router)
         AccountRoutes(accounts: services.accounts).register(on: router)
-        SessionRoutes(login: services.login, sessions: services.sessions).register(on: router)
+        SessionRoutes(services: services).register(on: router)
+        TokenRoutes(services: services).register(on: router)
     }
 }

@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import PortcullisCore
+public import PortcullisTokens
 
 /// The per-request state of the Portcullis application.
 public struct PortcullisRequestContext: RequestContext {
@@ -12,6 +13,8 @@ public struct PortcullisRequestContext: RequestContext {
     public var clientAddress: String?
     /// The session the request's cookie proves, set by ``SessionCookieMiddleware``.
     public var session: AuthenticatedSession?
+    /// The access token the request's `Authorization: Bearer` header proves, set by ``BearerTokenMiddleware``.
+    public var bearer: BearerIdentity?
 
     /// Bodies over 64 KiB are refused with 413 (CONTRACT.md §7).
     public var maxUploadSize: Int { 64 * 1024 }
@@ -34,4 +37,12 @@ public struct AuthenticatedSession: Sendable {
     public var account: Account { validated.account }
     /// The session.
     public var session: Session { validated.session }
+}
+
+/// A request authenticated by an access token.
+public struct BearerIdentity: Sendable {
+    /// The token's verified claims.
+    public let claims: AccessTokenClaims
+    /// The account it was issued to (enabled, as of this request).
+    public let account: Account
 }

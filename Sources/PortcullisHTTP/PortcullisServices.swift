@@ -15,14 +15,17 @@ public struct PortcullisServices: Sendable {
     public let login: PasswordLogin
     /// Browser sessions.
     public let sessions: SessionManager
+    /// Access and refresh tokens.
+    public let tokens: TokenService
 
     /// Wires the services.
     /// - Parameters:
     ///   - configuration: the settings.
     ///   - store: a migrated store.
+    ///   - keyEncryption: the key that seals private signing keys (from `--key-file`).
     ///   - clock: the time source for every expiry decision.
     ///   - logger: the logger the services write to.
-    public init(configuration: ServerConfiguration, store: any PortcullisStore, clock: any WallClock = SystemClock(), logger: Logger) {
+    public init(configuration: ServerConfiguration, store: any PortcullisStore, keyEncryption: KeyEncryptionKey, clock: any WallClock = SystemClock(), logger: Logger) {
         let hasher = PasswordHasher(parameters: configuration.passwordHashing, concurrency: configuration.passwordHashingConcurrency)
         self.configuration = configuration
         self.store = store
@@ -34,6 +37,24 @@ public struct PortcullisServices: Sendable {
             throttle: configuration.loginThrottle.map { LoginThrottle(policy: $0, clock: clock) },
             logger: logger
         )
-        self.sessions = SessionManager(store: store, policy: configuration.sessions, clock: clock, logger: logger)
+        let tokenPolicy = configuration.tokenPolicy
+        self.sessions = SessionManager(store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon, clock: clock, logger: logger)
+        let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
+        self.tokens = TokenService(store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, clock: clock, logger: logger)
+    }
+
+    /// "Sign out everywhere": ends every session and refresh family of the account and publishes a
+    /// `user` entry, so access tokens issued so far are refused too.
+    public func signOutEverywhere(accountID: String) async throws {
+        _ = try await sessions.endAll(accountID: accountID)
+        try await tokens.revokeEverything(accountID: accountID)
+    }
+
+    /// Disables or enables an account; disabling also signs it out everywhere.
+    /// - Returns: the updated account, or `nil` if there is none with this id.
+    public func setDisabled(_ disabled: Bool, accountID: String) async throws -> Account? {
+        guard let account = try await accounts.setDisabled(disabled, accountID: accountID) else { return nil }
+        if disabled { try await signOutEverywhere(accountID: accountID) }
+        return account
     }
 }

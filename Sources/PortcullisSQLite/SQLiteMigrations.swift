@@ -40,6 +40,50 @@ enum SQLiteMigrations {
             """,
             "CREATE INDEX sessions_by_account ON sessions(account_id)",
             "CREATE INDEX sessions_by_absolute_expiry ON sessions(absolute_expires_at)",
-        ])
+        ]),
+        Migration(version: 2, statements: [
+            """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                sealed_private_key BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                signs_from INTEGER NOT NULL,
+                signs_until INTEGER,
+                verifies_until INTEGER
+            )
+            """,
+            """
+            CREATE TABLE refresh_families (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                client_id TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER NOT NULL,
+                idle_seconds INTEGER NOT NULL,
+                absolute_expires_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            )
+            """,
+            "CREATE INDEX refresh_families_by_account ON refresh_families(account_id)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash BLOB PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES refresh_families(id) ON DELETE CASCADE,
+                rotated_at INTEGER
+            )
+            """,
+            """
+            CREATE TABLE revocations (
+                cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                revoked_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX revocations_by_id ON revocations(id, kind)",
+        ]),
     ]
 }

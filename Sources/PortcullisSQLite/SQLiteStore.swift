@@ -170,7 +170,7 @@ public final class SQLiteStore: PortcullisStore {
 
     // MARK: Plumbing
 
-    private func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+    func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         do {
             return try await reader.query(sql, binds)
         } catch {
@@ -178,12 +178,12 @@ public final class SQLiteStore: PortcullisStore {
         }
     }
 
-    private func write(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+    func write(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         try await transaction { connection in try await connection.query(sql, binds) }
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, one at a time.
-    private func transaction<Result: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> Result) async throws -> Result {
         let writer = self.writer
         return try await writeLock.withPermit {
             do {
@@ -212,12 +212,19 @@ public final class SQLiteStore: PortcullisStore {
 
     private static func encodeRoles(_ roles: [String]) -> String { roles.joined(separator: " ") }
 
-    private static func optionalTime(_ date: Date?) -> SQLiteData {
-        date.map { .integer(Int($0.epochSeconds)) } ?? .null
+    static func time(_ date: Date) -> SQLiteData { .integer(Int(date.epochSeconds)) }
+
+    static func optionalTime(_ date: Date?) -> SQLiteData {
+        date.map(time) ?? .null
     }
 
-    private static func time(_ row: SQLiteRow, _ column: String) -> Date {
+    static func date(_ row: SQLiteRow, _ column: String) -> Date {
         Date(epochSeconds: Int64(row.column(column)?.integer ?? 0))
+    }
+
+    static func optionalDate(_ row: SQLiteRow, _ column: String) -> Date? {
+        guard let value = row.column(column), !value.isNull else { return nil }
+        return date(row, column)
     }
 
     private static func account(from row: SQLiteRow) -> Account {
@@ -225,8 +232,8 @@ public final class SQLiteStore: PortcullisStore {
             id: row.column("id")?.string ?? "",
             email: row.column("email")?.string ?? "",
             roles: (row.column("roles")?.string ?? "").split(separator: " ").map(String.init),
-            createdAt: time(row, "created_at"),
-            disabledAt: row.column("disabled_at").flatMap { $0.isNull ? nil : time(row, "disabled_at") }
+            createdAt: date(row, "created_at"),
+            disabledAt: optionalDate(row, "disabled_at")
         )
     }
 
@@ -235,10 +242,10 @@ public final class SQLiteStore: PortcullisStore {
             id: row.column("id")?.string ?? "",
             accountID: row.column("account_id")?.string ?? "",
             secretHash: row.column("secret_hash")?.blob.map { Array($0.readableBytesView) } ?? [],
-            createdAt: time(row, "created_at"),
-            lastSeenAt: time(row, "last_seen_at"),
+            createdAt: date(row, "created_at"),
+            lastSeenAt: date(row, "last_seen_at"),
             idleTimeout: .seconds(row.column("idle_seconds")?.integer ?? 0),
-            absoluteExpiry: time(row, "absolute_expires_at"),
+            absoluteExpiry: date(row, "absolute_expires_at"),
             remember: row.column("remember")?.integer == 1,
             userAgent: row.column("user_agent")?.string,
             ipAddress: row.column("ip")?.string

@@ -17,7 +17,8 @@ struct AdminContext {
         let store = try await StoreLocator.open(configuration.database, logger: logger)
         do {
             try await store.migrate()
-            let services = PortcullisServices(configuration: configuration, store: store, logger: logger)
+            let keyEncryption = try KeyEncryptionKey.loadOrCreate(path: configuration.keyFile)
+            let services = PortcullisServices(configuration: configuration, store: store, keyEncryption: keyEncryption, logger: logger)
             try await body(AdminContext(store: store, services: services, human: options.human))
         } catch {
             try? await store.close()

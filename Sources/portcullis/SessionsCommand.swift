@@ -42,6 +42,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 let revoked: [String]
                 if let user {
                     revoked = try await context.services.sessions.endAll(accountID: user)
+                    try await context.services.tokens.revokeEverything(accountID: user)
                 } else if let sessionID, try await context.services.sessions.end(sessionID: sessionID) {
                     revoked = [sessionID]
                 } else {

@@ -14,6 +14,9 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "A JSON config file whose keys are the flag names (e.g. \"session-idle\").")
     var config: String?
 
+    @Option(help: "The key-encryption key file for private signing keys (default portcullis.key; created 0600 if absent).")
+    var keyFile: String?
+
     @Flag(help: "Print tables instead of JSON.")
     var human = false
 }
@@ -32,6 +35,13 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    @Option(help: "An audience access tokens may carry (repeatable; default api, the first is Portcullis's own).") var audience: [String] = []
+    @Option(help: "EdDSA (default), ES256, RS256, or HS256 (single-service mode).") var signingAlg: String?
+    @Option(help: "Access token lifetime (default 5m).") var accessTtl: String?
+    @Option(help: "Refresh family idle lifetime (default 14d).") var refreshIdle: String?
+    @Option(help: "Refresh family absolute lifetime (default 90d).") var refreshAbsolute: String?
+    @Option(help: "Grace window for a rotated refresh token (default 10s).") var refreshGrace: String?
+    @Option(help: "How long a rotated-in key is published before it signs (default 1m).") var keyPublishAhead: String?
 
     /// The flags given on the command line, as configuration values.
     var values: [String: String] {
@@ -48,6 +58,13 @@ struct ServerOptions: ParsableArguments {
         values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
         values["scrypt-log-n"] = scryptLogN.map(String.init)
         values["log-level"] = logLevel
+        values["audience"] = audience.isEmpty ? nil : audience.joined(separator: ",")
+        values["signing-alg"] = signingAlg
+        values["access-ttl"] = accessTtl
+        values["refresh-idle"] = refreshIdle
+        values["refresh-absolute"] = refreshAbsolute
+        values["refresh-grace"] = refreshGrace
+        values["key-publish-ahead"] = keyPublishAhead
         return values
     }
 }
@@ -74,6 +91,7 @@ enum Settings {
     static func server(_ store: StoreOptions, flags: [String: String] = [:]) async throws -> ServerConfiguration {
         var commandLine = flags
         commandLine["database"] = store.database
+        commandLine["key-file"] = store.keyFile
         return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config))
     }
 

@@ -49,7 +49,7 @@ struct LimitsAndThrottlingTests {
             try await client.register("ada@example.com")
             try await client.register("eve@example.com")
             let eve = try #require(try await app.store.account(email: "eve@example.com"))
-            _ = try await app.services.accounts.setDisabled(true, accountID: eve.id)
+            _ = try await app.services.setDisabled(true, accountID: eve.id)
 
             let unknown = try await client.logIn("nobody@example.com")
             let wrong = try await client.logIn("ada@example.com", "not the right password")
@@ -72,7 +72,7 @@ struct LimitsAndThrottlingTests {
             try await client.register("ada@example.com")
             try await client.register("eve@example.com")
             let eve = try #require(try await app.store.account(email: "eve@example.com"))
-            _ = try await app.services.accounts.setDisabled(true, accountID: eve.id)
+            _ = try await app.services.setDisabled(true, accountID: eve.id)
             for (email, password) in [("ada@example.com", "not the right password"), ("nobody@example.com", "not the right password"), ("eve@example.com", strongPassword), ("ada@example.com", strongPassword)] {
                 let before = app.services.hasher.computations
                 _ = try await client.logIn(email, password)

@@ -19,6 +19,8 @@ struct TestApp {
     let clock: ManualClock
     let app: any ApplicationProtocol
 
+    static let keyEncryption = try! KeyEncryptionKey(bytes: Array(repeating: 7, count: 32))
+
     /// Scrypt at N=2^12: the real algorithm and format, cheap enough for hundreds of logins.
     static let cheapHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
 
@@ -35,7 +37,7 @@ struct TestApp {
         let clock = ManualClock()
         self.store = store
         self.clock = clock
-        self.services = PortcullisServices(configuration: configuration, store: store, clock: clock, logger: logger)
+        self.services = PortcullisServices(configuration: configuration, store: store, keyEncryption: Self.keyEncryption, clock: clock, logger: logger)
         self.app = PortcullisApplication.build(services: services, metrics: TestMetrics.registry, logger: logger)
     }
 

@@ -37,7 +37,8 @@ public struct AccountService: Sendable {
         return account
     }
 
-    /// Disables or re-enables an account. Disabling also ends its sessions.
+    /// Disables or re-enables an account. Disabling also ends its sessions (callers that issue
+    /// tokens revoke those too: see `PortcullisServices.setDisabled`).
     /// - Returns: the updated account, or `nil` if there is none with this id.
     public func setDisabled(_ disabled: Bool, accountID: String) async throws -> Account? {
         guard var account = try await store.account(id: accountID) else { return nil }

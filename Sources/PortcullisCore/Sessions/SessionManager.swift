@@ -30,14 +30,18 @@ public struct SessionManager: Sendable {
     }
 
     private let store: any PortcullisStore
+    private let revocations: RevocationLog
     /// The lifetimes in force.
     public let policy: SessionPolicy
     private let clock: any WallClock
     private let logger: Logger
 
     /// Creates the manager.
-    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameter revocationHorizon: how long an ended session stays on the revocation feed (the
+    ///   lifetime of access tokens minted from it, plus leeway).
+    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), revocationHorizon: Duration = .seconds(330), clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.store = store
+        self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
         self.policy = policy
         self.clock = clock
         self.logger = logger
@@ -93,19 +97,22 @@ public struct SessionManager: Sendable {
     /// Ends one session of `accountID`. - Returns: `false` if it is not that account's.
     public func end(sessionID: String, accountID: String) async throws -> Bool {
         guard let session = try await store.session(id: sessionID), session.accountID == accountID else { return false }
-        let deleted = try await store.deleteSession(id: sessionID)
-        if deleted { logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"]) }
-        return deleted
+        return try await end(sessionID: sessionID)
     }
 
-    /// Ends a session whoever owns it (administration). - Returns: whether it existed.
+    /// Ends a session whoever owns it, and publishes it on the revocation feed so access tokens
+    /// minted from it die too. - Returns: whether it existed.
     public func end(sessionID: String) async throws -> Bool {
-        try await store.deleteSession(id: sessionID)
+        guard try await store.deleteSession(id: sessionID) else { return false }
+        try await revocations.publish(.session, id: sessionID)
+        logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"])
+        return true
     }
 
-    /// Ends every session of the account ("sign out everywhere"). - Returns: the ids ended.
+    /// Ends every session of the account. - Returns: the ids ended.
     public func endAll(accountID: String) async throws -> [String] {
         let ended = try await store.deleteSessions(accountID: accountID)
+        try await revocations.publishSessions(ended)
         logger.info("all sessions ended", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.count": "\(ended.count)"])
         return ended
     }

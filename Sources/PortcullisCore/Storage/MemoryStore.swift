@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+import PortcullisTokens
 
 /// A store that keeps everything in memory: for unit tests and throwaway runs.
 ///
@@ -14,6 +15,10 @@ public actor MemoryStore: PortcullisStore {
     private var passwordHashes: [String: String] = [:]
     private var sessionsByID: [String: Session] = [:]
     private var sessionIDsByHash: [[UInt8]: String] = [:]
+    private var signingKeysByKid: [String: StoredSigningKey] = [:]
+    private var families: [String: RefreshFamily] = [:]
+    private var refreshTokens: [[UInt8]: (familyID: String, rotatedAt: Date?)] = [:]
+    private var revocationLog: [Revocation] = []
 
     /// An empty store.
     public init() {}
@@ -95,5 +100,89 @@ public actor MemoryStore: PortcullisStore {
         let ids = sessionsByID.values.filter { $0.isExpired(at: now) }.map(\.id)
         for id in ids { _ = try await deleteSession(id: id) }
         return ids.count
+    }
+
+    // MARK: Signing keys
+
+    public func insertSigningKey(_ key: StoredSigningKey) async throws {
+        guard signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
+        signingKeysByKid[key.kid] = key
+    }
+
+    public func signingKeys() async throws -> [StoredSigningKey] {
+        signingKeysByKid.values.sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
+    }
+
+    public func updateSigningKey(_ key: StoredSigningKey) async throws {
+        guard signingKeysByKid[key.kid] != nil else { return }
+        signingKeysByKid[key.kid] = key
+    }
+
+    // MARK: Refresh families
+
+    public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
+        guard families[family.id] == nil, refreshTokens[firstTokenHash] == nil else { throw StoreError.duplicate }
+        families[family.id] = family
+        refreshTokens[firstTokenHash] = (family.id, nil)
+    }
+
+    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse {
+        guard let token = refreshTokens[hash], var family = families[token.familyID], family.isLive(at: now) else { return .invalid }
+        guard let rotatedAt = token.rotatedAt else {
+            refreshTokens[hash] = (family.id, now)
+            refreshTokens[successorHash] = (family.id, nil)
+            family.lastUsedAt = now
+            families[family.id] = family
+            return .rotated(family)
+        }
+        if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
+        family.revokedAt = now
+        families[family.id] = family
+        return .reused(family)
+    }
+
+    public func refreshFamily(id: String) async throws -> RefreshFamily? { families[id] }
+
+    public func refreshFamily(tokenHash: [UInt8]) async throws -> RefreshFamily? {
+        refreshTokens[tokenHash].flatMap { families[$0.familyID] }
+    }
+
+    public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
+        families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+    }
+
+    public func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool {
+        guard var family = families[id], family.revokedAt == nil else { return false }
+        family.revokedAt = time
+        families[id] = family
+        return true
+    }
+
+    public func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String] {
+        let ids = families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.map(\.id)
+        for id in ids { _ = try await revokeRefreshFamily(id: id, at: time) }
+        return ids.sorted()
+    }
+
+    // MARK: Revocations
+
+    public func appendRevocation(_ entry: Revocation) async throws -> Revocation {
+        let stored = Revocation(cursor: Int64(revocationLog.count + 1), kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+        revocationLog.append(stored)
+        return stored
+    }
+
+    public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
+        Array(revocationLog.filter { $0.cursor > cursor && $0.expiresAt > now }.prefix(limit))
+    }
+
+    public func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
+        revocationLog.contains { entry in
+            switch entry.kind {
+            case .token: entry.id == tokenID
+            case .session: entry.id == sessionID
+            case .user: entry.id == accountID && issuedAt <= entry.revokedAt
+            }
+        }
     }
 }

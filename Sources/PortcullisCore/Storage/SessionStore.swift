@@ -33,9 +33,9 @@ public protocol SessionStore: Sendable {
 
 /// Everything Portcullis persists, plus the store's own life cycle.
 ///
-/// Later capabilities (refresh families, signing keys, revocations, service clients) join as
-/// further protocols in this composition, so each backend states exactly what it implements.
-public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore {
+/// Each capability is its own small protocol; later ones (service clients) join this composition,
+/// so each backend states exactly what it implements.
+public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore {
     /// Creates or upgrades the schema; idempotent.
     func migrate() async throws
 

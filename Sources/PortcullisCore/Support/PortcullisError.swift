@@ -8,7 +8,7 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidCredentials, throttled, invalidEmail, weakPassword, emailTaken
-            case notFound, inputTooLarge, storeUnavailable
+            case notFound, inputTooLarge, storeUnavailable, invalidGrant, invalidRequest, forbidden
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -29,6 +29,12 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
         public static let inputTooLarge = Kind(.inputTooLarge)
         /// The store did not answer.
         public static let storeUnavailable = Kind(.storeUnavailable)
+        /// A grant (refresh token, credentials, session) that cannot be used (RFC 6749 `invalid_grant`).
+        public static let invalidGrant = Kind(.invalidGrant)
+        /// A request missing or misusing a parameter.
+        public static let invalidRequest = Kind(.invalidRequest)
+        /// Authenticated, but not allowed.
+        public static let forbidden = Kind(.forbidden)
 
         public var description: String { base.rawValue }
     }

@@ -27,6 +27,18 @@ extension ServerConfiguration {
             }
             return range
         }
+        let audiences = try Self.list(config, "audience")
+        if !audiences.isEmpty { self.audiences = audiences }
+        signingAlgorithm = config.string(forKey: "signing-alg", default: signingAlgorithm)
+        guard ["EdDSA", "ES256", "RS256", "HS256"].contains(signingAlgorithm) else {
+            throw ConfigurationError(setting: "signing-alg", value: signingAlgorithm, expected: "EdDSA, ES256, RS256 or HS256")
+        }
+        accessLifetime = try Self.duration(config, "access-ttl", default: accessLifetime)
+        refreshIdle = try Self.duration(config, "refresh-idle", default: refreshIdle)
+        refreshAbsolute = try Self.duration(config, "refresh-absolute", default: refreshAbsolute)
+        refreshGrace = try Self.duration(config, "refresh-grace", default: refreshGrace)
+        keyPublishAhead = try Self.duration(config, "key-publish-ahead", default: keyPublishAhead)
+        keyFile = config.string(forKey: "key-file", default: keyFile)
         if let cost = try Self.integer(config, "scrypt-log-n") {
             guard (10...22).contains(cost) else {
                 throw ConfigurationError(setting: "scrypt-log-n", value: "\(cost)", expected: "10 to 22")

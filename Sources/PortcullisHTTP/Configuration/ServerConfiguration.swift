@@ -22,12 +22,36 @@ public struct ServerConfiguration: Sendable {
     public var passwordHashing: ScryptParameters = .owasp
     /// How many password hashes may run at once (each holds `passwordHashing.memoryBytes`).
     public var passwordHashingConcurrency: Int = 2
+    /// Audiences access tokens may carry; the first is Portcullis's own API.
+    public var audiences: [String] = ["api"]
+    /// The algorithm of new signing keys: `EdDSA`, `ES256`, `RS256`, or `HS256` (single-service mode).
+    public var signingAlgorithm: String = "EdDSA"
+    /// Access token lifetime.
+    public var accessLifetime: Duration = .seconds(300)
+    /// Refresh family idle lifetime.
+    public var refreshIdle: Duration = .seconds(14 * 86400)
+    /// Refresh family absolute lifetime.
+    public var refreshAbsolute: Duration = .seconds(90 * 86400)
+    /// How long a rotated refresh token may be presented again.
+    public var refreshGrace: Duration = .seconds(10)
+    /// How long a rotated-in key is published before it signs.
+    public var keyPublishAhead: Duration = .seconds(60)
+    /// The key-encryption key file for private signing keys at rest.
+    public var keyFile: String = "portcullis.key"
 
     /// The defaults.
     public init() {}
 
     /// The issuer in force.
     public var effectiveIssuer: String { issuer ?? "http://\(host):\(port)" }
+
+    /// The token policy these settings describe.
+    public var tokenPolicy: TokenPolicy {
+        TokenPolicy(
+            issuer: effectiveIssuer, audiences: audiences, signingAlgorithm: signingAlgorithm, accessLifetime: accessLifetime,
+            refreshIdle: refreshIdle, refreshAbsolute: refreshAbsolute, refreshGrace: refreshGrace, keyPublishAhead: keyPublishAhead
+        )
+    }
 
     /// The origin (`scheme://host[:port]`) that unsafe browser requests must come from.
     public var publicOrigin: String { Origin.normalize(publicURL ?? effectiveIssuer) ?? effectiveIssuer }

@@ -1,6 +1,7 @@
 import Hummingbird
 import Metrics
 import PortcullisCore
+import PortcullisTokens
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -13,16 +14,16 @@ import Logging
 /// Login, the current session, logout, the session list and "sign out everywhere"
 /// (CONTRACT.md §2), and `/v1/me`.
 struct SessionRoutes {
-    let login: PasswordLogin
-    let sessions: SessionManager
+    let services: PortcullisServices
+    var login: PasswordLogin { services.login }
+    var sessions: SessionManager { services.sessions }
 
     private let loginSuccesses = Counter(label: "portcullis_logins_total", dimensions: [("result", "success")])
     private let loginFailures = Counter(label: "portcullis_logins_total", dimensions: [("result", "failure")])
     private let loginThrottled = Counter(label: "portcullis_logins_total", dimensions: [("result", "throttled")])
 
-    init(login: PasswordLogin, sessions: SessionManager) {
-        self.login = login
-        self.sessions = sessions
+    init(services: PortcullisServices) {
+        self.services = services
     }
 
     func register(on router: some RouterMethods<PortcullisRequestContext>) {
@@ -36,29 +37,30 @@ struct SessionRoutes {
             _ = try await sessions.end(sessionID: current.session.id)
             return Self.signedOut()
         }
-        router.get("v1/sessions") { _, context in
-            let current = try context.requireSession()
-            let list = try await sessions.activeSessions(accountID: current.account.id)
-            return try Response.json(SessionList(sessions: list.map { SessionBody($0, currentID: current.session.id) }))
+        router.get("v1/sessions") { request, context in
+            var request = request
+            let caller = try await context.requireCaller(&request)
+            let list = try await sessions.activeSessions(accountID: caller.account.id)
+            return try Response.json(SessionList(sessions: list.map { SessionBody($0, currentID: caller.sessionID) }))
         }
         router.delete("v1/sessions/{id}") { request, context in
             var request = request
-            let current = try await context.requireSession(csrfFrom: &request)
+            let caller = try await context.requireCaller(&request)
             let id = try context.parameters.require("id")
-            guard try await sessions.end(sessionID: id, accountID: current.account.id) else {
+            guard try await sessions.end(sessionID: id, accountID: caller.account.id) else {
                 throw Problem(.notFound, detail: "You have no session with this id.")
             }
-            return id == current.session.id ? Self.signedOut() : Response(status: .noContent)
+            return caller.isCookie && id == caller.sessionID ? Self.signedOut() : Response(status: .noContent)
         }
         router.delete("v1/sessions") { request, context in
             var request = request
-            let current = try await context.requireSession(csrfFrom: &request)
-            _ = try await sessions.endAll(accountID: current.account.id)
-            return Self.signedOut()
+            let caller = try await context.requireCaller(&request)
+            try await services.signOutEverywhere(accountID: caller.account.id)
+            return caller.isCookie ? Self.signedOut() : Response(status: .noContent)
         }
-        router.get("v1/me") { _, context in
-            let current = try context.requireSession()
-            return try Response.json(Me(current))
+        router.get("v1/me") { request, context in
+            var request = request
+            return try Response.json(Me(try await context.requireCaller(&request)))
         }
     }
 
@@ -115,11 +117,16 @@ struct SessionRoutes {
         let roles: [String]
         let auth: Auth
 
-        init(_ current: AuthenticatedSession) {
-            id = current.account.id
-            email = current.account.email
-            roles = current.account.roles
-            auth = Auth(method: "session", sessionID: current.session.id, expiresAt: current.session.expiresAt.epochSeconds)
+        init(_ caller: Caller) {
+            id = caller.account.id
+            email = caller.account.email
+            roles = caller.account.roles
+            switch caller {
+            case .session(let current):
+                auth = Auth(method: "session", sessionID: current.session.id, expiresAt: current.session.expiresAt.epochSeconds)
+            case .bearer(let bearer):
+                auth = Auth(method: "bearer", sessionID: bearer.claims.sessionID, expiresAt: bearer.claims.expiresAt)
+            }
         }
 
         struct Auth: Encodable {
@@ -136,7 +143,38 @@ struct SessionRoutes {
     }
 }
 
+/// Who is calling: a browser session or a bearer token.
+enum Caller {
+    case session(AuthenticatedSession)
+    case bearer(BearerIdentity)
+
+    var account: Account {
+        switch self {
+        case .session(let current): current.account
+        case .bearer(let bearer): bearer.account
+        }
+    }
+
+    /// The session id, or the token's `sid`.
+    var sessionID: String {
+        switch self {
+        case .session(let current): current.session.id
+        case .bearer(let bearer): bearer.claims.sessionID
+        }
+    }
+
+    var isCookie: Bool { if case .session = self { true } else { false } }
+}
+
 extension PortcullisRequestContext {
+    /// The caller by bearer token or by session cookie, or a 401 problem. Unsafe requests that
+    /// use the cookie must carry the session's CSRF token; bearer requests need none.
+    func requireCaller(_ request: inout Request) async throws -> Caller {
+        if let bearer { return .bearer(bearer) }
+        if request.method.isSafe { return .session(try requireSession()) }
+        return .session(try await requireSession(csrfFrom: &request))
+    }
+
     /// The request's session, or a 401 problem.
     func requireSession() throws -> AuthenticatedSession {
         guard let session else { throw Problem.unauthenticated }

@@ -11,6 +11,8 @@ extension HTTPField.Name {
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
     /// `Referrer-Policy`.
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    /// `Pragma`, for the token endpoint's `no-cache` (RFC 6749 §5.1).
+    static let pragma = HTTPField.Name("Pragma")!
     /// `X-Frame-Options`.
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
 }

@@ -49,6 +49,11 @@ public struct Problem: HTTPResponseError, Sendable {
 
     /// 401 for requests that need a signed-in user.
     static let unauthenticated = Problem(.unauthorized, detail: "Sign in first: this request needs a valid session.")
+    /// 401 for a bearer token that fails verification or was revoked (RFC 6750 §3.1).
+    static let invalidToken = Problem(
+        .unauthorized, title: "Invalid token", detail: "The access token is invalid, expired or revoked.",
+        headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
+    )
     /// 403 for a missing or wrong CSRF token.
     static let csrfTokenRequired = Problem(.forbidden, title: "CSRF check failed", detail: "Send the session's CSRF token in the X-CSRF-Token header.")
     /// 403 for a request a browser marked as cross-site.
@@ -69,6 +74,8 @@ extension Problem {
             self.init(.conflict, detail: error.reason)
         case .notFound:
             self.init(.notFound, detail: error.reason)
+        case .forbidden:
+            self.init(.forbidden, detail: error.reason)
         case .storeUnavailable:
             self.init(.serviceUnavailable, detail: "The service is temporarily unavailable; try again shortly.")
         default:

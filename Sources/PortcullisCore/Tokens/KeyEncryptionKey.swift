@@ -1,0 +1,62 @@
+public import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The key that seals private signing keys at rest (SECURITY.md §18): AES-256-GCM, with the
+/// key id and algorithm as associated data so a sealed key cannot be swapped onto another row.
+///
+/// It lives in a file beside the configuration, never in the store it protects; created with
+/// mode 0600 on first start. Every instance sharing a database needs the same file.
+public struct KeyEncryptionKey: Sendable {
+    private let key: SymmetricKey
+
+    /// A key from 32 bytes.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count == 32 else { throw KeyFileError("a key-encryption key is 32 bytes") }
+        self.key = SymmetricKey(data: bytes)
+    }
+
+    /// Reads the key file at `path`, creating it (mode 0600, 32 random bytes, base64) if absent.
+    public static func loadOrCreate(path: String) throws -> KeyEncryptionKey {
+        if let existing = FileManager.default.contents(atPath: path) {
+            let text = String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = Data(base64Encoded: text) else { throw KeyFileError("the key file \(path) does not hold base64") }
+            return try KeyEncryptionKey(bytes: Array(bytes))
+        }
+        let bytes = SecureRandom.bytes(32)
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw KeyFileError("cannot create the key file \(path)") }
+        defer { close(descriptor) }
+        let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
+        guard write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else { throw KeyFileError("cannot write the key file \(path)") }
+        return try KeyEncryptionKey(bytes: bytes)
+    }
+
+    /// Seals `plaintext`, bound to `context`.
+    public func seal(_ plaintext: [UInt8], context: String) throws -> [UInt8] {
+        guard let combined = try AES.GCM.seal(plaintext, using: key, authenticating: Array(context.utf8)).combined else {
+            throw KeyFileError("sealing failed")
+        }
+        return Array(combined)
+    }
+
+    /// Opens what ``seal(_:context:)`` sealed with the same key and context.
+    public func open(_ sealed: [UInt8], context: String) throws -> [UInt8] {
+        Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: Array(context.utf8)))
+    }
+}
+
+/// The key file could not be read or written.
+public struct KeyFileError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension KeyEncryptionKey {
+    /// A key for another purpose, derived with HKDF-SHA256 so the file stays the only secret.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("portcullis.\(purpose).v1".utf8), outputByteCount: 32)
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import PortcullisTokens
+
+/// The signing keys: which one signs now, which ones verify, and rotation without downtime.
+///
+/// A rotated-in key is published (in the JWKS and to every verifier) at once but signs only after
+/// ``TokenPolicy/keyPublishAhead``, so caches pick it up before any token needs it; the key it
+/// replaces stops signing then and keeps verifying until its last token has expired. An emergency
+/// rotation (`immediately`) signs with the new key at once and ends the old key's tokens.
+/// Keys are re-read from the store at least every 15 seconds, so a rotation made by another
+/// instance or by the command line is picked up within that time.
+public actor KeyRing {
+    private struct LoadedKey {
+        let stored: StoredSigningKey
+        let key: SigningKey
+        let verification: VerificationKey
+    }
+
+    private let store: any SigningKeyStore
+    private let encryption: KeyEncryptionKey
+    private let policy: TokenPolicy
+    private let clock: any WallClock
+    private var loaded: [LoadedKey] = []
+    private var loadedAt: Date?
+
+    /// How often keys are re-read from the store.
+    public static let reloadInterval: Duration = .seconds(10)
+
+    /// Creates the key ring.
+    public init(store: any SigningKeyStore, encryption: KeyEncryptionKey, policy: TokenPolicy, clock: any WallClock = SystemClock()) {
+        self.store = store
+        self.encryption = encryption
+        self.policy = policy
+        self.clock = clock
+    }
+
+    /// The key that signs now; creates the first key if the ring is empty.
+    public func signingKey() async throws -> SigningKey {
+        let now = clock.now
+        if let key = try await current(now: now) { return key }
+        guard let algorithm = SigningAlgorithm(rawValue: policy.signingAlgorithm) else { throw KeyFileError("unknown signing algorithm \(policy.signingAlgorithm)") }
+        _ = try await add(algorithm: algorithm, signsFrom: Date(epochSeconds: now.epochSeconds))
+        guard let key = try await current(now: now) else { throw KeyFileError("no signing key") }
+        return key
+    }
+
+    /// Every key whose tokens are still accepted, by `kid`.
+    public func verificationKeys() async throws -> [String: VerificationKey] {
+        let now = clock.now
+        return Dictionary(uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) })
+    }
+
+    /// The public keys to publish in the JWKS: asymmetric keys whose tokens are or will be accepted.
+    public func publishedKeys() async throws -> [SigningKey] {
+        let now = clock.now
+        return try await keys().filter { $0.key.algorithm.isAsymmetric && Self.verifies($0.stored, at: now) }.map(\.key)
+    }
+
+    /// Adds a new key and schedules the hand-over.
+    /// - Parameters:
+    ///   - algorithm: the new key's algorithm (the configured one by default).
+    ///   - immediately: sign with it now and end the tokens of the keys it replaces.
+    /// - Returns: the new key's record.
+    public func rotate(algorithm: SigningAlgorithm? = nil, immediately: Bool = false) async throws -> StoredSigningKey {
+        let algorithm = algorithm ?? SigningAlgorithm(rawValue: policy.signingAlgorithm) ?? .eddsa
+        let configured = SigningAlgorithm(rawValue: policy.signingAlgorithm)
+        guard algorithm != .hs256 || configured == .hs256, configured != .hs256 || algorithm == .hs256 else {
+            throw PortcullisError(.invalidRequest, "HS256 is only for single-service mode, and single-service mode signs only with HS256.")
+        }
+        let now = Date(epochSeconds: clock.now.epochSeconds)
+        let signsFrom = immediately ? now : now.addingTimeInterval(policy.keyPublishAhead.timeInterval)
+        for var previous in try await store.signingKeys() where previous.signsUntil == nil || previous.signsUntil! > signsFrom {
+            previous.signsUntil = signsFrom
+            previous.verifiesUntil = immediately ? now : signsFrom.addingTimeInterval(policy.revocationHorizon.timeInterval)
+            try await store.updateSigningKey(previous)
+        }
+        return try await add(algorithm: algorithm, signsFrom: signsFrom)
+    }
+
+    private func add(algorithm: SigningAlgorithm, signsFrom: Date) async throws -> StoredSigningKey {
+        let key = try SigningKey.generate(algorithm)
+        let stored = StoredSigningKey(
+            kid: key.kid, algorithm: algorithm,
+            sealedPrivateKey: try encryption.seal(key.privateKeyBytes, context: Self.context(kid: key.kid, algorithm: algorithm)),
+            createdAt: Date(epochSeconds: clock.now.epochSeconds), signsFrom: signsFrom
+        )
+        try await store.insertSigningKey(stored)
+        loadedAt = nil
+        return stored
+    }
+
+    private func current(now: Date) async throws -> SigningKey? {
+        try await keys().last { $0.stored.signsFrom <= now && ($0.stored.signsUntil.map { now < $0 } ?? true) }?.key
+    }
+
+    private func keys() async throws -> [LoadedKey] {
+        let now = clock.now
+        if let loadedAt, now.timeIntervalSince(loadedAt) < Self.reloadInterval.timeInterval, now >= loadedAt { return loaded }
+        let stored = try await store.signingKeys()
+        var fresh: [LoadedKey] = []
+        for record in stored {
+            if let existing = loaded.first(where: { $0.stored.kid == record.kid }) {
+                fresh.append(LoadedKey(stored: record, key: existing.key, verification: existing.verification))
+                continue
+            }
+            let bytes = try encryption.open(record.sealedPrivateKey, context: Self.context(kid: record.kid, algorithm: record.algorithm))
+            let key = try SigningKey(kid: record.kid, algorithm: record.algorithm, privateKeyBytes: bytes)
+            fresh.append(LoadedKey(stored: record, key: key, verification: try await VerificationKey(key)))
+        }
+        loaded = fresh.sorted { ($0.stored.signsFrom, $0.stored.createdAt) < ($1.stored.signsFrom, $1.stored.createdAt) }
+        loadedAt = now
+        return loaded
+    }
+
+    private static func verifies(_ key: StoredSigningKey, at now: Date) -> Bool {
+        key.verifiesUntil.map { now < $0 } ?? true
+    }
+
+    private static func context(kid: String, algorithm: SigningAlgorithm) -> String {
+        "signing-key:\(kid):\(algorithm.rawValue)"
+    }
+}

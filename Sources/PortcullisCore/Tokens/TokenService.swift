@@ -1,0 +1,146 @@
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import Logging
+public import PortcullisTokens
+
+/// Issues, refreshes, verifies and revokes tokens (CONTRACT.md §3).
+///
+/// Access tokens are short-lived JWTs; refresh tokens are opaque 256-bit strings stored as SHA-256
+/// hashes and rotated on every use. A rotated token's successor is derived from it with a key only
+/// the server holds (HMAC-SHA256), so every presentation within the grace window receives the same
+/// successor without the store ever keeping a usable token.
+public struct TokenService: Sendable {
+    /// Tokens handed to a client.
+    public struct Issued: Sendable {
+        /// The signed access token.
+        public let accessToken: String
+        /// Its claims.
+        public let claims: AccessTokenClaims
+        /// Its lifetime in seconds.
+        public let expiresIn: Int
+        /// The refresh token, for grants that issue one.
+        public let refreshToken: String?
+    }
+
+    /// The policy in force.
+    public let policy: TokenPolicy
+    /// The signing keys.
+    public let keyRing: KeyRing
+    private let store: any PortcullisStore
+    private let revocations: RevocationLog
+    private let successorKey: SymmetricKey
+    private let verifier: AccessTokenVerifier
+    private let clock: any WallClock
+    private let logger: Logger
+
+    /// Creates the service.
+    public init(store: any PortcullisStore, keyRing: KeyRing, encryption: KeyEncryptionKey, policy: TokenPolicy, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.tokens", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.store = store
+        self.revocations = RevocationLog(store: store, horizon: policy.revocationHorizon, clock: clock)
+        self.keyRing = keyRing
+        self.policy = policy
+        self.successorKey = encryption.derivedKey(purpose: "refresh-successor")
+        self.verifier = AccessTokenVerifier(policy: .init(
+            issuer: policy.issuer, audiences: [policy.ownAudience], leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime
+        ))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The audience a request asks for, checked against the configured ones (RFC 8707 style).
+    public func audience(_ requested: String?) throws -> String {
+        guard let requested, !requested.isEmpty else { return policy.ownAudience }
+        guard policy.audiences.contains(requested) else { throw PortcullisError(.invalidRequest, "The requested audience is not one this server issues tokens for.") }
+        return requested
+    }
+
+    /// The password grant: a new refresh family and its first tokens.
+    public func issue(for account: Account, audience requested: String?) async throws -> Issued {
+        let audience = try audience(requested)
+        let now = Date(epochSeconds: clock.now.epochSeconds)
+        let refreshToken = SecureRandom.token(byteCount: 32)
+        let family = RefreshFamily(
+            id: SecureRandom.token(byteCount: 16), accountID: account.id, clientID: policy.firstPartyClientID, audience: audience,
+            createdAt: now, lastUsedAt: now, idleTimeout: policy.refreshIdle,
+            absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval)
+        )
+        try await store.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))
+        logger.info("refresh family started", metadata: ["portcullis.family_id": "\(family.id)", "portcullis.account_id": "\(account.id)"])
+        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: refreshToken)
+    }
+
+    /// The refresh-token grant: rotation, the grace window, and reuse detection (RFC 9700 §4.14).
+    /// - Throws: ``PortcullisError`` `invalidGrant` for an unknown, expired, revoked or reused token.
+    public func refresh(_ refreshToken: String, audience requested: String?) async throws -> Issued {
+        guard let presented = Base64.decode(refreshToken), presented.count == 32 else { throw Self.invalidGrant }
+        let successor = Base64.encode(Array(HMAC<SHA256>.authenticationCode(for: presented, using: successorKey)))
+        let use = try await store.useRefreshToken(hash: Self.hash(refreshToken), successorHash: Self.hash(successor), now: clock.now, grace: policy.refreshGrace)
+        let family: RefreshFamily
+        switch use {
+        case .rotated(let current), .replayedWithinGrace(let current):
+            family = current
+        case .reused(let revoked):
+            logger.warning("refresh token reuse: family revoked", metadata: ["portcullis.family_id": "\(revoked.id)"])
+            try await revocations.publish(.session, id: revoked.id)
+            throw Self.invalidGrant
+        case .invalid:
+            throw Self.invalidGrant
+        }
+        guard let account = try await store.account(id: family.accountID), !account.isDisabled else { throw Self.invalidGrant }
+        let audience = requested == nil ? family.audience : try audience(requested)
+        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: successor)
+    }
+
+    /// The session token-exchange grant: a short-lived access token bound to the browser session.
+    public func exchange(session: Session, account: Account, audience requested: String?) async throws -> Issued {
+        try await accessToken(for: account, sessionID: session.id, audience: try audience(requested), refreshToken: nil)
+    }
+
+    /// The account a bearer token proves, if it is valid for Portcullis's own API and not revoked.
+    public func authenticate(bearer token: String) async throws -> (claims: AccessTokenClaims, account: Account) {
+        let claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
+        guard try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
+            let account = try await store.account(id: claims.subject), !account.isDisabled
+        else { throw TokenRejection.revoked }
+        return (claims, account)
+    }
+
+    /// RFC 7009: revokes a refresh token's family, or one access token by its `jti`. Unknown or
+    /// invalid tokens are ignored, as the RFC asks.
+    public func revoke(_ token: String) async throws {
+        if let family = try await store.refreshFamily(tokenHash: Self.hash(token)) {
+            if try await store.revokeRefreshFamily(id: family.id, at: clock.now) { try await revocations.publish(.session, id: family.id) }
+            return
+        }
+        let anyAudience = AccessTokenVerifier(policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime))
+        guard let claims = try? await anyAudience.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
+        try await revocations.publish(.token, id: claims.tokenID)
+    }
+
+    /// Ends every refresh family of the account and publishes a `user` entry, so every access token
+    /// issued to it so far is refused (sign out everywhere, admin logout, disabling, password change).
+    public func revokeEverything(accountID: String) async throws {
+        let families = try await store.revokeRefreshFamilies(accountID: accountID, at: clock.now)
+        try await revocations.publish(.user, id: accountID)
+        logger.info("account tokens revoked", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.families": "\(families.count)"])
+    }
+
+    private func accessToken(for account: Account, sessionID: String, audience: String, refreshToken: String?) async throws -> Issued {
+        let now = clock.now.epochSeconds
+        let lifetime = policy.accessLifetime.components.seconds
+        let claims = AccessTokenClaims(
+            issuer: policy.issuer, subject: account.id, audience: [audience], expiresAt: now + lifetime, issuedAt: now,
+            tokenID: SecureRandom.token(byteCount: 12), sessionID: sessionID, clientID: policy.firstPartyClientID, roles: account.roles
+        )
+        let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
+        return Issued(accessToken: token, claims: claims, expiresIn: Int(lifetime), refreshToken: refreshToken)
+    }
+
+    private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
+    private static let invalidGrant = PortcullisError(.invalidGrant, "The refresh token is invalid, expired or revoked.")
+}

@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOFoundationEssentialsCompat
+import PortcullisCore
+import PortcullisTokens
+
+/// The token endpoint and its companions (CONTRACT.md §3): `POST /v1/token`,
+/// `POST /v1/token/revoke`, the JWKS and the RFC 8414 metadata.
+struct TokenRoutes {
+    let services: PortcullisServices
+    var tokens: TokenService { services.tokens }
+
+    static let sessionTokenType = "urn:portcullis:session"
+    static let tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+        router.post("v1/token", use: self.token)
+        router.post("v1/token/revoke") { request, context in
+            var request = request
+            let form = try await Self.parameters(&request, context: context)
+            guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("The token parameter is required.") }
+            try await tokens.revoke(token)
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        }
+        router.get(".well-known/jwks.json") { _, _ in
+            let keys = try await tokens.keyRing.publishedKeys().compactMap { try $0.publicJWK }
+            return try Response.json(["keys": keys], headers: [.cacheControl: "public, max-age=60"])
+        }
+        router.get(".well-known/oauth-authorization-server") { _, _ in
+            let issuer = tokens.policy.issuer
+            return try Response.json(Metadata(
+                issuer: issuer,
+                tokenEndpoint: "\(issuer)/v1/token",
+                revocationEndpoint: "\(issuer)/v1/token/revoke",
+                introspectionEndpoint: "\(issuer)/v1/token/introspect",
+                jwksURI: "\(issuer)/.well-known/jwks.json",
+                grantTypesSupported: ["password", "refresh_token", Self.tokenExchange],
+                tokenEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
+                revocationEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
+                signingAlgorithmsSupported: [tokens.policy.signingAlgorithm]
+            ), headers: [.cacheControl: "public, max-age=300"])
+        }
+    }
+
+    @Sendable func token(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        var request = request
+        let form = try await Self.parameters(&request, context: context)
+        let audience = form["audience"]
+        do {
+            let issued: TokenService.Issued
+            switch form["grant_type"] {
+            case "password":
+                guard let username = form["username"], let password = form["password"] else {
+                    throw OAuthError.invalidRequest("The password grant needs username and password.")
+                }
+                let account = try await services.login.authenticate(email: username, password: password, clientAddress: context.clientAddress)
+                issued = try await tokens.issue(for: account, audience: audience)
+            case "refresh_token":
+                guard let refreshToken = form["refresh_token"] else { throw OAuthError.invalidRequest("The refresh_token parameter is required.") }
+                issued = try await tokens.refresh(refreshToken, audience: audience)
+            case Self.tokenExchange:
+                guard form["subject_token_type"] == Self.sessionTokenType else {
+                    throw OAuthError.invalidRequest("subject_token_type must be \(Self.sessionTokenType).")
+                }
+                guard context.session != nil else { throw OAuthError.invalidGrant }
+                let current = try await context.requireSession(csrfFrom: &request)
+                issued = try await tokens.exchange(session: current.session, account: current.account, audience: audience)
+            case nil:
+                throw OAuthError.invalidRequest("The grant_type parameter is required.")
+            default:
+                throw OAuthError.unsupportedGrantType
+            }
+            return try Response.json(
+                TokenResponse(accessToken: issued.accessToken, tokenType: "Bearer", expiresIn: issued.expiresIn, refreshToken: issued.refreshToken),
+                headers: [.cacheControl: "no-store", .pragma: "no-cache"]
+            )
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .invalidCredentials, .invalidGrant: throw OAuthError("invalid_grant", error.reason)
+            case .throttled, .storeUnavailable: throw error
+            default: throw OAuthError.invalidRequest(error.reason)
+            }
+        }
+    }
+
+    /// The request's parameters, from a form body (RFC 6749) or a JSON object of strings and booleans.
+    static func parameters(_ request: inout Request, context: PortcullisRequestContext) async throws -> [String: String] {
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        if contentType.hasPrefix("application/json") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+                throw OAuthError.invalidRequest("The body must be a JSON object.")
+            }
+            return object.compactMapValues { value in (value as? String) ?? (value as? Bool).map { $0 ? "true" : "false" } }
+        }
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthError.invalidRequest("Send application/x-www-form-urlencoded or application/json.")
+        }
+        var parameters: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]) else { throw OAuthError.invalidRequest("The form body is malformed.") }
+            guard parameters[name] == nil else { throw OAuthError.invalidRequest("Parameters may not repeat (RFC 6749 §3.2).") }
+            parameters[name] = parts.count > 1 ? Self.decode(parts[1]) : ""
+        }
+        return parameters
+    }
+
+    private static func decode(_ component: Substring) -> String? {
+        component.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    struct TokenResponse: Encodable {
+        let accessToken: String
+        let tokenType: String
+        let expiresIn: Int
+        let refreshToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", refreshToken = "refresh_token"
+        }
+    }
+
+    struct Metadata: Encodable {
+        let issuer: String
+        let tokenEndpoint: String
+        let revocationEndpoint: String
+        let introspectionEndpoint: String
+        let jwksURI: String
+        let grantTypesSupported: [String]
+        let tokenEndpointAuthMethodsSupported: [String]
+        let revocationEndpointAuthMethodsSupported: [String]
+        let signingAlgorithmsSupported: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case issuer
+            case tokenEndpoint = "token_endpoint", revocationEndpoint = "revocation_endpoint"
+            case introspectionEndpoint = "introspection_endpoint", jwksURI = "jwks_uri"
+            case grantTypesSupported = "grant_types_supported"
+            case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+            case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
+            case signingAlgorithmsSupported = "token_endpoint_auth_signing_alg_values_supported"
+        }
+    }
+}

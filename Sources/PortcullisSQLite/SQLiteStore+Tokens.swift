@@ -1,0 +1,159 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import PortcullisCore
+import PortcullisTokens
+import SQLiteNIO
+
+extension SQLiteStore {
+    // MARK: Signing keys
+
+    public func insertSigningKey(_ key: StoredSigningKey) async throws {
+        _ = try await write(
+            "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(key.kid), .text(key.algorithm.rawValue), .blob(.init(bytes: key.sealedPrivateKey)), Self.time(key.createdAt),
+             Self.time(key.signsFrom), Self.optionalTime(key.signsUntil), Self.optionalTime(key.verifiesUntil)]
+        )
+    }
+
+    public func signingKeys() async throws -> [StoredSigningKey] {
+        try await read("SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
+            guard let algorithm = row.column("algorithm")?.string.flatMap(SigningAlgorithm.init(rawValue:)) else { throw StoreError(.corrupt) }
+            return StoredSigningKey(
+                kid: row.column("kid")?.string ?? "",
+                algorithm: algorithm,
+                sealedPrivateKey: row.column("sealed_private_key")?.blob.map { Array($0.readableBytesView) } ?? [],
+                createdAt: Self.date(row, "created_at"),
+                signsFrom: Self.date(row, "signs_from"),
+                signsUntil: Self.optionalDate(row, "signs_until"),
+                verifiesUntil: Self.optionalDate(row, "verifies_until")
+            )
+        }
+    }
+
+    public func updateSigningKey(_ key: StoredSigningKey) async throws {
+        _ = try await write(
+            "UPDATE signing_keys SET signs_until = ?, verifies_until = ? WHERE kid = ?",
+            [Self.optionalTime(key.signsUntil), Self.optionalTime(key.verifiesUntil), .text(key.kid)]
+        )
+    }
+
+    // MARK: Refresh families
+
+    public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
+        try await transaction { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), Self.time(family.createdAt),
+                 Self.time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), Self.time(family.absoluteExpiry)]
+            )
+            _ = try await connection.query(
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)",
+                [.blob(.init(bytes: firstTokenHash)), .text(family.id)]
+            )
+        }
+    }
+
+    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "SELECT t.rotated_at AS token_rotated_at, f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
+                [.blob(.init(bytes: hash))]
+            )
+            guard let row = rows.first else { return .invalid }
+            var family = Self.family(from: row)
+            guard family.isLive(at: now) else { return .invalid }
+            guard let rotatedAt = Self.optionalDate(row, "token_rotated_at") else {
+                _ = try await connection.query("UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", [Self.time(now), .blob(.init(bytes: hash))])
+                _ = try await connection.query("INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)", [.blob(.init(bytes: successorHash)), .text(family.id)])
+                _ = try await connection.query("UPDATE refresh_families SET last_used_at = ? WHERE id = ?", [Self.time(now), .text(family.id)])
+                family.lastUsedAt = Date(epochSeconds: now.epochSeconds)
+                return .rotated(family)
+            }
+            if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
+            _ = try await connection.query("UPDATE refresh_families SET revoked_at = ? WHERE id = ?", [Self.time(now), .text(family.id)])
+            family.revokedAt = Date(epochSeconds: now.epochSeconds)
+            return .reused(family)
+        }
+    }
+
+    public func refreshFamily(id: String) async throws -> RefreshFamily? {
+        try await read("SELECT * FROM refresh_families WHERE id = ?", [.text(id)]).first.map(Self.family(from:))
+    }
+
+    public func refreshFamily(tokenHash: [UInt8]) async throws -> RefreshFamily? {
+        try await read(
+            "SELECT f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
+            [.blob(.init(bytes: tokenHash))]
+        ).first.map(Self.family(from:))
+    }
+
+    public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
+        try await read("SELECT * FROM refresh_families WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC", [.text(accountID)])
+            .map(Self.family(from:))
+    }
+
+    public func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool {
+        try await write("UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", [Self.time(time), .text(id)]).count == 1
+    }
+
+    public func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String] {
+        try await write(
+            "UPDATE refresh_families SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL RETURNING id",
+            [Self.time(time), .text(accountID)]
+        ).compactMap { $0.column("id")?.string }.sorted()
+    }
+
+    // MARK: Revocations
+
+    public func appendRevocation(_ entry: Revocation) async throws -> Revocation {
+        let rows = try await write(
+            "INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (?, ?, ?, ?) RETURNING cursor",
+            [.text(entry.kind.rawValue), .text(entry.id), Self.time(entry.revokedAt), Self.time(entry.expiresAt)]
+        )
+        let cursor = Int64(rows.first?.column("cursor")?.integer ?? 0)
+        return Revocation(cursor: cursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+    }
+
+    public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
+        try await read(
+            "SELECT * FROM revocations WHERE cursor > ? AND expires_at > ? ORDER BY cursor LIMIT ?",
+            [.integer(Int(cursor)), Self.time(now), .integer(limit)]
+        ).compactMap { row in
+            guard let kind = row.column("kind")?.string.flatMap(Revocation.Kind.init(rawValue:)) else { return nil }
+            return Revocation(
+                cursor: Int64(row.column("cursor")?.integer ?? 0), kind: kind, id: row.column("id")?.string ?? "",
+                revokedAt: Self.date(row, "revoked_at"), expiresAt: Self.date(row, "expires_at")
+            )
+        }
+    }
+
+    public func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
+        try await read(
+            """
+            SELECT 1 FROM revocations WHERE (kind = 'token' AND id = ?) OR (kind = 'session' AND id = ?)
+                OR (kind = 'user' AND id = ? AND revoked_at >= ?) LIMIT 1
+            """,
+            [.text(tokenID), .text(sessionID), .text(accountID), Self.time(issuedAt)]
+        ).isEmpty == false
+    }
+
+    private static func family(from row: SQLiteRow) -> RefreshFamily {
+        RefreshFamily(
+            id: row.column("id")?.string ?? "",
+            accountID: row.column("account_id")?.string ?? "",
+            clientID: row.column("client_id")?.string ?? "",
+            audience: row.column("audience")?.string ?? "",
+            createdAt: date(row, "created_at"),
+            lastUsedAt: date(row, "last_used_at"),
+            idleTimeout: .seconds(row.column("idle_seconds")?.integer ?? 0),
+            absoluteExpiry: date(row, "absolute_expires_at"),
+            revokedAt: optionalDate(row, "revoked_at")
+        )
+    }
+}
