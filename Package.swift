@@ -130,6 +130,7 @@ let package = Package(
             name: "PortcullisHTTPTests",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 "PortcullisHTTP",
                 "PortcullisSQLite",
                 "PortcullisTesting",

@@ -128,3 +128,34 @@ extension TestResponse {
         return Browser(cookie: cookie, csrf: csrf, sessionID: try #require(session["id"] as? String))
     }
 }
+
+extension TestClientProtocol {
+    /// `POST /v1/token` with a form body.
+    func token(_ parameters: [String: String], headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let body = parameters.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            .joined(separator: "&")
+        return try await executeRequest(uri: "/v1/token", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    func passwordGrant(_ email: String, _ password: String = strongPassword, audience: String? = nil) async throws -> TestResponse {
+        var parameters = ["grant_type": "password", "username": email, "password": password]
+        parameters["audience"] = audience
+        return try await token(parameters)
+    }
+
+    func refreshGrant(_ refreshToken: String) async throws -> TestResponse {
+        try await token(["grant_type": "refresh_token", "refresh_token": refreshToken])
+    }
+
+    func revoke(_ token: String) async throws -> TestResponse {
+        try await executeRequest(
+            uri: "/v1/token/revoke", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "token=\(token)")
+        )
+    }
+}
+
+func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }

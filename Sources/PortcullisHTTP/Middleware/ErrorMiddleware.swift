@@ -2,8 +2,9 @@ public import Hummingbird
 import PortcullisCore
 import Logging
 
-/// Turns every error into an RFC 9457 problem answer, so nothing reaches the client as a bare
-/// 500 or with internal detail. Unexpected errors are logged by type only.
+/// Turns every error into an RFC 9457 problem answer (or, on the token endpoints, the RFC 6749
+/// error it already is), so nothing reaches the client as a bare 500 or with internal detail.
+/// Unexpected errors are logged by type only.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates the middleware.
     public init() {}
@@ -11,6 +12,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let oauth as OAuthError {
+            return try oauth.response(from: request, context: context)
         } catch {
             return try Self.problem(for: error, context: context).response(from: request, context: context)
         }

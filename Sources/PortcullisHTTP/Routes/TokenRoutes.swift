@@ -49,6 +49,9 @@ struct TokenRoutes {
         var request = request
         let form = try await Self.parameters(&request, context: context)
         let audience = form["audience"]
+        if let audience, !tokens.policy.audiences.contains(audience) {
+            throw OAuthError("invalid_target", "The requested audience is not one this server issues tokens for.")
+        }
         do {
             let issued: TokenService.Issued
             switch form["grant_type"] {
