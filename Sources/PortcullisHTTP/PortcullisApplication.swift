@@ -38,5 +38,7 @@ public enum PortcullisApplication {
         AccountRoutes(accounts: services.accounts).register(on: router)
         SessionRoutes(services: services).register(on: router)
         TokenRoutes(services: services).register(on: router)
+        ServiceClientRoutes(services: services).register(on: router)
+        AdminRoutes(services: services).register(on: router)
     }
 }

@@ -84,6 +84,14 @@ enum SQLiteMigrations {
             )
             """,
             "CREATE INDEX revocations_by_id ON revocations(id, kind)",
+            """
+            CREATE TABLE service_clients (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                secret_hash BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            )
+            """,
         ]),
     ]
 }

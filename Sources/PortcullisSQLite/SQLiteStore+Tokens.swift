@@ -86,11 +86,11 @@ extension SQLiteStore {
         try await read("SELECT * FROM refresh_families WHERE id = ?", [.text(id)]).first.map(Self.family(from:))
     }
 
-    public func refreshFamily(tokenHash: [UInt8]) async throws -> RefreshFamily? {
+    public func refreshToken(hash: [UInt8]) async throws -> (family: RefreshFamily, rotatedAt: Date?)? {
         try await read(
-            "SELECT f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
-            [.blob(.init(bytes: tokenHash))]
-        ).first.map(Self.family(from:))
+            "SELECT t.rotated_at AS token_rotated_at, f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
+            [.blob(.init(bytes: hash))]
+        ).first.map { (Self.family(from: $0), Self.optionalDate($0, "token_rotated_at")) }
     }
 
     public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
@@ -141,6 +141,24 @@ extension SQLiteStore {
             """,
             [.text(tokenID), .text(sessionID), .text(accountID), Self.time(issuedAt)]
         ).isEmpty == false
+    }
+
+    // MARK: Service clients
+
+    public func insertClient(_ client: ServiceClient) async throws {
+        _ = try await write(
+            "INSERT INTO service_clients (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
+            [.text(client.id), .text(client.name), .blob(.init(bytes: client.secretHash)), Self.time(client.createdAt)]
+        )
+    }
+
+    public func client(id: String) async throws -> ServiceClient? {
+        try await read("SELECT * FROM service_clients WHERE id = ?", [.text(id)]).first.map { row in
+            ServiceClient(
+                id: row.column("id")?.string ?? "", name: row.column("name")?.string ?? "",
+                secretHash: row.column("secret_hash")?.blob.map { Array($0.readableBytesView) } ?? [], createdAt: Self.date(row, "created_at")
+            )
+        }
     }
 
     private static func family(from row: SQLiteRow) -> RefreshFamily {

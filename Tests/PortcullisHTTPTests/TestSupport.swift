@@ -159,3 +159,19 @@ extension TestClientProtocol {
 }
 
 func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+extension TestApp {
+    /// A new service client and its HTTP Basic header.
+    func serviceClient() async throws -> HTTPFields {
+        let (client, secret) = ServiceClient.create(name: "orders", now: clock.now)
+        try await store.insertClient(client)
+        return [.authorization: "Basic " + Data("\(client.id):\(secret)".utf8).base64EncodedString()]
+    }
+
+    /// Makes `email` an admin.
+    func promote(_ email: String) async throws {
+        var account = try #require(try await store.account(email: email))
+        account.roles = ["admin"]
+        _ = try await store.updateAccount(account)
+    }
+}

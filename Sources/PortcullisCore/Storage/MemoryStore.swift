@@ -19,6 +19,7 @@ public actor MemoryStore: PortcullisStore {
     private var families: [String: RefreshFamily] = [:]
     private var refreshTokens: [[UInt8]: (familyID: String, rotatedAt: Date?)] = [:]
     private var revocationLog: [Revocation] = []
+    private var clients: [String: ServiceClient] = [:]
 
     /// An empty store.
     public init() {}
@@ -143,8 +144,9 @@ public actor MemoryStore: PortcullisStore {
 
     public func refreshFamily(id: String) async throws -> RefreshFamily? { families[id] }
 
-    public func refreshFamily(tokenHash: [UInt8]) async throws -> RefreshFamily? {
-        refreshTokens[tokenHash].flatMap { families[$0.familyID] }
+    public func refreshToken(hash: [UInt8]) async throws -> (family: RefreshFamily, rotatedAt: Date?)? {
+        guard let token = refreshTokens[hash], let family = families[token.familyID] else { return nil }
+        return (family, token.rotatedAt)
     }
 
     public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
@@ -185,4 +187,13 @@ public actor MemoryStore: PortcullisStore {
             }
         }
     }
+
+    // MARK: Service clients
+
+    public func insertClient(_ client: ServiceClient) async throws {
+        guard clients[client.id] == nil else { throw StoreError.duplicate }
+        clients[client.id] = client
+    }
+
+    public func client(id: String) async throws -> ServiceClient? { clients[id] }
 }

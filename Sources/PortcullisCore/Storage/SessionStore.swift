@@ -33,9 +33,8 @@ public protocol SessionStore: Sendable {
 
 /// Everything Portcullis persists, plus the store's own life cycle.
 ///
-/// Each capability is its own small protocol; later ones (service clients) join this composition,
-/// so each backend states exactly what it implements.
-public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore {
+/// Each capability is its own small protocol, so each backend states exactly what it implements.
+public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore, ClientStore {
     /// Creates or upgrades the schema; idempotent.
     func migrate() async throws
 

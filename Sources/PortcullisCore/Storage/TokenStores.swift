@@ -28,8 +28,8 @@ public protocol RefreshTokenStore: Sendable {
     /// The family with this id.
     func refreshFamily(id: String) async throws -> RefreshFamily?
 
-    /// The family a refresh token (current or already rotated) belongs to.
-    func refreshFamily(tokenHash: [UInt8]) async throws -> RefreshFamily?
+    /// The family a refresh token (current or already rotated) belongs to, and when the token was rotated.
+    func refreshToken(hash: [UInt8]) async throws -> (family: RefreshFamily, rotatedAt: Date?)?
 
     /// The account's families that are not revoked (expired ones included until swept).
     func refreshFamilies(accountID: String) async throws -> [RefreshFamily]

@@ -112,13 +112,58 @@ public struct TokenService: Sendable {
     /// RFC 7009: revokes a refresh token's family, or one access token by its `jti`. Unknown or
     /// invalid tokens are ignored, as the RFC asks.
     public func revoke(_ token: String) async throws {
-        if let family = try await store.refreshFamily(tokenHash: Self.hash(token)) {
+        if let (family, _) = try await store.refreshToken(hash: Self.hash(token)) {
             if try await store.revokeRefreshFamily(id: family.id, at: clock.now) { try await revocations.publish(.session, id: family.id) }
             return
         }
-        let anyAudience = AccessTokenVerifier(policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime))
-        guard let claims = try? await anyAudience.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
+        guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
         try await revocations.publish(.token, id: claims.tokenID)
+    }
+
+    /// What RFC 7662 introspection reports about a token.
+    public struct Introspection: Sendable {
+        /// Whether the token is usable now.
+        public let active: Bool
+        /// `access_token` or `refresh_token`.
+        public let tokenType: String?
+        /// The account.
+        public let subject: String?
+        /// When it expires.
+        public let expiresAt: Int64?
+        /// When it was issued.
+        public let issuedAt: Int64?
+        /// The session or family.
+        public let sessionID: String?
+        /// The access token's `jti`.
+        public let tokenID: String?
+        /// The client it was issued to.
+        public let clientID: String?
+
+        static let inactive = Introspection(active: false, tokenType: nil, subject: nil, expiresAt: nil, issuedAt: nil, sessionID: nil, tokenID: nil, clientID: nil)
+    }
+
+    /// RFC 7662: whether a token (access or refresh, any configured audience) is active.
+    public func introspect(_ token: String) async throws -> Introspection {
+        let now = clock.now
+        if let (family, rotatedAt) = try await store.refreshToken(hash: Self.hash(token)) {
+            guard rotatedAt == nil, family.isLive(at: now), let account = try await store.account(id: family.accountID), !account.isDisabled else { return .inactive }
+            return Introspection(
+                active: true, tokenType: "refresh_token", subject: family.accountID, expiresAt: family.absoluteExpiry.epochSeconds,
+                issuedAt: family.lastUsedAt.epochSeconds, sessionID: family.id, tokenID: nil, clientID: family.clientID
+            )
+        }
+        guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: now),
+            try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
+            let account = try await store.account(id: claims.subject), !account.isDisabled
+        else { return .inactive }
+        return Introspection(
+            active: true, tokenType: "access_token", subject: claims.subject, expiresAt: claims.expiresAt, issuedAt: claims.issuedAt,
+            sessionID: claims.sessionID, tokenID: claims.tokenID, clientID: claims.clientID
+        )
+    }
+
+    private var anyAudienceVerifier: AccessTokenVerifier {
+        AccessTokenVerifier(policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime))
     }
 
     /// Ends every refresh family of the account and publishes a `user` entry, so every access token

@@ -20,6 +20,7 @@ struct TokenRoutes {
         router.post("v1/token", use: self.token)
         router.post("v1/token/revoke") { request, context in
             var request = request
+            _ = try await ServiceClientRoutes.optionalClient(request, services: services)
             let form = try await Self.parameters(&request, context: context)
             guard let token = form["token"], !token.isEmpty else { throw OAuthError.invalidRequest("The token parameter is required.") }
             try await tokens.revoke(token)

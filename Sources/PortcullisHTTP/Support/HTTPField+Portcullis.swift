@@ -13,6 +13,8 @@ extension HTTPField.Name {
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     /// `Pragma`, for the token endpoint's `no-cache` (RFC 6749 §5.1).
     static let pragma = HTTPField.Name("Pragma")!
+    /// `Last-Event-ID`, where a reconnecting event-stream client resumes.
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
     /// `X-Frame-Options`.
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
 }
