@@ -27,12 +27,20 @@ struct ServeCommand: AsyncParsableCommand {
 
         let configuration = try await Settings.server(store, flags: server.values)
         let backend = try await StoreLocator.open(configuration.database, logger: logger)
-        try await backend.migrate()
-        let keyEncryption = try KeyEncryptionKey.loadOrCreate(path: configuration.keyFile)
-        let services = PortcullisServices(configuration: configuration, store: backend, keyEncryption: keyEncryption, logger: logger)
-        let app = PortcullisApplication.build(services: services, metrics: registry, logger: logger)
-        logger.info("starting", metadata: ["portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)"])
-        try await app.runService()
+        do {
+            try await backend.migrate()
+            let keyEncryption = try KeyEncryptionKey.loadOrCreate(path: configuration.keyFile)
+            let services = PortcullisServices(configuration: configuration, store: backend, keyEncryption: keyEncryption, logger: logger)
+            // Fail fast when the key file cannot open the stored keys, rather than answer 500s.
+            _ = try await services.tokens.keyRing.signingKey()
+            let app = PortcullisApplication.build(services: services, metrics: registry, logger: logger)
+            logger.info("starting", metadata: ["portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)"])
+            try await app.runService()
+        } catch {
+            try? await backend.close()
+            if let keyError = error as? KeyFileError { throw CommandFailure(keyError.description) }
+            throw error
+        }
         try await backend.close()
     }
 }

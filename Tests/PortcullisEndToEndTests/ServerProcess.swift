@@ -124,13 +124,18 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, cookie: String? = nil, csrf: String? = nil) async throws -> Reply {
+    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let json {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
         }
+        if let form {
+            request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: form))
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let cookie { request.headers.add(name: "cookie", value: "__Host-portcullis_session=\(cookie)") }
         if let csrf { request.headers.add(name: "x-csrf-token", value: csrf) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

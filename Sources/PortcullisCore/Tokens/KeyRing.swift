@@ -107,7 +107,9 @@ public actor KeyRing {
                 fresh.append(LoadedKey(stored: record, key: existing.key, verification: existing.verification))
                 continue
             }
-            let bytes = try encryption.open(record.sealedPrivateKey, context: Self.context(kid: record.kid, algorithm: record.algorithm))
+            guard let bytes = try? encryption.open(record.sealedPrivateKey, context: Self.context(kid: record.kid, algorithm: record.algorithm)) else {
+                throw KeyFileError("signing key \(record.kid) cannot be opened with this key file: every instance sharing a database needs the same --key-file")
+            }
             let key = try SigningKey(kid: record.kid, algorithm: record.algorithm, privateKeyBytes: bytes)
             fresh.append(LoadedKey(stored: record, key: key, verification: try await VerificationKey(key)))
         }
