@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisCoreTests",
-            dependencies: ["PortcullisCore", "PortcullisTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PortcullisCore", "PortcullisTokens", "PortcullisTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
