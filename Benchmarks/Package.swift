@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PortcullisCore", package: portcullis),
+                .product(name: "PortcullisTokens", package: portcullis),
                 .product(name: "PortcullisSQLite", package: portcullis),
             ],
             path: "Benchmarks/PortcullisBenchmarks",

@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import PortcullisCore
 import PortcullisSQLite
+import PortcullisTokens
 
 /// The two costs every login and every request pay: one password hash, one session validation.
 let benchmarks: @Sendable () -> Void = {
@@ -33,6 +34,29 @@ let benchmarks: @Sendable () -> Void = {
         try await store.close()
     }
 
+    // Issuing and verifying one access token per algorithm; verification is Portcullis's full
+    // check (shape, header, claims, then jwt-kit's signature check).
+    for algorithm in [SigningAlgorithm.eddsa, .es256, .rs256] {
+        Benchmark("Access token issue (\(algorithm.rawValue))", configuration: .init(maxIterations: 20_000)) { benchmark in
+            let key = try SigningKey.generate(algorithm)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await AccessTokenSigner.sign(claims(), with: key))
+            }
+        }
+        Benchmark("Access token verify (\(algorithm.rawValue))", configuration: .init(maxIterations: 20_000)) { benchmark in
+            let key = try SigningKey.generate(algorithm)
+            let keys = [key.kid: try await VerificationKey(key)]
+            let token = try await AccessTokenSigner.sign(claims(), with: key)
+            let verifier = AccessTokenVerifier(policy: .init(issuer: "http://127.0.0.1:8080", audiences: ["api"]))
+            let now = Date()
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await verifier.verify(token, keys: keys, now: now))
+            }
+        }
+    }
+
     // The same against the in-memory store: the cost of the session logic without storage.
     Benchmark("Session validation (memory)", configuration: .init(maxIterations: 100_000)) { benchmark in
         let (sessions, secret) = try await startSession(in: MemoryStore())
@@ -49,4 +73,13 @@ func startSession(in store: any PortcullisStore) async throws -> (SessionManager
     let sessions = SessionManager(store: store)
     let started = try await sessions.start(account: account, remember: false, userAgent: "bench", ipAddress: "127.0.0.1")
     return (sessions, started.secret)
+}
+
+/// Claims of the size Portcullis issues by default.
+func claims() -> AccessTokenClaims {
+    let now = Int64(Date().timeIntervalSince1970)
+    return AccessTokenClaims(
+        issuer: "http://127.0.0.1:8080", subject: UUID().uuidString.lowercased(), audience: ["api"], expiresAt: now + 300, issuedAt: now,
+        tokenID: "eBiNJHVvLr0CNYPa", sessionID: "7I60IwpInQpzrUhaH0eyjw", clientID: "portcullis", roles: []
+    )
 }
