@@ -71,7 +71,8 @@ struct PasswordTests {
             }
             try await group.waitForAll()
         }
-        #expect(gauge.peak == 2)
+        // Never more than the width at once (fewer is possible on a loaded machine).
+        #expect((1...2).contains(gauge.peak))
     }
 }
 
