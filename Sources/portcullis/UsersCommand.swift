@@ -25,7 +25,7 @@ struct UsersCommand: AsyncParsableCommand {
             try await AdminContext.with(store) { context in
                 do {
                     let account = try await context.services.accounts.register(email: email, password: password, roles: roles)
-                    try context.print(AccountSummary(account), human: [["id", "email"], [account.id, account.email]])
+                    try context.print(AccountBody(account), human: [["id", "email"], [account.id, account.email]])
                 } catch let error as PortcullisError {
                     throw error.commandFailure
                 }
@@ -41,7 +41,7 @@ struct UsersCommand: AsyncParsableCommand {
             try await AdminContext.with(store) { context in
                 let accounts = try await context.store.allAccounts()
                 try context.print(
-                    accounts.map(AccountSummary.init),
+                    accounts.map(AccountBody.init),
                     human: [["id", "email", "roles", "disabled"]] + accounts.map { [$0.id, $0.email, $0.roles.joined(separator: ","), $0.isDisabled ? "yes" : "no"] }
                 )
             }
@@ -69,29 +69,7 @@ struct UsersCommand: AsyncParsableCommand {
             guard let account = try await context.services.setDisabled(disabled, accountID: id) else {
                 throw CommandFailure("no account with id \(id)")
             }
-            try context.print(AccountSummary(account), human: [["id", "email", "disabled"], [account.id, account.email, disabled ? "yes" : "no"]])
+            try context.print(AccountBody(account), human: [["id", "email", "disabled"], [account.id, account.email, disabled ? "yes" : "no"]])
         }
-    }
-}
-
-/// The JSON an account is printed as.
-struct AccountSummary: Encodable {
-    let id: String
-    let email: String
-    let roles: [String]
-    let createdAt: Int64
-    let disabled: Bool
-
-    init(_ account: Account) {
-        id = account.id
-        email = account.email
-        roles = account.roles
-        createdAt = account.createdAt.epochSeconds
-        disabled = account.isDisabled
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, email, roles, disabled
-        case createdAt = "created_at"
     }
 }

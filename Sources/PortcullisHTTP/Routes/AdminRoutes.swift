@@ -92,25 +92,4 @@ struct AdminRoutes {
             case signsFrom = "signs_from"
         }
     }
-
-    struct AccountBody: Encodable {
-        let id: String
-        let email: String
-        let roles: [String]
-        let disabled: Bool
-        let createdAt: Int64
-
-        init(_ account: Account) {
-            id = account.id
-            email = account.email
-            roles = account.roles
-            disabled = account.isDisabled
-            createdAt = account.createdAt.epochSeconds
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, email, roles, disabled
-            case createdAt = "created_at"
-        }
-    }
 }

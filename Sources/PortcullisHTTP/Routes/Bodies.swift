@@ -5,7 +5,7 @@ import Foundation
 #endif
 import Hummingbird
 import NIOCore
-import PortcullisCore
+public import PortcullisCore
 import HTTPTypes
 import NIOFoundationEssentialsCompat
 
@@ -62,6 +62,29 @@ struct UserBody: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, email, roles
+        case createdAt = "created_at"
+    }
+}
+
+/// An account as the admin API and the `users` commands print it.
+public struct AccountBody: Encodable, Sendable {
+    let id: String
+    let email: String
+    let roles: [String]
+    let disabled: Bool
+    let createdAt: Int64
+
+    /// The printable form of `account`.
+    public init(_ account: Account) {
+        id = account.id
+        email = account.email
+        roles = account.roles
+        disabled = account.isDisabled
+        createdAt = account.createdAt.epochSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, roles, disabled
         case createdAt = "created_at"
     }
 }
