@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PortcullisTokens", targets: ["PortcullisTokens"]),
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
         .library(name: "PortcullisSQLite", targets: ["PortcullisSQLite"]),
+        .library(name: "PortcullisPostgres", targets: ["PortcullisPostgres"]),
         .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
         .library(name: "PortcullisTesting", targets: ["PortcullisTesting"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Access tokens without a server: claims, signing keys, and verification by every rule of
@@ -68,6 +70,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The scale-out store: PostgreSQL through a pooled PostgresClient, shared by many instances.
+        .target(
+            name: "PortcullisPostgres",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisTokens",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Hummingbird application: routes, middleware, operations endpoints.
         .target(
             name: "PortcullisHTTP",
@@ -94,6 +108,7 @@ let package = Package(
                 "PortcullisCore",
                 "PortcullisTokens",
                 "PortcullisSQLite",
+                "PortcullisPostgres",
                 "PortcullisHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -124,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisStoreTests",
-            dependencies: ["PortcullisCore", "PortcullisSQLite", "PortcullisTesting"],
+            dependencies: [
+                "PortcullisCore", "PortcullisSQLite", "PortcullisPostgres", "PortcullisTesting", "PortcullisTokens",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,12 +3,13 @@ import Configuration
 import Logging
 import PortcullisCore
 import PortcullisHTTP
+import PortcullisPostgres
 import PortcullisSQLite
 import SystemPackage
 
 /// The options every command shares: where the store is and where the config file is.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The store: sqlite:PATH (default sqlite:portcullis.sqlite) or memory:.")
+    @Option(help: "The store: sqlite:PATH (default sqlite:portcullis.sqlite), postgres://USER:PASS@HOST:PORT/DB, or memory:.")
     var database: String?
 
     @Option(help: "A JSON config file whose keys are the flag names (e.g. \"session-idle\").")
@@ -108,12 +109,17 @@ enum Settings {
 enum StoreLocator {
     static func open(_ database: String, logger: Logger) async throws -> any PortcullisStore {
         if database == "memory:" { return MemoryStore() }
+        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            let store = try PostgresStore(url: database, logger: logger)
+            store.start()
+            return store
+        }
         if database.hasPrefix("sqlite:") {
             var path = String(database.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
             guard !path.isEmpty else { throw CommandFailure("--database sqlite: needs a file path, as in sqlite:portcullis.sqlite") }
             return try await SQLiteStore.open(path: path, logger: logger)
         }
-        throw CommandFailure("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH or memory:")
+        throw CommandFailure("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH, postgres://USER:PASS@HOST:PORT/DB or memory:")
     }
 }

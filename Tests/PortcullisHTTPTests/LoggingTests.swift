@@ -24,8 +24,16 @@ struct LoggingTests {
             _ = try await client.register("bob@example.com", "short")
             _ = try await client.get("/v1/me", headers: browser.cookieHeader)
             _ = try await client.get("/v1/me", headers: [.cookie: "__Host-portcullis_session=forged-value-0123456789"])
+            let grant = try await client.passwordGrant("ada@example.com")
+            let access = try #require(grant.json["access_token"] as? String)
+            let refresh = try #require(grant.json["refresh_token"] as? String)
+            let next = try #require(try await client.refreshGrant(refresh).json["refresh_token"] as? String)
+            _ = try await client.get("/v1/me", headers: bearer(access))
+            _ = try await client.get("/v1/me", headers: bearer(access + "x"))
+            _ = try await client.revoke(next)
             _ = try await client.delete("/v1/sessions/\(browser.sessionID)", headers: browser.headers())
-            return [strongPassword, "wrong password entirely", browser.cookie, browser.csrf, "forged-value-0123456789"]
+            return [strongPassword, "wrong password entirely", browser.cookie, browser.csrf, "forged-value-0123456789", access, refresh, next,
+                    String(access.split(separator: ".")[2])]
         }
         let lines = handler.entries.map { entry in
             "\(entry.message) " + entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

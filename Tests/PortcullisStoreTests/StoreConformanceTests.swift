@@ -8,8 +8,14 @@ import Testing
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
+
+    /// The backends to test: PostgreSQL whenever Scripts/test started a server, and always in CI.
+    static var available: [Backend] {
+        TestPostgres.serverURL != nil || TestPostgres.isCI ? allCases : [.memory, .sqlite]
+    }
 
     /// Runs `body` with a fresh, migrated store, and closes it afterwards.
     func withStore(_ body: (any PortcullisStore) async throws -> Void) async throws {
@@ -18,6 +24,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .memory: store = MemoryStore()
         case .sqlite: store = try await SQLiteStore.open(path: directory.path("store.sqlite"))
+        case .postgres: store = try await TestPostgres.freshStore()
         }
         try await store.migrate()
         do {
@@ -48,7 +55,7 @@ struct StoreConformanceTests {
         )
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func accountsRoundTrip(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com", roles: ["admin", "support"])
@@ -61,7 +68,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func emailsAreUnique(backend: Backend) async throws {
         try await backend.withStore { store in
             try await store.insertAccount(Self.account("ada@example.com"), passwordHash: "h1")
@@ -73,7 +80,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func accountsUpdateAndList(backend: Backend) async throws {
         try await backend.withStore { store in
             var ada = Self.account("ada@example.com")
@@ -91,7 +98,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func sessionsAreFoundByHashAndByID(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com")
@@ -105,7 +112,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func sessionsListTouchAndDelete(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com")
@@ -131,7 +138,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func expiredSessionsAreSwept(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com")
@@ -145,7 +152,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func concurrentWritesAllLand(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com")
@@ -162,7 +169,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func concurrentRegistrationsOfOneEmailYieldOneAccount(backend: Backend) async throws {
         try await backend.withStore { store in
             let outcomes = await withTaskGroup(of: Bool.self) { group in

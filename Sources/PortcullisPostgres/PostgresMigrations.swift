@@ -1,0 +1,98 @@
+import PostgresNIO
+
+/// The PostgreSQL schema, as numbered migrations applied in order under an advisory lock (so
+/// several instances starting at once migrate once) and recorded in `schema_migrations`.
+/// Never edit a published migration: add the next one.
+enum PostgresMigrations {
+    struct Migration {
+        let version: Int
+        let statements: [PostgresQuery]
+    }
+
+    static let all: [Migration] = [
+        Migration(version: 1, statements: [
+            """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                roles TEXT NOT NULL DEFAULT '',
+                created_at BIGINT NOT NULL,
+                disabled_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE password_credentials (
+                account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                phc TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                secret_hash BYTEA NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                idle_seconds BIGINT NOT NULL,
+                absolute_expires_at BIGINT NOT NULL,
+                remember BOOLEAN NOT NULL,
+                user_agent TEXT,
+                ip TEXT
+            )
+            """,
+            "CREATE INDEX sessions_by_account ON sessions(account_id)",
+            "CREATE INDEX sessions_by_absolute_expiry ON sessions(absolute_expires_at)",
+            """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                sealed_private_key BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                signs_from BIGINT NOT NULL,
+                signs_until BIGINT,
+                verifies_until BIGINT
+            )
+            """,
+            """
+            CREATE TABLE refresh_families (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                client_id TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT NOT NULL,
+                idle_seconds BIGINT NOT NULL,
+                absolute_expires_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )
+            """,
+            "CREATE INDEX refresh_families_by_account ON refresh_families(account_id)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash BYTEA PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES refresh_families(id) ON DELETE CASCADE,
+                rotated_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE revocations (
+                cursor BIGSERIAL PRIMARY KEY,
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                revoked_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX revocations_by_id ON revocations(id, kind)",
+            """
+            CREATE TABLE service_clients (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                secret_hash BYTEA NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ])
+    ]
+}

@@ -1,0 +1,135 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import PortcullisCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func insertAccount(_ account: Account, passwordHash: String) async throws {
+        let roles = account.roles.joined(separator: " ")
+        let created = account.createdAt.epochSeconds
+        let disabled = account.disabledAt?.epochSeconds
+        try await transaction { connection in
+            _ = try await connection.query(
+                "INSERT INTO accounts (id, email, roles, created_at, disabled_at) VALUES (\(account.id), \(account.email), \(roles), \(created), \(disabled))",
+                logger: self.logger
+            )
+            _ = try await connection.query(
+                "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (\(account.id), \(passwordHash), \(created))",
+                logger: self.logger
+            )
+        }
+    }
+
+    public func account(id: String) async throws -> Account? {
+        try await rows("SELECT * FROM accounts WHERE id = \(id)").first.map(Self.account(from:))
+    }
+
+    public func account(email: String) async throws -> Account? {
+        try await rows("SELECT * FROM accounts WHERE email = \(email)").first.map(Self.account(from:))
+    }
+
+    public func allAccounts() async throws -> [Account] {
+        try await rows("SELECT * FROM accounts ORDER BY created_at, id").map(Self.account(from:))
+    }
+
+    public func updateAccount(_ account: Account) async throws -> Bool {
+        let roles = account.roles.joined(separator: " ")
+        let disabled = account.disabledAt?.epochSeconds
+        return try await rows("UPDATE accounts SET roles = \(roles), disabled_at = \(disabled) WHERE id = \(account.id) RETURNING id").count == 1
+    }
+
+    public func passwordHash(accountID: String) async throws -> String? {
+        try await rows("SELECT phc FROM password_credentials WHERE account_id = \(accountID)").first.map { try $0["phc"].decode(String.self) }
+    }
+
+    public func setPasswordHash(_ hash: String, accountID: String) async throws {
+        let now = Date().epochSeconds
+        _ = try await rows("UPDATE password_credentials SET phc = \(hash), updated_at = \(now) WHERE account_id = \(accountID)")
+    }
+
+    // MARK: Sessions
+
+    public func insertSession(_ session: Session) async throws {
+        let hash = ByteBuffer(bytes: session.secretHash)
+        let idle = session.idleTimeout.components.seconds
+        _ = try await rows(
+            """
+            INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds, absolute_expires_at, remember, user_agent, ip)
+            VALUES (\(session.id), \(session.accountID), \(hash), \(session.createdAt.epochSeconds), \(session.lastSeenAt.epochSeconds),
+                \(idle), \(session.absoluteExpiry.epochSeconds), \(session.remember), \(session.userAgent), \(session.ipAddress))
+            """
+        )
+    }
+
+    public func session(secretHash: [UInt8]) async throws -> Session? {
+        try await rows("SELECT * FROM sessions WHERE secret_hash = \(ByteBuffer(bytes: secretHash))").first.map(Self.session(from:))
+    }
+
+    public func session(id: String) async throws -> Session? {
+        try await rows("SELECT * FROM sessions WHERE id = \(id)").first.map(Self.session(from:))
+    }
+
+    public func sessions(accountID: String) async throws -> [Session] {
+        try await rows("SELECT * FROM sessions WHERE account_id = \(accountID) ORDER BY created_at DESC, id DESC").map(Self.session(from:))
+    }
+
+    public func touchSession(id: String, lastSeenAt: Date) async throws {
+        let seen = lastSeenAt.epochSeconds
+        _ = try await rows("UPDATE sessions SET last_seen_at = \(seen) WHERE id = \(id) AND last_seen_at < \(seen)")
+    }
+
+    public func deleteSession(id: String) async throws -> Bool {
+        try await rows("DELETE FROM sessions WHERE id = \(id) RETURNING id").count == 1
+    }
+
+    public func deleteSessions(accountID: String) async throws -> [String] {
+        try await rows("DELETE FROM sessions WHERE account_id = \(accountID) RETURNING id").map { try $0["id"].decode(String.self) }
+    }
+
+    public func deleteExpiredSessions(now: Date) async throws -> Int {
+        let seconds = now.epochSeconds
+        return try await rows("DELETE FROM sessions WHERE absolute_expires_at <= \(seconds) OR last_seen_at + idle_seconds <= \(seconds) RETURNING id").count
+    }
+
+    // MARK: Rows
+
+    static func date(_ row: PostgresRandomAccessRow, _ column: String) throws -> Date {
+        Date(epochSeconds: try row[column].decode(Int64.self))
+    }
+
+    static func optionalDate(_ row: PostgresRandomAccessRow, _ column: String) throws -> Date? {
+        try row[column].decode(Int64?.self).map { Date(epochSeconds: $0) }
+    }
+
+    static func bytes(_ row: PostgresRandomAccessRow, _ column: String) throws -> [UInt8] {
+        Array(try row[column].decode(ByteBuffer.self).readableBytesView)
+    }
+
+    static func account(from row: PostgresRandomAccessRow) throws -> Account {
+        Account(
+            id: try row["id"].decode(String.self),
+            email: try row["email"].decode(String.self),
+            roles: try row["roles"].decode(String.self).split(separator: " ").map(String.init),
+            createdAt: try date(row, "created_at"),
+            disabledAt: try optionalDate(row, "disabled_at")
+        )
+    }
+
+    static func session(from row: PostgresRandomAccessRow) throws -> Session {
+        Session(
+            id: try row["id"].decode(String.self),
+            accountID: try row["account_id"].decode(String.self),
+            secretHash: try bytes(row, "secret_hash"),
+            createdAt: try date(row, "created_at"),
+            lastSeenAt: try date(row, "last_seen_at"),
+            idleTimeout: .seconds(try row["idle_seconds"].decode(Int64.self)),
+            absoluteExpiry: try date(row, "absolute_expires_at"),
+            remember: try row["remember"].decode(Bool.self),
+            userAgent: try row["user_agent"].decode(String?.self),
+            ipAddress: try row["ip"].decode(String?.self)
+        )
+    }
+}

@@ -1,0 +1,150 @@
+public import Foundation
+public import Logging
+public import PortcullisCore
+import PortcullisTokens
+public import PostgresNIO
+public import ServiceLifecycle
+import Synchronization
+
+/// The scale-out store: every protocol on PostgreSQL through a pooled `PostgresClient`, which
+/// runs as a service beside the server. Several Portcullis instances may share one database.
+///
+/// Queries use postgres-nio's interpolation, so every value is a bound parameter. Backend errors
+/// become ``StoreError``s here; an operation that gets no answer within ``operationTimeout`` is
+/// reported unavailable instead of hanging.
+public final class PostgresStore: PortcullisStore, Service {
+    let client: PostgresClient
+    private let background = Mutex<Task<Void, Never>?>(nil)
+    let logger: Logger
+    /// The longest any store operation may take before it is reported unavailable.
+    public let operationTimeout: Duration
+
+    /// A store for `postgres://USER:PASS@HOST:PORT/DB`. Run ``run()`` (or add the store to a
+    /// service group) before using it.
+    public init(url: String, operationTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, let user = components.user
+        else { throw StoreError(.unavailable, backendMessage: "a PostgreSQL URL is postgres://USER:PASS@HOST:PORT/DB") }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: .disable
+        )
+        configuration.options.connectTimeout = .seconds(2)
+        configuration.options.maximumConnections = 10
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    /// Runs the connection pool until cancelled (the `Service` way).
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs the connection pool in a task of its own until ``close()`` (for commands and tests
+    /// that have no service group).
+    public func start() {
+        background.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.client.run() }
+        }
+    }
+
+    public func migrate() async throws {
+        try await transaction { connection in
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(7415201)", logger: self.logger)
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
+            var current = 0
+            for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", logger: self.logger).decode(Int.self) {
+                current = version
+            }
+            for migration in PostgresMigrations.all where migration.version > current {
+                for statement in migration.statements {
+                    _ = try await connection.query(statement, logger: self.logger)
+                }
+                let now = Date().epochSeconds
+                _ = try await connection.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))", logger: self.logger)
+                self.logger.info("migration applied", metadata: ["portcullis.schema_version": "\(migration.version)"])
+            }
+        }
+    }
+
+    public func checkHealth() async throws {
+        _ = try await rows("SELECT 1 AS one")
+    }
+
+    /// Stops the pool started by ``start()``.
+    public func close() async throws {
+        background.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// All rows of a query, read fully, within the operation timeout.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await bounded {
+            var result: [PostgresRandomAccessRow] = []
+            for try await row in try await self.client.query(query, logger: self.logger) { result.append(row.makeRandomAccess()) }
+            return result
+        }
+    }
+
+    /// Runs `body` in one transaction, within the operation timeout.
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await bounded {
+            try await self.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: self.logger)
+                do {
+                    let result = try await body(connection)
+                    _ = try await connection.query("COMMIT", logger: self.logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// All rows of a query on a connection inside a transaction.
+    static func rows(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRandomAccessRow] {
+        var result: [PostgresRandomAccessRow] = []
+        for try await row in try await connection.query(query, logger: logger) { result.append(row.makeRandomAccess()) }
+        return result
+    }
+
+    private func bounded<Result: Sendable>(_ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        do {
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await operation() }
+                group.addTask {
+                    try await Task.sleep(for: self.operationTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw StoreError(.unavailable, backendMessage: "no answer within \(self.operationTimeout)")
+                }
+                return result
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        if let postgres = error as? PSQLError {
+            if postgres.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
+                return StoreError(.duplicate, backendMessage: "unique violation")
+            }
+            return StoreError(.unavailable, backendMessage: "\(postgres.code)")
+        }
+        if error is CancellationError { return error }
+        return StoreError(.unavailable, backendMessage: String(describing: type(of: error)))
+    }
+}

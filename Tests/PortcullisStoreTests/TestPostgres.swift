@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisPostgres
+import PostgresNIO
+
+/// The throwaway PostgreSQL server that Scripts/test starts (`PORTCULLIS_TEST_POSTGRES`), and a
+/// fresh database in it for each test.
+enum TestPostgres {
+    static var serverURL: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES"] }
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
+
+    struct NotStarted: Error, CustomStringConvertible {
+        var description: String { "PORTCULLIS_TEST_POSTGRES is not set: run the tests with Scripts/test, which starts PostgreSQL" }
+    }
+
+    /// A started, migrated store on a new, empty database.
+    static func freshStore() async throws -> PostgresStore {
+        let url = try databaseURL()
+        let store = try PostgresStore(url: url)
+        store.start()
+        try await store.migrate()
+        return store
+    }
+
+    /// The URL of a new, empty database.
+    static func databaseURL() throws -> String {
+        guard let serverURL, var components = URLComponents(string: serverURL) else { throw NotStarted() }
+        let name = "portcullis_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try createDatabase(name)
+        components.path = "/" + name
+        return components.string ?? serverURL
+    }
+
+    private static func createDatabase(_ name: String) throws {
+        let pg = URL(fileURLWithPath: ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin")
+        guard let serverURL, let components = URLComponents(string: serverURL) else { throw NotStarted() }
+        let process = Process()
+        process.executableURL = pg.appendingPathComponent("createdb")
+        process.arguments = ["-h", components.host ?? "127.0.0.1", "-p", "\(components.port ?? 5432)", "-U", components.user ?? "postgres", name]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw NotStarted() }
+    }
+}

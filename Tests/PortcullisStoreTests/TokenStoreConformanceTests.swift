@@ -1,0 +1,125 @@
+import Foundation
+import PortcullisCore
+import PortcullisTokens
+import Testing
+
+/// The token-side protocols, on every backend: refresh rotation under contention, the revocation
+/// log, signing keys and service clients.
+@Suite("Token store conformance")
+struct TokenStoreConformanceTests {
+    static let t0 = StoreConformanceTests.t0
+
+    static func family(_ account: Account, id: String = UUID().uuidString) -> RefreshFamily {
+        RefreshFamily(id: id, accountID: account.id, clientID: "portcullis", audience: "api", createdAt: t0, lastUsedAt: t0, idleTimeout: .seconds(3600), absoluteExpiry: t0.addingTimeInterval(86400))
+    }
+
+    static func hash(_ text: String) -> [UInt8] { Array(text.utf8) + Array(repeating: 0, count: max(0, 32 - text.utf8.count)) }
+
+    @Test(arguments: Backend.available)
+    func concurrentRotationsNeverForkAFamily(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = StoreConformanceTests.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertRefreshFamily(Self.family(ada, id: "f1"), firstTokenHash: Self.hash("first"))
+            let outcomes = try await withThrowingTaskGroup(of: RefreshTokenUse.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(5), grace: .seconds(10)) }
+                }
+                return try await group.reduce(into: [RefreshTokenUse]()) { $0.append($1) }
+            }
+            let rotated = outcomes.filter { if case .rotated = $0 { true } else { false } }
+            let replayed = outcomes.filter { if case .replayedWithinGrace = $0 { true } else { false } }
+            #expect(rotated.count == 1)
+            #expect(replayed.count == 19)
+            // The successor works once; the first token after the grace window is reuse.
+            guard case .rotated = try await store.useRefreshToken(hash: Self.hash("second"), successorHash: Self.hash("third"), now: Self.t0.addingTimeInterval(6), grace: .seconds(10)) else {
+                Issue.record("the successor did not rotate")
+                return
+            }
+            guard case .reused(let family) = try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(30), grace: .seconds(10)) else {
+                Issue.record("reuse was not detected")
+                return
+            }
+            #expect(family.revokedAt != nil)
+            #expect(try await store.useRefreshToken(hash: Self.hash("third"), successorHash: Self.hash("fourth"), now: Self.t0.addingTimeInterval(31), grace: .seconds(10)) == .invalid)
+            #expect(try await store.refreshFamilies(accountID: ada.id).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func familiesExpireAndRevoke(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = StoreConformanceTests.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertRefreshFamily(Self.family(ada, id: "idle"), firstTokenHash: Self.hash("idle"))
+            try await store.insertRefreshFamily(Self.family(ada, id: "other"), firstTokenHash: Self.hash("other"))
+            #expect(try await store.useRefreshToken(hash: Self.hash("idle"), successorHash: Self.hash("x"), now: Self.t0.addingTimeInterval(3601), grace: .seconds(10)) == .invalid)
+            #expect(try await store.refreshToken(hash: Self.hash("other"))?.family.id == "other")
+            #expect(try await store.revokeRefreshFamily(id: "other", at: Self.t0))
+            #expect(try await store.revokeRefreshFamily(id: "other", at: Self.t0) == false)
+            #expect(try await store.revokeRefreshFamilies(accountID: ada.id, at: Self.t0) == ["idle"])
+            #expect(try await store.refreshFamily(id: "other")?.revokedAt == Self.t0)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func theRevocationLogIsOrderedAndAnswersLookups(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let first = try await store.appendRevocation(Revocation(kind: .session, id: "s1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(300)))
+            let second = try await store.appendRevocation(Revocation(kind: .user, id: "a1", revokedAt: Self.t0.addingTimeInterval(10), expiresAt: Self.t0.addingTimeInterval(310)))
+            let third = try await store.appendRevocation(Revocation(kind: .token, id: "j1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100)))
+            #expect(first.cursor < second.cursor && second.cursor < third.cursor)
+            #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["s1", "a1", "j1"])
+            #expect(try await store.revocations(after: first.cursor, now: Self.t0, limit: 1).map(\.id) == ["a1"])
+            #expect(try await store.revocations(after: 0, now: Self.t0.addingTimeInterval(200), limit: 10).map(\.id) == ["s1", "a1"])
+            #expect(try await store.isRevoked(tokenID: "j1", sessionID: "x", accountID: "x", issuedAt: Self.t0))
+            #expect(try await store.isRevoked(tokenID: "x", sessionID: "s1", accountID: "x", issuedAt: Self.t0))
+            #expect(try await store.isRevoked(tokenID: "x", sessionID: "x", accountID: "a1", issuedAt: Self.t0.addingTimeInterval(10)))
+            #expect(try await store.isRevoked(tokenID: "x", sessionID: "x", accountID: "a1", issuedAt: Self.t0.addingTimeInterval(11)) == false)
+            #expect(try await store.isRevoked(tokenID: "x", sessionID: "x", accountID: "x", issuedAt: Self.t0) == false)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func signingKeysAndClientsRoundTrip(backend: Backend) async throws {
+        try await backend.withStore { store in
+            var key = StoredSigningKey(kid: "k1", algorithm: .es256, sealedPrivateKey: [1, 2, 3], createdAt: Self.t0, signsFrom: Self.t0)
+            try await store.insertSigningKey(key)
+            key.signsUntil = Self.t0.addingTimeInterval(60)
+            key.verifiesUntil = Self.t0.addingTimeInterval(400)
+            try await store.updateSigningKey(key)
+            #expect(try await store.signingKeys() == [key])
+            await #expect(throws: StoreError.self) { try await store.insertSigningKey(key) }
+
+            let (client, secret) = ServiceClient.create(name: "orders", now: Self.t0)
+            try await store.insertClient(client)
+            let loaded = try #require(try await store.client(id: client.id))
+            #expect(loaded == client)
+            #expect(loaded.accepts(secret: secret))
+            #expect(loaded.accepts(secret: secret + "x") == false)
+            #expect(try await store.client(id: "missing") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func revocationRacingValidationNeverResurrectsASession(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = StoreConformanceTests.account("ada@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            let session = StoreConformanceTests.session(for: ada, id: "s1")
+            try await store.insertSession(session)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await store.deleteSession(id: "s1") }
+                for index in 0..<20 {
+                    group.addTask {
+                        _ = try await store.session(secretHash: session.secretHash)
+                        try await store.touchSession(id: "s1", lastSeenAt: Self.t0.addingTimeInterval(Double(60 + index)))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.session(secretHash: session.secretHash) == nil)
+            #expect(try await store.sessions(accountID: ada.id).isEmpty)
+        }
+    }
+}
