@@ -124,7 +124,7 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    func request(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let json {

@@ -54,6 +54,15 @@ public actor KeyRing {
         return Dictionary(uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) })
     }
 
+    /// Re-reads the keys from the store if the last read is older than a second: for a token whose
+    /// `kid` is unknown here but may have just been created by another instance. Rate-limited, so
+    /// a flood of made-up `kid`s costs at most one read a second.
+    public func reloadAfterUnknownKid() async throws {
+        guard let loadedAt, clock.now.timeIntervalSince(loadedAt) >= 1 || clock.now < loadedAt else { return }
+        self.loadedAt = nil
+        _ = try await keys()
+    }
+
     /// The public keys to publish in the JWKS: asymmetric keys whose tokens are or will be accepted.
     public func publishedKeys() async throws -> [SigningKey] {
         let now = clock.now

@@ -102,7 +102,14 @@ public struct TokenService: Sendable {
 
     /// The account a bearer token proves, if it is valid for Portcullis's own API and not revoked.
     public func authenticate(bearer token: String) async throws -> (claims: AccessTokenClaims, account: Account) {
-        let claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
+        let claims: AccessTokenClaims
+        do {
+            claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
+        } catch let rejection as TokenRejection where rejection == .unknownKey {
+            // Perhaps a key another instance has just added: look once more.
+            try await keyRing.reloadAfterUnknownKid()
+            claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
+        }
         guard try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
             let account = try await store.account(id: claims.subject), !account.isDisabled
         else { throw TokenRejection.revoked }

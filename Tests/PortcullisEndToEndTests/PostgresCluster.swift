@@ -1,0 +1,89 @@
+import Foundation
+import PortcullisTesting
+
+/// A PostgreSQL cluster of a test's own (initdb in a temporary directory, a free loopback port),
+/// for tests that stop and restart the server; and a fresh database on the shared cluster that
+/// Scripts/test started, for tests that only need one.
+final class PostgresCluster: @unchecked Sendable {
+    static var binaries: URL { URL(fileURLWithPath: ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin") }
+    static var sharedURL: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES"] }
+
+    let directory: TemporaryDirectory
+    let port: Int
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+
+    /// Creates and starts a cluster.
+    init() throws {
+        directory = try TemporaryDirectory()
+        port = try Self.freePort()
+        if getuid() == 0 { chown(directory.url.path, Self.postgresUID, 0) }
+        try Self.asPostgres(["initdb", "-D", directory.path("data"), "-A", "trust", "-U", "postgres"])
+        try start()
+    }
+
+    func start() throws {
+        try Self.asPostgres([
+            "pg_ctl", "-D", directory.path("data"), "-l", directory.path("server.log"), "-w",
+            "-o", "-p \(port) -k \(directory.url.path) -c listen_addresses=127.0.0.1", "start",
+        ])
+    }
+
+    /// Stops the server at once, as a crash would.
+    func stop() throws {
+        try Self.asPostgres(["pg_ctl", "-D", directory.path("data"), "-m", "immediate", "-w", "stop"])
+    }
+
+    deinit { try? stop() }
+
+    /// A new, empty database on the cluster Scripts/test started.
+    static func freshSharedDatabase() throws -> String {
+        guard let shared = sharedURL, var components = URLComponents(string: shared) else {
+            throw Missing(description: "PORTCULLIS_TEST_POSTGRES is not set: run the tests with Scripts/test, which starts PostgreSQL")
+        }
+        let name = "portcullis_e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let createdb = Process()
+        createdb.executableURL = binaries.appendingPathComponent("createdb")
+        createdb.arguments = ["-h", components.host ?? "127.0.0.1", "-p", "\(components.port ?? 5432)", "-U", "postgres", name]
+        try createdb.run()
+        createdb.waitUntilExit()
+        components.path = "/" + name
+        return components.string ?? shared
+    }
+
+    struct Missing: Error, CustomStringConvertible { let description: String }
+
+    private static var postgresUID: uid_t { getpwnam("postgres").map { $0.pointee.pw_uid } ?? 0 }
+
+    /// Runs a PostgreSQL tool as the `postgres` user (initdb refuses root), waiting with
+    /// `waitpid` directly: the server it starts outlives it and must not be waited for.
+    private static func asPostgres(_ arguments: [String]) throws {
+        let tool = binaries.appendingPathComponent(arguments[0]).path
+        let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments.dropFirst() : [tool] + arguments.dropFirst()
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else {
+            throw Missing(description: "cannot run \(arguments[0])")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw Missing(description: "\(arguments[0]) failed with status \(status)") }
+    }
+
+    private static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
