@@ -51,8 +51,9 @@ public final class PostgresStore: PortcullisStore, Service {
         }
     }
 
+    /// Migrations may take far longer than a request: they get ``migrationTimeout``.
     public func migrate() async throws {
-        try await transaction { connection in
+        try await transaction(timeout: Self.migrationTimeout) { connection in
             _ = try await connection.query("SELECT pg_advisory_xact_lock(7415201)", logger: self.logger)
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
             var current = 0
@@ -86,16 +87,19 @@ public final class PostgresStore: PortcullisStore, Service {
 
     /// All rows of a query, read fully, within the operation timeout.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await bounded {
+        try await bounded(operationTimeout) {
             var result: [PostgresRandomAccessRow] = []
             for try await row in try await self.client.query(query, logger: self.logger) { result.append(row.makeRandomAccess()) }
             return result
         }
     }
 
-    /// Runs `body` in one transaction, within the operation timeout.
-    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await bounded {
+    /// How long migrating may take.
+    public static let migrationTimeout: Duration = .seconds(120)
+
+    /// Runs `body` in one transaction, within the operation timeout (or `timeout`).
+    func transaction<Result: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await bounded(timeout ?? operationTimeout) {
             try await self.client.withConnection { connection in
                 _ = try await connection.query("BEGIN", logger: self.logger)
                 do {
@@ -117,17 +121,17 @@ public final class PostgresStore: PortcullisStore, Service {
         return result
     }
 
-    private func bounded<Result: Sendable>(_ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
+    private func bounded<Result: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
         do {
             return try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask { try await operation() }
                 group.addTask {
-                    try await Task.sleep(for: self.operationTimeout)
+                    try await Task.sleep(for: timeout)
                     return nil
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let result = first else {
-                    throw StoreError(.unavailable, backendMessage: "no answer within \(self.operationTimeout)")
+                    throw StoreError(.unavailable, backendMessage: "no answer within \(timeout)")
                 }
                 return result
             }

@@ -17,7 +17,8 @@ enum TestPostgres {
     /// A started, migrated store on a new, empty database.
     static func freshStore() async throws -> PostgresStore {
         let url = try databaseURL()
-        let store = try PostgresStore(url: url)
+        // A loaded test machine runs every suite at once: allow more than production's 3 s.
+        let store = try PostgresStore(url: url, operationTimeout: .seconds(30))
         store.start()
         try await store.migrate()
         return store

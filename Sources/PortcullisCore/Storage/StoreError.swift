@@ -2,7 +2,7 @@
 ///
 /// ``description`` is deliberately generic so a backend message can never carry data into logs
 /// or responses; the backend's own message is kept in ``backendMessage`` for debugging only.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
+public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure.
     public struct Kind: Hashable, Sendable {
         private enum Base: Hashable, Sendable { case duplicate, unavailable, corrupt }
@@ -30,6 +30,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// Shorthand for a duplicate-key error.
     public static let duplicate = StoreError(.duplicate)
+
+    /// The generic description and the backend's message, for debugging and test failures only.
+    public var debugDescription: String { "\(description) (\(backendMessage ?? "no detail"))" }
 
     public var description: String {
         switch kind {
