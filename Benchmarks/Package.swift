@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "PortcullisCore", package: portcullis),
                 .product(name: "PortcullisTokens", package: portcullis),
                 .product(name: "PortcullisSQLite", package: portcullis),
+                .product(name: "PortcullisPostgres", package: portcullis),
             ],
             path: "Benchmarks/PortcullisBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import PortcullisCore
+import PortcullisPostgres
 import PortcullisSQLite
 import PortcullisTokens
 
@@ -32,6 +33,23 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         try await store.close()
+    }
+
+    // Validating a session against PostgreSQL (no cache: every validation reads the session and
+    // the account). Runs when PORTCULLIS_BENCH_POSTGRES names an empty database.
+    if let url = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_POSTGRES"] {
+        Benchmark("Session validation (PostgreSQL)", configuration: .init(maxIterations: 100_000)) { benchmark in
+            let store = try PostgresStore(url: url)
+            store.start()
+            try await store.migrate()
+            let (sessions, secret) = try await startSession(in: store)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await sessions.validate(secret))
+            }
+            benchmark.stopMeasurement()
+            try await store.close()
+        }
     }
 
     // Issuing and verifying one access token per algorithm; verification is Portcullis's full
@@ -69,7 +87,7 @@ let benchmarks: @Sendable () -> Void = {
 
 func startSession(in store: any PortcullisStore) async throws -> (SessionManager, SessionSecret) {
     let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-    let account = try await AccountService(store: store, hasher: cheap).register(email: "bench@example.com", password: "correct horse battery staple")
+    let account = try await AccountService(store: store, hasher: cheap).register(email: "bench-\(UUID().uuidString)@example.com", password: "correct horse battery staple")
     let sessions = SessionManager(store: store)
     let started = try await sessions.start(account: account, remember: false, userAgent: "bench", ipAddress: "127.0.0.1")
     return (sessions, started.secret)
