@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 public import PortcullisCore
 public import Prometheus
+import ServiceLifecycle
 
 /// Builds the Portcullis HTTP application.
 public enum PortcullisApplication {
@@ -14,10 +15,14 @@ public enum PortcullisApplication {
     public static func build(services: PortcullisServices, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
         let router = Router(context: PortcullisRequestContext.self)
         addRoutes(to: router, services: services, metrics: metrics)
+        var background: [any Service] = [SessionSweeper(sessions: services.sessions, logger: logger)]
+        if let cache = services.sessions.cache {
+            background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Portcullis"),
-            services: [SessionSweeper(sessions: services.sessions, logger: logger)],
+            services: background,
             logger: logger
         )
     }

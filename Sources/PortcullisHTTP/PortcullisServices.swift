@@ -38,7 +38,10 @@ public struct PortcullisServices: Sendable {
             logger: logger
         )
         let tokenPolicy = configuration.tokenPolicy
-        self.sessions = SessionManager(store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon, clock: clock, logger: logger)
+        self.sessions = SessionManager(
+            store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
+            cache: configuration.sessionCache ? SessionCache() : nil, clock: clock, logger: logger
+        )
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, clock: clock, logger: logger)
     }

@@ -34,6 +34,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Absolute lifetime with remember-me (default 30d).") var rememberAbsolute: String?
     @Option(help: "on or off: failed-login throttling (default on).") var loginThrottle: String?
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
+    @Option(help: "on or off: cache validated sessions in memory, invalidated through the revocation log (default on).") var sessionCache: String?
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
     @Option(help: "An audience access tokens may carry (repeatable; default api, the first is Portcullis's own).") var audience: [String] = []
@@ -56,6 +57,7 @@ struct ServerOptions: ParsableArguments {
         values["remember-idle"] = rememberIdle
         values["remember-absolute"] = rememberAbsolute
         values["login-throttle"] = loginThrottle
+        values["session-cache"] = sessionCache
         values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
         values["scrypt-log-n"] = scryptLogN.map(String.init)
         values["log-level"] = logLevel

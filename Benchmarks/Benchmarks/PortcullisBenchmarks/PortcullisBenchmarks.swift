@@ -50,6 +50,21 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             try await store.close()
         }
+        // The same with the session cache on (what `serve` runs by default): a hit reads nothing.
+        Benchmark("Session validation (PostgreSQL, cached)", configuration: .init(maxIterations: 100_000)) { benchmark in
+            let store = try PostgresStore(url: url)
+            store.start()
+            try await store.migrate()
+            let cache = SessionCache()
+            await cache.markFollowed()
+            let (sessions, secret) = try await startSession(in: store, cache: cache)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await sessions.validate(secret))
+            }
+            benchmark.stopMeasurement()
+            try await store.close()
+        }
     }
 
     // Issuing and verifying one access token per algorithm; verification is Portcullis's full
@@ -85,10 +100,10 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
-func startSession(in store: any PortcullisStore) async throws -> (SessionManager, SessionSecret) {
+func startSession(in store: any PortcullisStore, cache: SessionCache? = nil) async throws -> (SessionManager, SessionSecret) {
     let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
     let account = try await AccountService(store: store, hasher: cheap).register(email: "bench-\(UUID().uuidString)@example.com", password: "correct horse battery staple")
-    let sessions = SessionManager(store: store)
+    let sessions = SessionManager(store: store, cache: cache)
     let started = try await sessions.start(account: account, remember: false, userAgent: "bench", ipAddress: "127.0.0.1")
     return (sessions, started.secret)
 }

@@ -31,6 +31,8 @@ public struct SessionManager: Sendable {
 
     private let store: any PortcullisStore
     private let revocations: RevocationLog
+    /// Validations kept in memory, if caching is on.
+    public let cache: SessionCache?
     /// The lifetimes in force.
     public let policy: SessionPolicy
     private let clock: any WallClock
@@ -39,8 +41,10 @@ public struct SessionManager: Sendable {
     /// Creates the manager.
     /// - Parameter revocationHorizon: how long an ended session stays on the revocation feed (the
     ///   lifetime of access tokens minted from it, plus leeway).
-    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), revocationHorizon: Duration = .seconds(330), clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameter cache: keeps validations in memory (run a ``RevocationFollower`` beside it).
+    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), revocationHorizon: Duration = .seconds(330), cache: SessionCache? = nil, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.store = store
+        self.cache = cache
         self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
         self.policy = policy
         self.clock = clock
@@ -74,8 +78,14 @@ public struct SessionManager: Sendable {
     /// session ended or expired, or the account is disabled. Writes to the store only when
     /// `last_seen_at` is older than ``SessionPolicy/touchInterval`` (or to delete an expired session).
     public func validate(_ secret: SessionSecret) async throws -> Validated? {
-        guard var session = try await store.session(secretHash: secret.hash) else { return nil }
         let now = clock.now
+        let hash = secret.hash
+        if let cached = await cache?.lookup(secretHash: hash, now: now),
+            now.timeIntervalSince(cached.session.lastSeenAt) < policy.touchInterval.timeInterval
+        {
+            return cached
+        }
+        guard var session = try await store.session(secretHash: hash) else { return nil }
         if session.isExpired(at: now) {
             _ = try await store.deleteSession(id: session.id)
             return nil
@@ -85,7 +95,9 @@ public struct SessionManager: Sendable {
             session.lastSeenAt = Date(epochSeconds: now.epochSeconds)
             try await store.touchSession(id: session.id, lastSeenAt: session.lastSeenAt)
         }
-        return Validated(session: session, account: account)
+        let validated = Validated(session: session, account: account)
+        await cache?.store(validated, now: now)
+        return validated
     }
 
     /// The account's sessions that are still alive, newest first.
@@ -104,6 +116,7 @@ public struct SessionManager: Sendable {
     /// minted from it die too. - Returns: whether it existed.
     public func end(sessionID: String) async throws -> Bool {
         guard try await store.deleteSession(id: sessionID) else { return false }
+        await cache?.evict(Revocation(kind: .session, id: sessionID, revokedAt: clock.now, expiresAt: clock.now))
         try await revocations.publish(.session, id: sessionID)
         logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"])
         return true
@@ -112,6 +125,7 @@ public struct SessionManager: Sendable {
     /// Ends every session of the account. - Returns: the ids ended.
     public func endAll(accountID: String) async throws -> [String] {
         let ended = try await store.deleteSessions(accountID: accountID)
+        await cache?.evict(Revocation(kind: .user, id: accountID, revokedAt: clock.now, expiresAt: clock.now))
         try await revocations.publishSessions(ended)
         logger.info("all sessions ended", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.count": "\(ended.count)"])
         return ended

@@ -21,6 +21,11 @@ extension ServerConfiguration {
         case "off", "false", "0": loginThrottle = nil
         case let other: throw ConfigurationError(setting: "login-throttle", value: other, expected: "on or off")
         }
+        switch config.string(forKey: "session-cache", default: "on").lowercased() {
+        case "on", "true", "1": sessionCache = true
+        case "off", "false", "0": sessionCache = false
+        case let other: throw ConfigurationError(setting: "session-cache", value: other, expected: "on or off")
+        }
         trustedProxies = try Self.list(config, "trusted-proxies").map { text in
             guard let range = AddressRange(text) else {
                 throw ConfigurationError(setting: "trusted-proxies", value: text, expected: "a CIDR such as 10.0.0.0/8")

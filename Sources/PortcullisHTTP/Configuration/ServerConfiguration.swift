@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Session lifetimes.
     public var sessions = SessionPolicy()
+    /// Whether validated sessions are cached in memory (invalidated through the revocation log).
+    public var sessionCache: Bool = true
     /// Failed-login throttling, or `nil` when switched off.
     public var loginThrottle: LoginThrottle.Policy? = LoginThrottle.Policy()
     /// Peers whose `X-Forwarded-For` is believed for the client address.

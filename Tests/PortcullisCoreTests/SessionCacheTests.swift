@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisTesting
+import Testing
+
+@Suite("Session cache")
+struct SessionCacheTests {
+    static let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
+
+    func setUp(_ clock: ManualClock, followed: Bool = true) async throws -> (MemoryStore, SessionManager, SessionCache, Account) {
+        let store = MemoryStore()
+        let cache = SessionCache()
+        if followed { await cache.markFollowed() }
+        let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        return (store, SessionManager(store: store, cache: cache, clock: clock), cache, account)
+    }
+
+    @Test func aCachedValidationNeedsNoStoreReadUntilRevoked() async throws {
+        let clock = ManualClock()
+        let (store, sessions, cache, account) = try await setUp(clock)
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try #require(try await sessions.validate(started.secret))
+        #expect(await cache.count == 1)
+        // Another instance deletes the row: this instance answers from its cache…
+        _ = try await store.deleteSession(id: started.session.id)
+        #expect(try await sessions.validate(started.secret) != nil)
+        // …until the revocation log names the session.
+        await cache.evict(Revocation(kind: .session, id: started.session.id, revokedAt: clock.now, expiresAt: clock.now))
+        #expect(try await sessions.validate(started.secret) == nil)
+    }
+
+    @Test func entriesAgeOutAndNeverOutliveTheSession() async throws {
+        let clock = ManualClock()
+        let (store, sessions, _, account) = try await setUp(clock)
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try await sessions.validate(started.secret)
+        _ = try await store.deleteSession(id: started.session.id)
+        clock.advance(by: .seconds(31))
+        #expect(try await sessions.validate(started.secret) == nil)
+    }
+
+    @Test func lastSeenIsStillWrittenOncePerMinute() async throws {
+        let clock = ManualClock()
+        let (store, sessions, _, account) = try await setUp(clock)
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        for _ in 0..<13 {
+            clock.advance(by: .seconds(5))
+            _ = try #require(try await sessions.validate(started.secret))
+        }
+        #expect(try await store.session(id: started.session.id)?.lastSeenAt == started.session.createdAt.addingTimeInterval(60))
+    }
+
+    @Test func localRevocationsEvictAtOnce() async throws {
+        let clock = ManualClock()
+        let (_, sessions, _, account) = try await setUp(clock)
+        let first = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        let second = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try await sessions.validate(first.secret)
+        _ = try await sessions.validate(second.secret)
+        #expect(try await sessions.end(sessionID: first.session.id))
+        #expect(try await sessions.validate(first.secret) == nil)
+        _ = try await sessions.endAll(accountID: account.id)
+        #expect(try await sessions.validate(second.secret) == nil)
+    }
+
+    @Test func theFollowerEvictsWhatAnotherInstanceRevokes() async throws {
+        let clock = ManualClock()
+        let (store, sessions, cache, account) = try await setUp(clock, followed: false)
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try await sessions.validate(started.secret)
+        #expect(await cache.count == 0)  // nothing is kept before a follower runs
+        let follower = RevocationFollower(store: store, cache: cache, interval: .milliseconds(20), logger: Logger(label: "test"))
+        let running = Task { try await follower.run() }
+        defer { running.cancel() }
+        while await !cache.isFollowed { try await Task.sleep(for: .milliseconds(5)) }
+        _ = try await sessions.validate(started.secret)
+        #expect(await cache.count == 1)
+        // "Another instance" signs the account out: deletes the rows and publishes.
+        _ = try await store.deleteSessions(accountID: account.id)
+        try await store.appendRevocation(Revocation(kind: .user, id: account.id, revokedAt: clock.now, expiresAt: clock.now.addingTimeInterval(300)))
+        let deadline = ContinuousClock.now + .seconds(1)
+        while try await sessions.validate(started.secret) != nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(try await sessions.validate(started.secret) == nil)
+    }
+}
