@@ -7,12 +7,12 @@ import Testing
 @Suite("Several instances on PostgreSQL")
 struct MultiInstanceTests {
     @Test func twoInstancesActAsOne() async throws {
-        let database = try PostgresCluster.freshSharedDatabase()
+        let database = try await PostgresCluster.freshSharedDatabase()
         let directory = try TemporaryDirectory()
         let shared = ["--database", database, "--key-file", directory.path("shared.key")]
-        let created = PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"] + shared, in: directory.url, stdin: password)
+        let created = await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"] + shared, in: directory.url, stdin: password)
         #expect(created.status == 0, "\(created.stderr)")
-        #expect(PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"] + shared, in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"] + shared, in: directory.url, stdin: password).status == 0)
         let a = try await ServerProcess.start(in: directory.url, arguments: shared)
         let b = try await ServerProcess.start(in: directory.url, arguments: shared)
 
@@ -53,10 +53,10 @@ struct MultiInstanceTests {
     }
 
     @Test func migrateWorksOnPostgreSQL() async throws {
-        let database = try PostgresCluster.freshSharedDatabase()
+        let database = try await PostgresCluster.freshSharedDatabase()
         let directory = try TemporaryDirectory()
         for _ in 0..<2 {
-            let result = PortcullisBinary.run(["migrate", "--database", database], in: directory.url)
+            let result = await PortcullisBinary.run(["migrate", "--database", database], in: directory.url)
             #expect(result.status == 0, "\(result.stderr)")
         }
     }

@@ -13,39 +13,37 @@ final class PostgresCluster: @unchecked Sendable {
     var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
     /// Creates and starts a cluster.
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
         port = try Self.freePort()
         if getuid() == 0 { chown(directory.url.path, Self.postgresUID, 0) }
-        try Self.asPostgres(["initdb", "-D", directory.path("data"), "-A", "trust", "-U", "postgres"])
-        try start()
+        try await Self.asPostgres(["initdb", "-D", directory.path("data"), "-A", "trust", "-U", "postgres"])
+        try await start()
     }
 
-    func start() throws {
-        try Self.asPostgres([
+    func start() async throws {
+        try await Self.asPostgres([
             "pg_ctl", "-D", directory.path("data"), "-l", directory.path("server.log"), "-w",
             "-o", "-p \(port) -k \(directory.url.path) -c listen_addresses=127.0.0.1", "start",
         ])
     }
 
     /// Stops the server at once, as a crash would.
-    func stop() throws {
-        try Self.asPostgres(["pg_ctl", "-D", directory.path("data"), "-m", "immediate", "-w", "stop"])
+    func stop() async throws {
+        try await Self.asPostgres(["pg_ctl", "-D", directory.path("data"), "-m", "immediate", "-w", "stop"])
     }
 
-    deinit { try? stop() }
+    deinit { try? Self.spawnAndWait(["pg_ctl", "-D", directory.path("data"), "-m", "immediate", "-w", "stop"]) }
 
     /// A new, empty database on the cluster Scripts/test started.
-    static func freshSharedDatabase() throws -> String {
+    static func freshSharedDatabase() async throws -> String {
         guard let shared = sharedURL, var components = URLComponents(string: shared) else {
             throw Missing(description: "PORTCULLIS_TEST_POSTGRES is not set: run the tests with Scripts/test, which starts PostgreSQL")
         }
         let name = "portcullis_e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let createdb = Process()
-        createdb.executableURL = binaries.appendingPathComponent("createdb")
-        createdb.arguments = ["-h", components.host ?? "127.0.0.1", "-p", "\(components.port ?? 5432)", "-U", "postgres", name]
-        try createdb.run()
-        createdb.waitUntilExit()
+        let host = components.host ?? "127.0.0.1"
+        let port = components.port ?? 5432
+        try await offloaded { Result { try spawnAndWait(["createdb", "-h", host, "-p", "\(port)", "-U", "postgres", name], asPostgres: false) } }.get()
         components.path = "/" + name
         return components.string ?? shared
     }
@@ -54,11 +52,16 @@ final class PostgresCluster: @unchecked Sendable {
 
     private static var postgresUID: uid_t { getpwnam("postgres").map { $0.pointee.pw_uid } ?? 0 }
 
-    /// Runs a PostgreSQL tool as the `postgres` user (initdb refuses root), waiting with
-    /// `waitpid` directly: the server it starts outlives it and must not be waited for.
-    private static func asPostgres(_ arguments: [String]) throws {
+    /// Runs a PostgreSQL tool as the `postgres` user (initdb refuses root) on a Dispatch thread.
+    private static func asPostgres(_ arguments: [String]) async throws {
+        try await offloaded { Result { try spawnAndWait(arguments) } }.get()
+    }
+
+    /// Runs a PostgreSQL tool and waits with `waitpid` directly: the server it starts outlives it
+    /// and must not be waited for.
+    private static func spawnAndWait(_ arguments: [String], asPostgres: Bool = true) throws {
         let tool = binaries.appendingPathComponent(arguments[0]).path
-        let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments.dropFirst() : [tool] + arguments.dropFirst()
+        let argv = getuid() == 0 && asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments.dropFirst() : [tool] + arguments.dropFirst()
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

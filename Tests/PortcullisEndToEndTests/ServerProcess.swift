@@ -18,12 +18,16 @@ enum PortcullisBinary {
         return URL(fileURLWithPath: ".build/debug/portcullis")
     }()
 
-    /// Runs an administration command to completion. A command that cannot start reports status -1.
-    static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
-        do {
-            return try launch(arguments, in: directory, stdin: stdin, environment: environment)
-        } catch {
-            return (-1, "", "\(error)")
+    /// Runs an administration command to completion, on a thread of its own so the wait never
+    /// blocks the cooperative pool the servers under test need. A command that cannot start
+    /// reports status -1.
+    static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, environment: [String: String] = [:]) async -> (status: Int32, stdout: String, stderr: String) {
+        await offloaded {
+            do {
+                return try launch(arguments, in: directory, stdin: stdin, environment: environment)
+            } catch {
+                return (-1, "", "\(error)")
+            }
         }
     }
 
@@ -147,4 +151,11 @@ final class ServerProcess: @unchecked Sendable {
 struct ServerFailedToStart: Error, CustomStringConvertible {
     let log: String
     var description: String { "the server did not start:\n\(log)" }
+}
+
+/// Runs blocking work (waiting for a child process) on a Dispatch thread, not the cooperative pool.
+func offloaded<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
 }

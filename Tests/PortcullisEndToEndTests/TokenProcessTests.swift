@@ -13,7 +13,7 @@ struct TokenProcessTests {
 
     @Test func signingKeysSurviveARestartAndStayEncrypted() async throws {
         let directory = try TemporaryDirectory()
-        #expect(PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
         let server = try await ServerProcess.start(in: directory.url)
         let grant = try await passwordGrant(server)
         let access = try #require(grant.json["access_token"] as? String)
@@ -43,16 +43,16 @@ struct TokenProcessTests {
 
     @Test func keysAndClientsCommands() async throws {
         let directory = try TemporaryDirectory()
-        #expect(PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
-        let rotated = PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        let rotated = await PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let key = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any])
         #expect(key["alg"] as? String == "ES256")
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8)) as? [[String: Any]])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8)) as? [[String: Any]])
         #expect(listed.contains { $0["kid"] as? String == key["kid"] as? String })
-        #expect(PortcullisBinary.run(["keys", "rotate", "--alg", "HS256"], in: directory.url).status != 0)
+        #expect(await PortcullisBinary.run(["keys", "rotate", "--alg", "HS256"], in: directory.url).status != 0)
 
-        let created = PortcullisBinary.run(["clients", "create", "--name", "orders"], in: directory.url)
+        let created = await PortcullisBinary.run(["clients", "create", "--name", "orders"], in: directory.url)
         let client = try #require(try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])
         let id = try #require(client["client_id"])
         let secret = try #require(client["client_secret"])
@@ -72,7 +72,7 @@ struct TokenProcessTests {
     @Test(arguments: ["EdDSA", "ES256", "RS256"])
     func pyJWTVerifiesWhatTheServerIssued(algorithm: String) async throws {
         let directory = try TemporaryDirectory()
-        #expect(PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--signing-alg", algorithm])
         let access = try #require(try await passwordGrant(server).json["access_token"] as? String)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Interop/verify_with_pyjwt.py")

@@ -32,6 +32,9 @@ struct TestApp {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.passwordHashing = Self.cheapHashing
+        // Tests here change accounts behind the services' back (promote); the cache and its
+        // follower are tested in PortcullisCoreTests and, across processes, end to end.
+        configuration.sessionCache = false
         configure(&configuration)
         let store = store ?? MemoryStore()
         let clock = ManualClock()

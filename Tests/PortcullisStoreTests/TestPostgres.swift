@@ -16,7 +16,7 @@ enum TestPostgres {
 
     /// A started, migrated store on a new, empty database.
     static func freshStore() async throws -> PostgresStore {
-        let url = try databaseURL()
+        let url = try await databaseURL()
         // A loaded test machine runs every suite at once: allow more than production's 3 s.
         let store = try PostgresStore(url: url, operationTimeout: .seconds(30))
         store.start()
@@ -25,10 +25,13 @@ enum TestPostgres {
     }
 
     /// The URL of a new, empty database.
-    static func databaseURL() throws -> String {
+    static func databaseURL() async throws -> String {
         guard let serverURL, var components = URLComponents(string: serverURL) else { throw NotStarted() }
         let name = "portcullis_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try createDatabase(name)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // createdb is waited for on a Dispatch thread, never on the cooperative pool.
+            DispatchQueue.global().async { continuation.resume(with: Result { try createDatabase(name) }) }
+        }
         components.path = "/" + name
         return components.string ?? serverURL
     }
