@@ -47,10 +47,12 @@ public struct PortcullisServices: Sendable {
     }
 
     /// "Sign out everywhere": ends every session and refresh family of the account and publishes a
-    /// `user` entry, so access tokens issued so far are refused too.
-    public func signOutEverywhere(accountID: String) async throws {
-        _ = try await sessions.endAll(accountID: accountID)
+    /// `user` entry, so access tokens issued so far are refused too. - Returns: the sessions ended.
+    @discardableResult
+    public func signOutEverywhere(accountID: String) async throws -> [String] {
+        let ended = try await sessions.endAll(accountID: accountID)
         try await tokens.revokeEverything(accountID: accountID)
+        return ended
     }
 
     /// Disables or enables an account; disabling also signs it out everywhere.

@@ -37,8 +37,8 @@ public struct AccountService: Sendable {
         return account
     }
 
-    /// Disables or re-enables an account. Disabling also ends its sessions (callers that issue
-    /// tokens revoke those too: see `PortcullisServices.setDisabled`).
+    /// Disables or re-enables an account. A disabled account's sessions and tokens are refused at
+    /// once; ending and publishing them is the caller's (see `PortcullisServices.setDisabled`).
     /// - Returns: the updated account, or `nil` if there is none with this id.
     public func setDisabled(_ disabled: Bool, accountID: String) async throws -> Account? {
         guard var account = try await store.account(id: accountID) else { return nil }
@@ -46,7 +46,6 @@ public struct AccountService: Sendable {
             account.disabledAt = disabled ? Date(epochSeconds: clock.now.epochSeconds) : nil
             _ = try await store.updateAccount(account)
         }
-        if disabled { _ = try await store.deleteSessions(accountID: accountID) }
         return account
     }
 }
