@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "PortcullisSQLite", targets: ["PortcullisSQLite"]),
         .library(name: "PortcullisPostgres", targets: ["PortcullisPostgres"]),
         .library(name: "PortcullisHTTP", targets: ["PortcullisHTTP"]),
+        .library(name: "PortcullisVerifier", targets: ["PortcullisVerifier"]),
+        .library(name: "PortcullisHummingbird", targets: ["PortcullisHummingbird"]),
         .library(name: "PortcullisTesting", targets: ["PortcullisTesting"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
@@ -101,6 +103,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // For other services: verifies Portcullis tokens offline (JWKS, revocation feed, verified-token
+        // cache). No Hummingbird, no database.
+        .target(
+            name: "PortcullisVerifier",
+            dependencies: [
+                "PortcullisTokens",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Puts the verifier in front of any Hummingbird 2 application.
+        .target(
+            name: "PortcullisHummingbird",
+            dependencies: [
+                "PortcullisVerifier",
+                "PortcullisTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The executable: `serve`, `migrate` and the admin commands.
         .executableTarget(
             name: "portcullis",
@@ -124,7 +155,14 @@ let package = Package(
         // Helpers for tests of Portcullis and of applications built on it: the store conformance suite.
         .target(
             name: "PortcullisTesting",
-            dependencies: ["PortcullisCore"],
+            dependencies: [
+                "PortcullisCore", "PortcullisTokens", "PortcullisHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -164,6 +202,33 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The verifier against a real Portcullis server on loopback.
+        .testTarget(
+            name: "PortcullisVerifierTests",
+            dependencies: [
+                "PortcullisVerifier", "PortcullisTesting", "PortcullisTokens", "PortcullisCore", "PortcullisHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisHummingbirdTests",
+            dependencies: [
+                "PortcullisHummingbird", "PortcullisVerifier", "PortcullisTesting", "PortcullisCore", "PortcullisHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -47,25 +47,40 @@ public struct AccessTokenVerifier: Sendable {
     ///   - keys: the keys held for access tokens, by `kid`.
     ///   - now: the time to judge expiry by.
     public func verify(_ token: String, keys: [String: VerificationKey], now: Date) async throws(TokenRejection) -> AccessTokenClaims {
+        let candidate = try inspect(token, now: now)
+        return try await verifySignature(of: candidate, with: keys[candidate.keyID])
+    }
+
+    /// Every check that needs no key (SECURITY.md §1–4): size and shape, the header apart from
+    /// the key lookup, and every claim. Services that fetch keys on demand call this first, so a
+    /// token that fails here never causes a key fetch.
+    public func inspect(_ token: String, now: Date) throws(TokenRejection) -> UnverifiedAccessToken {
         let jws = try CompactJWS(token)
-        let key = try Self.checkHeader(jws.header, keys: keys)
+        let (keyID, algorithm) = try Self.checkHeader(jws.header)
         try checkClaims(jws.payload, now: now)
+        return UnverifiedAccessToken(token: token, keyID: keyID, algorithm: algorithm, payload: jws.payload)
+    }
+
+    /// Checks `candidate`'s signature with `key`, the key its `kid` names (`nil` when no key has
+    /// that `kid`: refused, never replaced by a default).
+    public func verifySignature(of candidate: UnverifiedAccessToken, with key: VerificationKey?) async throws(TokenRejection) -> AccessTokenClaims {
+        guard let key else { throw .unknownKey }
+        guard candidate.algorithm == key.algorithm.rawValue else { throw .algorithm }
         do {
-            return try await key.collection.verify(token, as: AccessTokenClaims.self)
+            return try await key.collection.verify(candidate.token, as: AccessTokenClaims.self)
         } catch {
             throw .signature
         }
     }
 
-    /// The header rules (SECURITY.md §1–3); returns the key the header names.
-    static func checkHeader(_ header: [String: JSONValue], keys: [String: VerificationKey]) throws(TokenRejection) -> VerificationKey {
+    /// The header rules (SECURITY.md §1–3); returns the `kid` and `alg` the header names.
+    static func checkHeader(_ header: [String: JSONValue]) throws(TokenRejection) -> (keyID: String, algorithm: String) {
         for field in ["jwk", "jku", "x5u", "x5c"] where header[field] != nil { throw .forbiddenHeader }
         guard let alg = header["alg"]?.string, alg.lowercased() != "none" else { throw .algorithm }
         guard header["crit"] == nil else { throw .critical }
         guard let typ = header["typ"]?.string, ["at+jwt", "application/at+jwt"].contains(typ.lowercased()) else { throw .type }
-        guard let kid = header["kid"]?.string, let key = keys[kid] else { throw .unknownKey }
-        guard alg == key.algorithm.rawValue else { throw .algorithm }
-        return key
+        guard let kid = header["kid"]?.string, !kid.isEmpty else { throw .unknownKey }
+        return (kid, alg)
     }
 
     /// The claim rules (SECURITY.md §3), on the raw JSON so nothing malformed reaches a decoder.
@@ -94,5 +109,23 @@ public struct AccessTokenVerifier: Sendable {
         guard exp > current - leeway else { throw .expired }
         guard iat <= current + leeway, (claims["nbf"]?.number ?? iat) <= current + leeway else { throw .notYetValid }
         guard exp - iat <= Double(policy.maximumLifetime.components.seconds) else { throw .lifetime }
+    }
+}
+
+/// A token that passed every check of ``AccessTokenVerifier`` except its signature.
+public struct UnverifiedAccessToken: Sendable {
+    /// The token as received.
+    public let token: String
+    /// The `kid` its header names.
+    public let keyID: String
+    /// The `alg` its header names; it must equal the named key's algorithm.
+    public let algorithm: String
+    /// The claims, parsed by the strict parser.
+    let payload: [String: JSONValue]
+
+    /// The `scope` claim's space-separated values (RFC 9068 §2.2.3), empty when absent.
+    public var scopes: Set<String> {
+        guard let scope = payload["scope"]?.string else { return [] }
+        return Set(scope.split(separator: " ").map(String.init))
     }
 }

@@ -17,6 +17,7 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
         case lifetime = "token lifetime exceeds the maximum"
         case claims = "a required claim is missing or malformed"
         case revoked = "token revoked"
+        case revocationUnknown = "revocation feed stale and token older than the staleness bound"
     }
 
     private let reason: Reason
@@ -52,6 +53,9 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
     public static let claims = TokenRejection(.claims)
     /// The token's `jti`, `sid` or account was revoked.
     public static let revoked = TokenRejection(.revoked)
+    /// The verifier has not heard from the revocation feed for longer than its staleness bound and
+    /// is configured to fail closed for tokens older than that bound.
+    public static let revocationUnknown = TokenRejection(.revocationUnknown)
 
     /// A short reason, safe for logs.
     public var description: String { reason.rawValue }

@@ -1,0 +1,143 @@
+public import Foundation
+import Hummingbird
+public import Logging
+public import PortcullisCore
+public import PortcullisHTTP
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// A real Portcullis server on a loopback port, in process, for tests of services that trust its
+/// tokens. It can be stopped and started again on the same port (the issuer "goes away"), and it
+/// counts the requests it receives by path.
+public final class LiveIssuer: Sendable {
+    /// The wired services; tests use them to act on the server directly (for example to revoke
+    /// while its HTTP side is stopped).
+    public let services: PortcullisServices
+    /// The port it listens on, fixed for its lifetime.
+    public let port: Int
+    /// `http://127.0.0.1:PORT`, the issuer its tokens name.
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    private let traffic = Mutex<[Request]>([])
+    private let refusing = Mutex<Set<String>>([])
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
+    private let logger: Logger
+
+    /// One request the server received.
+    public struct Request: Sendable {
+        /// Its path.
+        public let path: String
+        /// Its `Last-Event-ID` header, if any.
+        public let lastEventID: String?
+    }
+
+    /// Creates a server on a free loopback port (not yet started).
+    /// - Parameters:
+    ///   - store: the store; a fresh in-memory one by default.
+    ///   - logger: the server's logger.
+    ///   - configure: changes to the default configuration (issuer and port are set here).
+    public init(
+        store: any PortcullisStore = MemoryStore(),
+        logger: Logger = Logger(label: "issuer", factory: { _ in SwiftLogNoOpLogHandler() }),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) throws {
+        let port = try Self.freeLoopbackPort()
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = port
+        configuration.issuer = "http://127.0.0.1:\(port)"
+        configuration.passwordHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
+        configure(&configuration)
+        self.port = port
+        self.logger = logger
+        self.services = PortcullisServices(
+            configuration: configuration, store: store, keyEncryption: try KeyEncryptionKey(bytes: Array(repeating: 9, count: 32)), logger: logger
+        )
+    }
+
+    /// Starts serving; returns once the port accepts connections.
+    public func start() async throws {
+        // As `portcullis serve` does: a signing key exists before the first request.
+        _ = try await services.tokens.keyRing.signingKey()
+        let router = Router(context: PortcullisRequestContext.self)
+        router.add(middleware: TrafficMiddleware(issuer: self))
+        PortcullisApplication.addRoutes(to: router, services: services, metrics: PrometheusCollectorRegistry())
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "Portcullis"),
+            onServerRunning: { _ in readyContinuation.yield() },
+            logger: logger
+        )
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let task = Task { try await group.run() }
+        running.withLock { $0 = (group, task) }
+        for await _ in ready { break }
+    }
+
+    /// Stops serving (open streams are ended) and waits until the port is closed.
+    public func stop() async {
+        guard let (group, task) = running.withLock({ running in defer { running = nil }; return running }) else { return }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    /// Every request received so far.
+    public var requests: [Request] { traffic.withLock { $0 } }
+
+    /// How many requests for `path` were received so far.
+    public func requestCount(_ path: String) -> Int { traffic.withLock { $0.count { $0.path == path } } }
+
+    /// Answers requests for `path` with 503 from now on (`false` undoes it), like a proxy that does
+    /// not pass that route through.
+    public func refuse(_ path: String, _ refused: Bool = true) {
+        refusing.withLock { if refused { $0.insert(path) } else { $0.remove(path) } }
+    }
+
+    fileprivate func record(_ request: Hummingbird.Request) -> Bool {
+        traffic.withLock { $0.append(Request(path: request.uri.path, lastEventID: request.headers[.init("Last-Event-ID")!])) }
+        return refusing.withLock { $0.contains(request.uri.path) }
+    }
+
+    private static func freeLoopbackPort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Records each request for ``LiveIssuer`` and refuses the paths it was told to.
+private struct TrafficMiddleware: RouterMiddleware {
+    let issuer: LiveIssuer
+
+    func handle(_ request: Request, context: PortcullisRequestContext, next: (Request, PortcullisRequestContext) async throws -> Response) async throws -> Response {
+        if issuer.record(request) { return Response(status: .serviceUnavailable) }
+        return try await next(request, context)
+    }
+}
+
+extension LiveIssuer {
+    /// Registers an account (password `correct horse battery staple`), with `roles`.
+    public func signUp(_ email: String, roles: [String] = []) async throws -> Account {
+        try await services.accounts.register(email: email, password: Self.password, roles: roles)
+    }
+
+    /// Access and refresh tokens for `account`, as the password grant would issue them.
+    public func tokens(for account: Account) async throws -> TokenService.Issued {
+        try await services.tokens.issue(for: account, audience: nil)
+    }
+
+    /// The password ``signUp(_:roles:)`` gives every account.
+    public static let password = "correct horse battery staple"
+}

@@ -1,0 +1,43 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+public import PortcullisTokens
+
+/// Who a verified access token speaks for.
+public struct VerifiedIdentity: Sendable, Hashable {
+    /// The account id (`sub`).
+    public let subject: String
+    /// The account's roles when the token was issued.
+    public let roles: Set<String>
+    /// The session or refresh family the token descends from (`sid`); revoking it revokes the token.
+    public let sessionID: String
+    /// The token's own id (`jti`).
+    public let tokenID: String
+    /// The client the token was issued to.
+    public let clientID: String
+    /// The token's scopes (`scope`), empty when it has none.
+    public let scopes: Set<String>
+    /// The audiences the token names.
+    public let audiences: [String]
+    /// When the token was issued.
+    public let issuedAt: Date
+    /// When the token expires.
+    public let expiresAt: Date
+
+    init(claims: AccessTokenClaims, scopes: Set<String>) {
+        subject = claims.subject
+        roles = Set(claims.roles)
+        sessionID = claims.sessionID
+        tokenID = claims.tokenID
+        clientID = claims.clientID
+        self.scopes = scopes
+        audiences = claims.audience
+        issuedAt = Date(timeIntervalSince1970: TimeInterval(claims.issuedAt))
+        expiresAt = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt))
+    }
+
+    /// Whether the identity holds `role`.
+    public func hasRole(_ role: String) -> Bool { roles.contains(role) }
+}
