@@ -1,8 +1,8 @@
 public import Hummingbird
 public import Logging
-public import PortcullisCore
+import PortcullisCore
 public import Prometheus
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Builds the Portcullis HTTP application.
 public enum PortcullisApplication {
@@ -15,19 +15,30 @@ public enum PortcullisApplication {
     public static func build(services: PortcullisServices, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
         let router = Router(context: PortcullisRequestContext.self)
         addRoutes(to: router, services: services, metrics: metrics)
-        var background: [any Service] = [SessionSweeper(sessions: services.sessions, logger: logger)]
-        if let cache = services.sessions.cache {
-            background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
-        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Portcullis"),
-            services: background,
+            services: backgroundServices(services: services, logger: logger),
             logger: logger
         )
     }
 
+    /// The services Portcullis needs running beside its routes: the expired-session sweeper and,
+    /// with the session cache on, the revocation follower that keeps the cache honest. Applications
+    /// that embed Portcullis pass these to their own `Application(services:)`.
+    public static func backgroundServices(services: PortcullisServices, logger: Logger) -> [any Service] {
+        var background: [any Service] = [SessionSweeper(sessions: services.sessions, logger: logger)]
+        if let cache = services.sessions.cache {
+            background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
+        }
+        return background
+    }
+
     /// Installs Portcullis's middleware and routes on `router`, for applications that embed it.
+    ///
+    /// The middleware (security headers, limits, Fetch-Metadata checks, the session cookie, bearer
+    /// tokens) applies to the application's own routes too, so they can read `context.session` and
+    /// `context.bearer`, and call `context.requireSession(csrfFrom:)` for their unsafe requests.
     public static func addRoutes(to router: Router<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
         let configuration = services.configuration
         router.add(middleware: AccessLogMiddleware())

@@ -1,5 +1,5 @@
 public import Hummingbird
-public import Logging
+import Logging
 import NIOCore
 public import PortcullisCore
 public import PortcullisTokens

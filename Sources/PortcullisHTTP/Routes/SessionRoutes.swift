@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 import Metrics
 import PortcullisCore
 import PortcullisTokens
@@ -176,14 +176,14 @@ extension PortcullisRequestContext {
     }
 
     /// The request's session, or a 401 problem.
-    func requireSession() throws -> AuthenticatedSession {
+    public func requireSession() throws -> AuthenticatedSession {
         guard let session else { throw Problem.unauthenticated }
         return session
     }
 
     /// The request's session, once its CSRF token matches: for unsafe requests (SECURITY.md §11).
     /// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field.
-    func requireSession(csrfFrom request: inout Request) async throws -> AuthenticatedSession {
+    public func requireSession(csrfFrom request: inout Request) async throws -> AuthenticatedSession {
         let current = try requireSession()
         let token: String?
         if let header = request.headers[.csrfToken] {
