@@ -42,7 +42,7 @@ public final class LiveIssuer: Sendable {
         logger: Logger = Logger(label: "issuer", factory: { _ in SwiftLogNoOpLogHandler() }),
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws {
-        let port = try Self.freeLoopbackPort()
+        let port = try LoopbackPort.free()
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = port
@@ -98,22 +98,6 @@ public final class LiveIssuer: Sendable {
     fileprivate func record(_ request: Hummingbird.Request) -> Bool {
         traffic.withLock { $0.append(Request(path: request.uri.path, lastEventID: request.headers[.init("Last-Event-ID")!])) }
         return refusing.withLock { $0.contains(request.uri.path) }
-    }
-
-    private static func freeLoopbackPort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw POSIXError(.EMFILE) }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -15,7 +15,7 @@ final class PostgresCluster: @unchecked Sendable {
     /// Creates and starts a cluster.
     init() async throws {
         directory = try TemporaryDirectory()
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         if getuid() == 0 { chown(directory.url.path, Self.postgresUID, 0) }
         try await Self.asPostgres(["initdb", "-D", directory.path("data"), "-A", "trust", "-U", "postgres"])
         try await start()
@@ -76,17 +76,5 @@ final class PostgresCluster: @unchecked Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else { throw Missing(description: "\(arguments[0]) failed with status \(status)") }
-    }
-
-    private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

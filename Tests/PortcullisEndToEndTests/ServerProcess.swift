@@ -61,13 +61,22 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts the server in `directory` and waits until it listens. Password hashing is cheap
     /// (N=2^12) unless the arguments say otherwise, so tests can log in many times.
-    static func start(in directory: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
+    static func start(in directory: URL, port: Int = 0, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
+        try await launch(
+            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12"] + arguments,
+            in: directory, environment: environment
+        )
+    }
+
+    /// Starts `executable` in `directory` and waits until its output says it is
+    /// `listening on …:PORT`, as `portcullis serve` and the examples do.
+    static func launch(_ executable: URL, arguments: [String] = [], in directory: URL, environment: [String: String] = [:]) async throws -> ServerProcess {
         let logFile = directory.appendingPathComponent("server-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         let process = Process()
-        process.executableURL = PortcullisBinary.url
-        process.arguments = ["serve", "--port", "0", "--scrypt-log-n", "12"] + arguments
+        process.executableURL = executable
+        process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
@@ -128,6 +137,10 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// A client that shows redirects instead of following them (the pages answer 303s). It lives
+    /// as long as the test process.
+    static let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+
     func request(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -142,7 +155,7 @@ final class ServerProcess: @unchecked Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let cookie { request.headers.add(name: "cookie", value: "__Host-portcullis_session=\(cookie)") }
         if let csrf { request.headers.add(name: "x-csrf-token", value: csrf) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await Self.http.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
     }

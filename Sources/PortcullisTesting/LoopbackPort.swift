@@ -1,0 +1,24 @@
+import Foundation
+
+/// Free TCP ports on 127.0.0.1, for servers a test starts (and must name before they listen, for
+/// example in their issuer URL).
+public enum LoopbackPort {
+    /// A port nothing listens on right now: the kernel's pick for an ephemeral bind, released
+    /// again. Another process could take it before the caller binds it; on loopback in a test run
+    /// that race is remote enough.
+    public static func free() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
