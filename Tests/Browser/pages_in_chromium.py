@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -148,7 +149,12 @@ class Browser:
         self.driver.set_page_load_timeout(60)
 
     def open(self, url):
-        self.driver.get(url)
+        """Loads `url`. A navigation that fails (a redirect to a host that does not resolve)
+        leaves the browser on the failed address, for the checks that follow to judge."""
+        try:
+            self.driver.get(url)
+        except WebDriverException as error:
+            print(f"# {self.name} could not load {url}: {error.msg}", flush=True)
 
     @property
     def path(self):
@@ -231,11 +237,11 @@ def run(binary, screenshots, directory):
         cookies = {cookie["name"]: cookie for cookie in first.driver.get_cookies()}
         session = cookies.get("__Host-portcullis_session")
         check(session is not None, "Chromium keeps the __Host- session cookie from http://localhost")
+        visible = first.driver.execute_script("return document.cookie")
+        check("portcullis_session" not in visible, "document.cookie does not show the session cookie")
         check(session["httpOnly"] and session["secure"] and session.get("sameSite") == "Lax" and session["path"] == "/",
               "the session cookie is HttpOnly, Secure, SameSite=Lax, Path=/")
         check("domain" not in session or session["domain"] == "localhost", "the session cookie is host-only")
-        visible = first.driver.execute_script("return document.cookie")
-        check("portcullis_session" not in visible, "document.cookie does not show the session cookie")
 
         # Sign out, then sign in through the login form.
         first.submit("form[action='/logout'] button")
