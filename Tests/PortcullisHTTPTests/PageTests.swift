@@ -71,6 +71,7 @@ struct PageTests {
             #expect(weak.text.contains("role=\"alert\""))
             #expect(weak.text.contains("at least 12 characters"))
             #expect(weak.text.contains("value=\"ada@example.com\""))
+            #expect(weak.text.contains("minlength=\"12\" aria-invalid=\"true\" aria-describedby=\"form-error password-hint\">"))
             #expect(!weak.text.contains("short\""), "the password is never sent back")
             #expect(weak.headers[.setCookie] == nil)
 

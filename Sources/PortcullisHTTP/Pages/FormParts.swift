@@ -29,7 +29,7 @@ enum FormParts {
         <div class="field">
         <label for="email">Email address</label>
         <input id="email" name="email" type="email" autocomplete="email" inputmode="email" spellcheck="false" \
-        autocapitalize="none" required maxlength="254" value="\(value)"\(invalid(.email, error))>
+        autocapitalize="none" required maxlength="254" value="\(value)"\(state(of: .email, error: error, hintID: nil))>
         </div>
         """
     }
@@ -37,18 +37,22 @@ enum FormParts {
     /// A password field: `current-password` to sign in, `new-password` (with the policy as a
     /// hint) to register.
     static func passwordField(new: Bool, error: FormError?) -> HTML {
-        let hint: HTML = new
-            ? "<p class=\"hint\" id=\"password-hint\">At least 12 characters. A few unrelated words make a strong, memorable password.</p>"
-            : .empty
-        let describedBy: HTML = new ? " aria-describedby=\"password-hint\"" : .empty
         let autocomplete = new ? "new-password" : "current-password"
-        let minimumLength: HTML = new ? " minlength=\"12\"" : .empty
+        guard new else {
+            return """
+                <div class="field">
+                <label for="password">Password</label>
+                <input id="password" name="password" type="password" autocomplete="\(autocomplete)" required\
+                \(state(of: .password, error: error, hintID: nil))>
+                </div>
+                """
+        }
         return """
             <div class="field">
             <label for="password">Password</label>
-            <input id="password" name="password" type="password" autocomplete="\(autocomplete)" required\(minimumLength)\
-            \(error?.field == .password ? invalid(.password, error) : describedBy)>
-            \(hint)
+            <input id="password" name="password" type="password" autocomplete="\(autocomplete)" required minlength="12"\
+            \(state(of: .password, error: error, hintID: "password-hint"))>
+            <p class="hint" id="password-hint">At least 12 characters. A few unrelated words make a strong, memorable password.</p>
             </div>
             """
     }
@@ -58,7 +62,13 @@ enum FormParts {
         "<input type=\"hidden\" name=\"csrf_token\" value=\"\(token)\">"
     }
 
-    private static func invalid(_ field: FormError.Field, _ error: FormError?) -> HTML {
-        error?.field == field ? " aria-invalid=\"true\" aria-describedby=\"form-error\"" : .empty
+    /// `aria-invalid` when `field` is the one to fix, and `aria-describedby` naming the error
+    /// summary (then) and the field's hint (always), so screen readers read both.
+    private static func state(of field: FormError.Field, error: FormError?, hintID: String?) -> HTML {
+        let isInvalid = error?.field == field
+        let descriptions = ((isInvalid ? ["form-error"] : []) + [hintID].compactMap { $0 }).joined(separator: " ")
+        let invalid: HTML = isInvalid ? " aria-invalid=\"true\"" : .empty
+        let describedBy: HTML = descriptions.isEmpty ? .empty : " aria-describedby=\"\(descriptions)\""
+        return "\(invalid)\(describedBy)"
     }
 }

@@ -1,12 +1,11 @@
-/// A page that only explains why an action did not happen and where to go next: a form that
-/// is out of date (CSRF token missing or wrong), or a device or app that is no longer signed in.
+/// A page that only explains why an action did not happen and leads back to the account page:
+/// a form that is out of date (CSRF token missing or wrong), or a device or app that is no
+/// longer signed in.
 struct MessagePage {
     /// The heading.
     let title: String
     /// What happened and what to do.
     let message: String
-    /// The way on.
-    var link = (href: "/account", label: "Back to your account")
 
     /// The page.
     var page: Page {
@@ -14,7 +13,7 @@ struct MessagePage {
             <div class="card">
             <h1>\(title)</h1>
             <p class="lede">\(message)</p>
-            <a class="button button-primary" href="\(link.href)">\(link.label)</a>
+            <a class="button button-primary" href="/account">Back to your account</a>
             </div>
             """)
     }

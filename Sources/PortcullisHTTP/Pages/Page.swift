@@ -33,7 +33,6 @@ struct Page {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="referrer" content="no-referrer">
             <title>\(title) · Portcullis</title>
             <link rel="icon" href="data:,">
             <link rel="stylesheet" href="\(Stylesheet.path)">
