@@ -84,13 +84,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The Hummingbird application: routes, middleware, operations endpoints.
+        // The Hummingbird application: routes, middleware, operations endpoints and the pages.
         .target(
             name: "PortcullisHTTP",
             dependencies: [
                 "PortcullisCore",
                 "PortcullisTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),

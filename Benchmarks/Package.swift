@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +25,9 @@ let package = Package(
                 .product(name: "PortcullisTokens", package: portcullis),
                 .product(name: "PortcullisSQLite", package: portcullis),
                 .product(name: "PortcullisPostgres", package: portcullis),
+                .product(name: "PortcullisVerifier", package: portcullis),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/PortcullisBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -56,5 +56,6 @@ public enum PortcullisApplication {
         TokenRoutes(services: services).register(on: router)
         ServiceClientRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
+        PageRoutes(services: services).register(on: router)
     }
 }

@@ -69,6 +69,7 @@ struct ExampleTests {
         let signedOut = try await monolith.request(.GET, "/")
         #expect(signedOut.status == 303)
         #expect(signedOut.headers["location"].first == "/login?next=%2F")
+        #expect(try await monolith.request(.GET, "/login?next=%2F").status == 200, "Portcullis's pages come with the embedding")
 
         // Portcullis's own API, served by the monolith: register and sign in.
         #expect(try await monolith.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": "correct horse battery staple"]).status == 201)
@@ -92,8 +93,8 @@ struct ExampleTests {
         monolith = try await ServerProcess.launch(try ExampleBinaries.url("monolith"), in: directory.url, environment: environment)
         #expect(try await monolith.request(.GET, "/", cookie: cookie).status == 200)
 
-        // Logging out ends access to the application's pages.
-        #expect(try await monolith.request(.DELETE, "/v1/session", cookie: cookie, csrf: csrf).status == 204)
+        // Signing out (the page's form) ends access to the application's pages.
+        #expect(try await monolith.request(.POST, "/logout", form: "csrf_token=\(csrf)", cookie: cookie).status == 303)
         #expect(try await monolith.request(.GET, "/", cookie: cookie).status == 303)
         try await monolith.stop()
     }

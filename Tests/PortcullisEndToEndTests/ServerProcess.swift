@@ -72,7 +72,7 @@ final class ServerProcess: @unchecked Sendable {
     /// `listening on …:PORT`, as `portcullis serve` and the examples do.
     static func launch(_ executable: URL, arguments: [String] = [], in directory: URL, environment: [String: String] = [:]) async throws -> ServerProcess {
         let logFile = directory.appendingPathComponent("server-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         let process = Process()
         process.executableURL = executable

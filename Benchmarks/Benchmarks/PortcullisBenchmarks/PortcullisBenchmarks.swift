@@ -4,6 +4,9 @@ import PortcullisCore
 import PortcullisPostgres
 import PortcullisSQLite
 import PortcullisTokens
+import PortcullisVerifier
+import JWTKit
+import Logging
 
 /// The two costs every login and every request pay: one password hash, one session validation.
 let benchmarks: @Sendable () -> Void = {
@@ -92,6 +95,43 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // PortcullisVerifier, as another service runs it: every check, revocation and staleness
+    // included. Cold: each token is new (parse, checks, signature, cache insert). Warm: the same
+    // token again (the verified-token cache). Against jwt-kit alone verifying the same kind of token.
+    Benchmark("Verifier, cold cache (EdDSA)", configuration: .init(maxIterations: 10_000)) { benchmark in
+        let key = try SigningKey.generate(.eddsa)
+        let verifier = try await pinnedVerifier(key)
+        var tokens: [String] = []
+        for _ in benchmark.scaledIterations { tokens.append(try await AccessTokenSigner.sign(claims(), with: key)) }
+        _ = try await verifier.verify(try await AccessTokenSigner.sign(claims(), with: key))
+        benchmark.startMeasurement()
+        for token in tokens {
+            blackHole(try await verifier.verify(token))
+        }
+    }
+    Benchmark("Verifier, warm cache (EdDSA)", configuration: .init(maxIterations: 100_000)) { benchmark in
+        let key = try SigningKey.generate(.eddsa)
+        let verifier = try await pinnedVerifier(key)
+        let token = try await AccessTokenSigner.sign(claims(), with: key)
+        _ = try await verifier.verify(token)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await verifier.verify(token))
+        }
+    }
+    Benchmark("jwt-kit verify alone (EdDSA)", configuration: .init(maxIterations: 20_000)) { benchmark in
+        let key = try SigningKey.generate(.eddsa)
+        let collection = JWTKeyCollection()
+        guard let x = try key.publicJWK?["x"] else { return }
+        await collection.add(eddsa: try EdDSA.PublicKey(x: x, curve: .ed25519), kid: JWKIdentifier(string: key.kid))
+        let token = try await AccessTokenSigner.sign(claims(), with: key)
+        _ = try await collection.verify(token, as: AccessTokenClaims.self)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await collection.verify(token, as: AccessTokenClaims.self))
+        }
+    }
+
     // The same against the in-memory store: the cost of the session logic without storage.
     Benchmark("Session validation (memory)", configuration: .init(maxIterations: 100_000)) { benchmark in
         let (sessions, secret) = try await startSession(in: MemoryStore())
@@ -111,6 +151,13 @@ func startSession(in store: any PortcullisStore, cache: SessionCache? = nil) asy
     // statement on a connection, the first cache fill) out of every sample.
     _ = try await sessions.validate(started.secret)
     return (sessions, started.secret)
+}
+
+/// A verifier holding `key` (pinned: no issuer to fetch from) and no revocation feed.
+func pinnedVerifier(_ key: SigningKey) async throws -> PortcullisVerifier {
+    var configuration = VerifierConfiguration(issuer: "http://127.0.0.1:8080", audiences: ["api"])
+    configuration.pinnedKeys = [try await VerificationKey(key)]
+    return PortcullisVerifier(configuration: configuration, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
 }
 
 /// Claims of the size Portcullis issues by default.

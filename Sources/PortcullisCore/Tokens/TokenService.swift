@@ -120,11 +120,38 @@ public struct TokenService: Sendable {
     /// invalid tokens are ignored, as the RFC asks.
     public func revoke(_ token: String) async throws {
         if let (family, _) = try await store.refreshToken(hash: Self.hash(token)) {
-            if try await store.revokeRefreshFamily(id: family.id, at: clock.now) { try await revocations.publish(.session, id: family.id) }
+            try await revokeFamily(id: family.id)
             return
         }
         guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
         try await revocations.publish(.token, id: claims.tokenID)
+    }
+
+    /// The account's refresh families that can still be used ("apps signed in with tokens"),
+    /// newest first.
+    public func activeRefreshFamilies(accountID: String) async throws -> [RefreshFamily] {
+        let now = clock.now
+        return try await store.refreshFamilies(accountID: accountID)
+            .filter { $0.isLive(at: now) }
+            .sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// Revokes one refresh family of `accountID` and publishes it, so access tokens minted from
+    /// it are refused too. - Returns: `false` if there is no live family with this id that
+    /// belongs to that account.
+    public func revokeRefreshFamily(id: String, accountID: String) async throws -> Bool {
+        guard let family = try await store.refreshFamily(id: id), family.accountID == accountID else { return false }
+        return try await revokeFamily(id: family.id)
+    }
+
+    /// Revokes a family and, if it was live, publishes it on the revocation log (its access
+    /// tokens carry its id as `sid`). - Returns: whether it was live.
+    @discardableResult
+    private func revokeFamily(id: String) async throws -> Bool {
+        guard try await store.revokeRefreshFamily(id: id, at: clock.now) else { return false }
+        try await revocations.publish(.session, id: id)
+        logger.info("refresh family revoked", metadata: ["portcullis.family_id": "\(id)"])
+        return true
     }
 
     /// What RFC 7662 introspection reports about a token.

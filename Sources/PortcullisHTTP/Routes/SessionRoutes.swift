@@ -1,5 +1,4 @@
 public import Hummingbird
-import Metrics
 import PortcullisCore
 import PortcullisTokens
 #if canImport(FoundationEssentials)
@@ -15,15 +14,12 @@ import Logging
 /// (CONTRACT.md §2), and `/v1/me`.
 struct SessionRoutes {
     let services: PortcullisServices
-    var login: PasswordLogin { services.login }
     var sessions: SessionManager { services.sessions }
-
-    private let loginSuccesses = Counter(label: "portcullis_logins_total", dimensions: [("result", "success")])
-    private let loginFailures = Counter(label: "portcullis_logins_total", dimensions: [("result", "failure")])
-    private let loginThrottled = Counter(label: "portcullis_logins_total", dimensions: [("result", "throttled")])
+    private let signIn: BrowserSignIn
 
     init(services: PortcullisServices) {
         self.services = services
+        self.signIn = BrowserSignIn(services: services)
     }
 
     func register(on router: some RouterMethods<PortcullisRequestContext>) {
@@ -66,40 +62,24 @@ struct SessionRoutes {
 
     @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
         let input = try await request.decode(as: Credentials.self, context: context)
-        let account: Account
-        do {
-            account = try await login.authenticate(email: input.email, password: input.password, clientAddress: context.clientAddress)
-        } catch let error as PortcullisError {
-            (error.kind == .throttled ? loginThrottled : loginFailures).increment()
-            throw error
-        }
-        if let replaced = context.session {
-            _ = try await sessions.end(sessionID: replaced.session.id)
-        }
-        let started = try await sessions.start(
-            account: account,
-            remember: input.remember ?? false,
-            userAgent: request.headers[.userAgent],
-            ipAddress: context.clientAddress
+        let signedIn = try await signIn.signIn(
+            email: input.email, password: input.password, remember: input.remember ?? false, request: request, context: context
         )
-        loginSuccesses.increment()
-        let authenticated = AuthenticatedSession(validated: .init(session: started.session, account: account), secret: started.secret)
-        let maxAge = Int(started.session.absoluteExpiry.timeIntervalSince(started.session.createdAt))
-        return try Response.json(
-            SessionEnvelope(authenticated),
-            status: .created,
-            headers: [.setCookie: SessionCookie.setting(started.secret, maxAge: maxAge)]
-        )
+        return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
     }
 
     /// 204 that clears the cookie and everything the browser cached (SECURITY.md §9).
     static func signedOut() -> Response {
-        Response(status: .noContent, headers: [
-            .setCookie: SessionCookie.clearing,
-            .cacheControl: "no-store",
-            .clearSiteData: "\"cookies\"",
-        ])
+        Response(status: .noContent, headers: signedOutHeaders)
     }
+
+    /// The headers of every answer that ends the request's own session: the cookie cleared,
+    /// nothing cached, and the browser told to drop the site's cookies.
+    static let signedOutHeaders: HTTPFields = [
+        .setCookie: SessionCookie.clearing,
+        .cacheControl: "no-store",
+        .clearSiteData: "\"cookies\"",
+    ]
 
     struct Credentials: Decodable {
         let email: String

@@ -2,7 +2,7 @@ import Hummingbird
 import PortcullisCore
 
 /// The application's own page for a signed-in person: their notes, a form to add one (carrying
-/// the session's CSRF token), and links to Portcullis's account page.
+/// the session's CSRF token), a link to Portcullis's account page and its sign-out form.
 struct HomePage {
     let email: String
     let notes: [String]
@@ -22,7 +22,11 @@ struct HomePage {
             <label for="text">New note</label> <input id="text" name="text" required maxlength="500">
             <button type="submit">Add</button>
             </form>
-            <p><a href="/account">Your devices and sign-out</a></p>
+            <p><a href="/account">Your devices</a></p>
+            <form method="post" action="/logout">
+            <input type="hidden" name="csrf_token" value="\(escape(csrfToken))">
+            <button type="submit">Sign out</button>
+            </form>
             </body></html>
             """
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: html)))

@@ -1,0 +1,106 @@
+import PortcullisCore
+
+/// `GET /account`: the signed-in person's devices (browser sessions) and apps (refresh
+/// families), each with a button that signs it out, and "sign out everywhere".
+///
+/// Every form carries the session's CSRF token and posts to a `/account/…` action that answers
+/// with a redirect (POST/redirect/GET).
+struct AccountPage {
+    /// The signed-in account.
+    let account: Account
+    /// The session viewing the page.
+    let currentSessionID: String
+    /// The CSRF token of that session, for every form.
+    let csrfToken: String
+    /// The account's live sessions, newest first.
+    let sessions: [Session]
+    /// The account's live refresh families, newest first.
+    let apps: [RefreshFamily]
+    /// What the previous step did.
+    var notice: PageNotice?
+
+    /// The page.
+    var page: Page {
+        Page(
+            title: "Your account",
+            width: .wide,
+            headerActions: """
+                <form method="post" action="/logout">\(csrfField)<button class="button button-secondary button-small" type="submit">Sign out</button></form>
+                """,
+            content: """
+                <div class="page-title">
+                <h1>Your account</h1>
+                <p class="lede">Signed in as <strong class="email">\(account.email)</strong></p>
+                </div>
+                \(notice?.html ?? .empty)
+                <section class="card" aria-labelledby="devices-heading">
+                <h2 id="devices-heading">Devices</h2>
+                <p class="lede">Browsers signed in to your account. Sign out any you do not recognise.</p>
+                <ul class="list" id="devices">
+                \(sessions.map(deviceItem))
+                </ul>
+                </section>
+                <section class="card" aria-labelledby="apps-heading">
+                <h2 id="apps-heading">Apps</h2>
+                <p class="lede">Apps signed in with tokens, such as a mobile app or a command-line tool.</p>
+                \(appList)
+                </section>
+                <section class="card danger-zone" aria-labelledby="everywhere-heading">
+                <div>
+                <h2 id="everywhere-heading">Sign out everywhere</h2>
+                <p>Ends every session above, this one included, and every app's tokens. Use it if you have lost a device or think someone else has signed in.</p>
+                </div>
+                <form method="post" action="/account/sessions/revoke-all">\(csrfField)<button class="button button-danger" type="submit">Sign out everywhere</button></form>
+                </section>
+                """
+        )
+    }
+
+    private var csrfField: HTML { FormParts.csrfField(csrfToken) }
+
+    private func deviceItem(_ session: Session) -> HTML {
+        let isCurrent = session.id == currentSessionID
+        let device = UserAgentSummary(session.userAgent).description
+        let badge: HTML = isCurrent ? " <span class=\"badge\">This device</span>" : .empty
+        let current: String = isCurrent ? "true" : "false"
+        let spokenName: String = isCurrent ? "\(device) (this device)" : device
+        let address: HTML = session.ipAddress.map { "<div><dt>Address</dt><dd>\($0)</dd></div>" } ?? .empty
+        return """
+            <li class="item device" data-current="\(current)">
+            <div class="item-body">
+            <h3 class="item-title">\(device)\(badge)</h3>
+            <dl class="facts">
+            \(address)
+            <div><dt>Signed in</dt><dd>\(DisplayTime(session.createdAt).html)</dd></div>
+            <div><dt>Last active</dt><dd>\(DisplayTime(session.lastSeenAt).html)</dd></div>
+            </dl>
+            </div>
+            <form method="post" action="/account/sessions/\(session.id)/revoke">\(csrfField)\
+            <button class="button button-secondary button-small" type="submit">Sign out<span class="visually-hidden"> \(spokenName)</span></button></form>
+            </li>
+            """
+    }
+
+    private var appList: HTML {
+        guard !apps.isEmpty else { return "<p class=\"empty\">No apps are signed in with tokens.</p>" }
+        return "<ul class=\"list\" id=\"apps\">\(apps.map(appItem))</ul>"
+    }
+
+    private func appItem(_ family: RefreshFamily) -> HTML {
+        """
+        <li class="item app">
+        <div class="item-body">
+        <h3 class="item-title">App signed in with your password</h3>
+        <dl class="facts">
+        <div><dt>Client</dt><dd>\(family.clientID)</dd></div>
+        <div><dt>Signed in</dt><dd>\(DisplayTime(family.createdAt).html)</dd></div>
+        <div><dt>Last used</dt><dd>\(DisplayTime(family.lastUsedAt).html)</dd></div>
+        <div><dt>Access to</dt><dd>\(family.audience)</dd></div>
+        </dl>
+        </div>
+        <form method="post" action="/account/apps/\(family.id)/revoke">\(csrfField)\
+        <button class="button button-secondary button-small" type="submit">Revoke<span class="visually-hidden"> \(family.clientID), signed in \(DisplayTime(family.createdAt).readable)</span></button></form>
+        </li>
+        """
+    }
+}

@@ -1,0 +1,37 @@
+/// What a page says after a form did its work and redirected (POST/redirect/GET).
+///
+/// The redirect names a notice by code (`/account?notice=app-revoked`); the page shows the fixed
+/// sentence for that code. Nothing from the address bar is ever shown, so a crafted link cannot
+/// put words on the page, and an unknown code shows nothing.
+enum PageNotice: String {
+    case welcome
+    case signedOut = "signed-out"
+    case signedOutEverywhere = "signed-out-everywhere"
+    case deviceSignedOut = "device-signed-out"
+    case appRevoked = "app-revoked"
+
+    /// The notice named by a `notice` query value, if it names one.
+    init?(code: Substring?) {
+        guard let code, let notice = PageNotice(rawValue: String(code)) else { return nil }
+        self = notice
+    }
+
+    /// The sentence shown.
+    var message: String {
+        switch self {
+        case .welcome: "Your account is ready and you are signed in."
+        case .signedOut: "You have signed out."
+        case .signedOutEverywhere: "You have signed out everywhere: every device and app needs to sign in again."
+        case .deviceSignedOut: "That device has been signed out."
+        case .appRevoked: "That app has been signed out."
+        }
+    }
+
+    /// The notice as a polite live region (announced by screen readers without interrupting).
+    var html: HTML {
+        "<div class=\"alert alert-notice\" role=\"status\"><p>\(message)</p></div>"
+    }
+
+    /// The query that names this notice, to append to a redirect target.
+    var query: String { "notice=\(rawValue)" }
+}

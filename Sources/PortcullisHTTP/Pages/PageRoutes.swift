@@ -1,0 +1,234 @@
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import PortcullisCore
+
+/// The pages people see (CONTRACT.md §5): sign up, sign in and "your account", rendered on the
+/// server and working without JavaScript, and the form actions behind them.
+///
+/// Every action answers with `303 See Other` once it has done its work (POST/redirect/GET), so
+/// reloading a page never repeats an action. Actions of a signed-in person need the session's
+/// CSRF token in the `csrf_token` field (checked by the same code as the API); every unsafe
+/// request also passes the global Fetch Metadata and `Origin` checks, which are what protect the
+/// sign-in and registration forms of a visitor who has no session yet.
+struct PageRoutes {
+    let services: PortcullisServices
+    private let signIn: BrowserSignIn
+
+    init(services: PortcullisServices) {
+        self.services = services
+        self.signIn = BrowserSignIn(services: services)
+    }
+
+    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+        router.get(RouterPath(Stylesheet.route)) { _, _ in Self.stylesheet() }
+        router.get("register", use: showRegistration)
+        router.post("register", use: createAccount)
+        router.get("login", use: showLogin)
+        router.post("login", use: logIn)
+        router.post("logout") { request, context in
+            try await withFormSession(request, context) { current in
+                _ = try await services.sessions.end(sessionID: current.session.id)
+                return Self.signedOut(.signedOut)
+            }
+        }
+        router.get("account", use: showAccount)
+        router.post("account/sessions/{id}/revoke") { request, context in
+            try await withFormSession(request, context) { current in
+                let id = try context.parameters.require("id")
+                guard try await services.sessions.end(sessionID: id, accountID: current.account.id) else {
+                    return MessagePage.notSignedIn.page.response(status: .notFound)
+                }
+                return id == current.session.id ? Self.signedOut(.signedOut) : Self.seeOther("/account", notice: .deviceSignedOut)
+            }
+        }
+        router.post("account/sessions/revoke-all") { request, context in
+            try await withFormSession(request, context) { current in
+                try await services.signOutEverywhere(accountID: current.account.id)
+                return Self.signedOut(.signedOutEverywhere)
+            }
+        }
+        router.post("account/apps/{id}/revoke") { request, context in
+            try await withFormSession(request, context) { current in
+                let id = try context.parameters.require("id")
+                guard try await services.tokens.revokeRefreshFamily(id: id, accountID: current.account.id) else {
+                    return MessagePage.notSignedIn.page.response(status: .notFound)
+                }
+                return Self.seeOther("/account", notice: .appRevoked)
+            }
+        }
+    }
+
+    // MARK: Registration
+
+    @Sendable func showRegistration(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        if context.session != nil { return Self.seeOther(LocalRedirect.fallback) }
+        return RegistrationPage().page.response()
+    }
+
+    @Sendable func createAccount(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        let form = try await Self.decodeForm(RegistrationForm.self, from: request, context: context)
+        var page = RegistrationPage(email: form.email ?? "")
+        let status: HTTPResponse.Status
+        do {
+            let account = try await services.accounts.register(email: form.email ?? "", password: form.password ?? "")
+            context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
+            let signedIn = try await signIn.startSession(for: account, remember: false, request: request, context: context)
+            return Self.seeOther(LocalRedirect.fallback, notice: .welcome, headers: [.setCookie: signedIn.setCookie])
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .emailTaken:
+                // Registration cannot help revealing that an address is taken; say no more than that.
+                status = .conflict
+                page.error = FormError(
+                    title: "Could not create an account",
+                    message: "Could not create an account with this email. If you already have one, sign in.",
+                    field: .email
+                )
+            case .invalidEmail:
+                status = .badRequest
+                page.error = FormError(title: "Check the email address", message: error.reason, field: .email)
+            case .weakPassword:
+                status = .badRequest
+                page.error = FormError(title: "Choose another password", message: error.reason, field: .password)
+            case .inputTooLarge:
+                status = .badRequest
+                page.error = FormError(title: "Could not create an account", message: error.reason)
+            default:
+                throw error
+            }
+        }
+        return page.page.response(status: status)
+    }
+
+    // MARK: Sign in and out
+
+    @Sendable func showLogin(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        let next = request.uri.queryParameters["next"].map(String.init)
+        if context.session != nil { return Self.seeOther(LocalRedirect.target(next)) }
+        var page = loginPage(next: next)
+        page.notice = PageNotice(code: request.uri.queryParameters["notice"])
+        return page.page.response()
+    }
+
+    @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        let form = try await Self.decodeForm(LoginForm.self, from: request, context: context)
+        let email = form.email ?? "", password = form.password ?? "", remember = form.remember != nil
+        var page = loginPage(next: form.next)
+        page.email = email
+        page.remember = remember
+        guard !email.isEmpty, !password.isEmpty else {
+            page.error = FormError(title: "Could not sign in", message: "Enter your email address and your password.")
+            return page.page.response(status: .badRequest)
+        }
+        do {
+            let signedIn = try await signIn.signIn(email: email, password: password, remember: remember, request: request, context: context)
+            return Self.seeOther(LocalRedirect.target(form.next), headers: [.setCookie: signedIn.setCookie])
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .invalidCredentials:
+                // Never which of the two: that would tell a stranger the account exists.
+                page.error = FormError(title: "Could not sign in", message: "Email or password is incorrect.")
+                return page.page.response(status: .unauthorized)
+            case .throttled:
+                let seconds = error.retryAfterSeconds ?? 60
+                page.error = FormError(
+                    title: "Too many attempts",
+                    message: "For your safety, sign-in is paused. Try again in \(LoginPage.spoken(.seconds((seconds + 59) / 60 * 60)))."
+                )
+                return page.page.response(status: .tooManyRequests, headers: [.retryAfter: "\(seconds)"])
+            case .inputTooLarge:
+                page.error = FormError(title: "Could not sign in", message: error.reason)
+                return page.page.response(status: .badRequest)
+            default:
+                throw error
+            }
+        }
+    }
+
+    private func loginPage(next: String?) -> LoginPage {
+        LoginPage(
+            next: next.flatMap { LocalRedirect.isLocalPath($0) ? $0 : nil },
+            rememberLifetimes: services.configuration.sessions.lifetimes(remember: true)
+        )
+    }
+
+    // MARK: Account
+
+    @Sendable func showAccount(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        guard let current = context.session else {
+            let here = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return Self.seeOther("/login?next=" + LocalRedirect.queryEncoded(here))
+        }
+        let accountID = current.account.id
+        return AccountPage(
+            account: current.account,
+            currentSessionID: current.session.id,
+            csrfToken: current.secret.csrfToken,
+            sessions: try await services.sessions.activeSessions(accountID: accountID),
+            apps: try await services.tokens.activeRefreshFamilies(accountID: accountID),
+            notice: PageNotice(code: request.uri.queryParameters["notice"])
+        ).page.response()
+    }
+
+    /// Runs `action` for a signed-in person's form post once its CSRF token checks out. Without
+    /// a session the browser is sent to sign in; with a missing or wrong token the answer is
+    /// 403 and nothing happens.
+    private func withFormSession(
+        _ request: Request, _ context: PortcullisRequestContext,
+        _ action: (AuthenticatedSession) async throws -> Response
+    ) async throws -> Response {
+        guard context.session != nil else { return Self.seeOther("/login") }
+        var request = request
+        let current: AuthenticatedSession
+        do {
+            current = try await context.requireSession(csrfFrom: &request)
+        } catch let problem as Problem where problem.status == .forbidden {
+            return MessagePage.formExpired.page.response(status: .forbidden)
+        }
+        return try await action(current)
+    }
+
+    // MARK: Answers
+
+    /// `303 See Other` to a path on this server, with a notice for the page there.
+    static func seeOther(_ path: String, notice: PageNotice? = nil, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.location] = notice.map { path + (path.contains("?") ? "&" : "?") + $0.query } ?? path
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// To the sign-in page once the request's own session has ended: the cookie cleared.
+    static func signedOut(_ notice: PageNotice) -> Response {
+        seeOther("/login", notice: notice, headers: SessionRoutes.signedOutHeaders)
+    }
+
+    /// The stylesheet, cacheable for a year: its address changes with its content.
+    static func stylesheet() -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=31536000, immutable"],
+            body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
+        )
+    }
+
+    static func decodeForm<Form: Decodable>(_ type: Form.Type, from request: Request, context: PortcullisRequestContext) async throws -> Form {
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
+    }
+
+    struct RegistrationForm: Decodable {
+        let email: String?
+        let password: String?
+    }
+
+    struct LoginForm: Decodable {
+        let email: String?
+        let password: String?
+        /// Present (`on`) when the box is ticked.
+        let remember: String?
+        let next: String?
+    }
+}

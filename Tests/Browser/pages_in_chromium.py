@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""The pages in a real browser: headless Chromium, driven with Selenium through chromedriver.
+
+Usage: pages_in_chromium.py PORTCULLIS_BINARY SCREENSHOT_DIR
+
+Starts the built `portcullis` executable on http://localhost:PORT (a throwaway in-memory store)
+and an attacker's web server on another port, then checks what only a browser can show: the
+session cookie is HttpOnly, Secure, SameSite=Lax and out of reach of script; two browser
+profiles are two devices that can sign each other out; sign out everywhere; forms posted from
+another site are refused; `next` never leads off the server. Screenshots of the three pages at
+phone and desktop widths go to SCREENSHOT_DIR. Prints one line per check; exits non-zero at the
+first failure.
+
+Chromium and chromedriver come from Debian (/usr/bin/chromium, /usr/bin/chromedriver), Selenium
+from PyPI; Scripts/test installs them when missing.
+"""
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = "correct horse battery staple"
+EMAIL = "ada@example.com"
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(condition, what):
+    """Records one check: prints it, or stops the test with what was expected."""
+    if not condition:
+        raise CheckFailed(what)
+    print(f"ok - {what}", flush=True)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Portcullis:
+    """`portcullis serve` on 127.0.0.1, known to browsers as http://localhost:PORT."""
+
+    def __init__(self, binary, directory):
+        self.port = free_port()
+        self.origin = f"http://localhost:{self.port}"
+        self.log_path = os.path.join(directory, "server.log")
+        log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--port", str(self.port), "--issuer", self.origin, "--database", "memory:", "--scrypt-log-n", "12"],
+            cwd=directory, stdout=log, stderr=log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if "listening on" in open(self.log_path).read():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise CheckFailed("the server did not start:\n" + open(self.log_path).read())
+
+    def url(self, path):
+        return self.origin + path
+
+    def password_grant(self, email):
+        """Signs an "app" in with the password grant, as a CLI or mobile app would."""
+        body = urllib.parse.urlencode({"grant_type": "password", "username": email, "password": PASSWORD}).encode()
+        with urllib.request.urlopen(self.url("/v1/token"), data=body, timeout=30) as response:
+            return response.status
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class AttackerSite:
+    """Another web origin whose pages post forms to Portcullis by themselves, as a malicious
+    site would. Listening on 127.0.0.1, it is another site when the browser calls it by that
+    address (Portcullis is on localhost), and the same site on another port when it is called
+    localhost (the session cookie is sent along then: only the server's checks stand between)."""
+
+    def __init__(self, target_origin):
+        page = (
+            "<!doctype html><title>Win a prize</title>"
+            f'<form id="attack" method="post" action="{target_origin}/account/sessions/revoke-all">'
+            '<input type="hidden" name="csrf_token" value="guessed"></form>'
+            "<script>document.getElementById('attack').submit()</script>"
+        ).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+class Browser:
+    """One Chromium profile: its own cookie jar, so one device."""
+
+    def __init__(self, name, directory):
+        self.name = name
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in [
+            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+            "--no-first-run", "--disable-extensions", "--window-size=1280,900",
+            f"--user-data-dir={os.path.join(directory, 'profile-' + name)}",
+        ]:
+            options.add_argument(argument)
+        options.add_experimental_option("prefs", {
+            "credentials_enable_service": False,
+            "profile.password_manager_enabled": False,
+            "profile.password_manager_leak_detection": False,
+        })
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(60)
+
+    def open(self, url):
+        """Loads `url`. A navigation that fails (a redirect to a host that does not resolve)
+        leaves the browser on the failed address, for the checks that follow to judge."""
+        try:
+            self.driver.get(url)
+        except WebDriverException as error:
+            print(f"# {self.name} could not load {url}: {error.msg}", flush=True)
+
+    @property
+    def path(self):
+        """The current address without origin: path and query."""
+        parts = urllib.parse.urlsplit(self.driver.current_url)
+        return parts.path + ("?" + parts.query if parts.query else "")
+
+    @property
+    def origin(self):
+        parts = urllib.parse.urlsplit(self.driver.current_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def arrives_at(self, path_prefix, timeout=30):
+        """Whether the browser comes to show a page whose path (and query) starts with
+        `path_prefix` within `timeout` seconds."""
+        try:
+            WebDriverWait(self.driver, timeout).until(lambda driver: self.path.startswith(path_prefix))
+        except Exception:
+            print(f"# {self.name} is on {self.driver.current_url}, not {path_prefix}", flush=True)
+            return False
+        return True
+
+    def fill(self, field_id, text):
+        element = self.driver.find_element(By.ID, field_id)
+        element.clear()
+        element.send_keys(text)
+
+    def submit(self, selector):
+        self.driver.find_element(By.CSS_SELECTOR, selector).click()
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def devices(self):
+        return self.driver.find_elements(By.CSS_SELECTOR, "li.device")
+
+    def sign_in(self, remember=False):
+        self.fill("email", EMAIL)
+        self.fill("password", PASSWORD)
+        if remember:
+            self.driver.find_element(By.ID, "remember").click()
+        self.submit("form[action='/login'] button[type=submit]")
+
+    def screenshot(self, directory, name, metrics):
+        """The whole page as a phone or a desktop lays it out, saved as NAME.png: the viewport
+        is emulated at that size, then stretched to the page's height."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        self.driver.refresh()
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": max(metrics["height"], height)})
+        path = os.path.join(directory, name + ".png")
+        self.driver.save_screenshot(path)
+        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        print(f"screenshot {path}", flush=True)
+
+    def quit(self):
+        self.driver.quit()
+
+
+def run(binary, screenshots, directory):
+    server = Portcullis(binary, directory)
+    attacker = AttackerSite(server.origin)
+    first = second = None
+    try:
+        first = Browser("first", directory)
+        second = Browser("second", directory)
+
+        # Sign up through the form.
+        first.open(server.url("/register"))
+        check(first.driver.title == "Create your account · Portcullis", "the registration page is served")
+        first.screenshot(screenshots, "register-phone", PHONE)
+        first.screenshot(screenshots, "register-desktop", DESKTOP)
+        first.fill("email", EMAIL)
+        first.fill("password", PASSWORD)
+        first.submit("form[action='/register'] button[type=submit]")
+        check(first.arrives_at("/account?notice=welcome") and "Your account is ready" in first.text(),
+              "registering signs the new account in and shows the account page")
+
+        # The cookie is stored as the contract says, and script cannot read it.
+        cookies = {cookie["name"]: cookie for cookie in first.driver.get_cookies()}
+        session = cookies.get("__Host-portcullis_session")
+        check(session is not None, "Chromium keeps the __Host- session cookie from http://localhost")
+        visible = first.driver.execute_script("return document.cookie")
+        check("portcullis_session" not in visible, "document.cookie does not show the session cookie")
+        check(session["httpOnly"] and session["secure"] and session.get("sameSite") == "Lax" and session["path"] == "/",
+              "the session cookie is HttpOnly, Secure, SameSite=Lax, Path=/")
+        check("domain" not in session or session["domain"] == "localhost", "the session cookie is host-only")
+
+        # Sign out, then sign in through the login form.
+        first.submit("form[action='/logout'] button")
+        check(first.arrives_at("/login?notice=signed-out") and "You have signed out." in first.text(),
+              "signing out lands on the sign-in page")
+        check(first.driver.get_cookie("__Host-portcullis_session") is None, "signing out removes the cookie")
+        first.sign_in()
+        check(first.arrives_at("/account") and len(first.devices()) == 1, "the login form signs in: one device listed")
+
+        # A second browser is sent to sign in, and back to the account page.
+        second.open(server.url("/account"))
+        check(second.arrives_at("/login?next=/account"), "a signed-out visitor of /account is sent to /login?next=/account")
+        second.screenshot(screenshots, "login-phone", PHONE)
+        second.screenshot(screenshots, "login-desktop", DESKTOP)
+        second.sign_in(remember=True)
+        check(second.arrives_at("/account") and second.path == "/account", "after signing in the visitor is back where they came from")
+        remembered = second.driver.get_cookie("__Host-portcullis_session")
+        check(remembered is not None and remembered.get("expiry", 0) - time.time() > 29 * 86400,
+              "ticking 'keep me signed in' keeps the cookie for 30 days")
+        check(server.password_grant(EMAIL) == 200, "an app signs in with the password grant")
+        second.open(server.url("/account"))
+        devices = second.devices()
+        check(len(devices) == 2, "the second browser sees two devices")
+        check(len(second.driver.find_elements(By.CSS_SELECTOR, "li.app")) == 1, "and one app signed in with tokens")
+        second.screenshot(screenshots, "account-phone", PHONE)
+        second.screenshot(screenshots, "account-desktop", DESKTOP)
+
+        # The second browser signs the first one out.
+        other = second.driver.find_element(By.CSS_SELECTOR, "li.device[data-current='false']")
+        other.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        check(second.arrives_at("/account?notice=device-signed-out") and len(second.devices()) == 1,
+              "the second browser signs the first out: one device left")
+        first.open(server.url("/account"))
+        check(first.arrives_at("/login?next=/account"), "the first browser's /account now sends it to /login")
+
+        # Forms posted by other sites are refused; the session survives.
+        first.sign_in()
+        check(first.arrives_at("/account"), "the first browser signs in again")
+        for attack_origin, kind in [(f"http://127.0.0.1:{attacker.port}", "cross-site"), (f"http://localhost:{attacker.port}", "same-site")]:
+            first.open(attack_origin + "/")
+            check(first.arrives_at("/account/sessions/revoke-all") and first.origin == server.origin
+                  and "Cross-site requests cannot change state" in first.text(),
+                  f"a {kind} page's auto-submitted form to /account/sessions/revoke-all is refused by Fetch Metadata")
+            first.open(server.url("/account"))
+            check(first.path == "/account" and len(first.devices()) == 2, f"after the {kind} attack the session still works")
+
+        # Sign out everywhere.
+        first.submit("form[action='/account/sessions/revoke-all'] button")
+        check(first.arrives_at("/login?notice=signed-out-everywhere") and "signed out everywhere" in first.text(),
+              "signing out everywhere lands on the sign-in page")
+        second.open(server.url("/account"))
+        check(second.arrives_at("/login?next=/account"), "signing out everywhere signed the other browser out too")
+
+        # `next` never leads away from the server.
+        second.open(server.url("/login?next=" + urllib.parse.quote("https://evil.example", safe="")))
+        second.sign_in()
+        check(second.arrives_at("/account") and second.origin == server.origin and second.path == "/account",
+              "signing in with next=https://evil.example lands on the local account page")
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "/\t/evil.example"]:
+            second.open(server.url("/login?next=" + urllib.parse.quote(evil, safe="")))
+            check(second.origin == server.origin and second.path == "/account",
+                  f"a signed-in visit to /login?next={evil!r} stays on the server")
+    finally:
+        for browser in (first, second):
+            if browser:
+                browser.quit()
+        attacker.stop()
+        server.stop()
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    binary, screenshots = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    os.makedirs(screenshots, exist_ok=True)
+    directory = tempfile.mkdtemp(prefix="portcullis-browser-")
+    try:
+        run(binary, screenshots, directory)
+    except CheckFailed as failure:
+        log = os.path.join(directory, "server.log")
+        tail = "".join(open(log).readlines()[-20:]) if os.path.exists(log) else ""
+        sys.exit(f"not ok - {failure}\n--- server log (last lines) ---\n{tail}")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"screenshots in {screenshots}")
+
+
+if __name__ == "__main__":
+    main()
