@@ -19,6 +19,9 @@ final class KeySetCache: Sendable {
         var inFlight: Task<Void, Never>?
     }
 
+    /// How soon a failed fetch is retried while no key set has ever loaded.
+    static let retryWithoutKeys: Duration = .seconds(1)
+
     private let state = Mutex(State())
     private let issuer: IssuerClient
     private let configuration: VerifierConfiguration
@@ -110,8 +113,12 @@ final class KeySetCache: Sendable {
                 state.keySetURL = result.url
                 // Refresh ahead of expiry: at 80% of the lifetime the issuer allows.
                 state.refreshAt = .now + result.lifetime * 0.8
+            } else if state.keys.isEmpty {
+                // Nothing to verify with yet (the issuer is starting, or was down when we did):
+                // keep trying every second, so keys arrive soon after the issuer does.
+                state.refreshAt = .now + Self.retryWithoutKeys
             } else {
-                // Try again soon, but never faster than the unknown-kid rate limit.
+                // The held set still works: try again soon, never faster than the unknown-kid limit.
                 state.refreshAt = .now + max(configuration.unknownKeyRefetchInterval, configuration.keySetLifetime.lowerBound / 2)
             }
         }

@@ -37,7 +37,7 @@ struct AuthenticatorTests {
             // The verifier starts with the app; wait for its first key set.
             let clock = ContinuousClock()
             let start = clock.now
-            while !verifier.status.hasKeys, clock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+            while !verifier.status.hasKeys, clock.now - start < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
             try await body(issuer, client)
         }
         await issuer.stop()

@@ -26,7 +26,8 @@ func withVerifier<Value>(
     let verifier = PortcullisVerifier(configuration: configuration, logger: logger)
     let running = Task { try await verifier.run() }
     do {
-        try await eventually("the verifier is ready") { verifier.status.hasKeys && !verifier.status.isStale }
+        // Generous: the first fetch competes with every other test starting at the same time.
+        try await eventually("the verifier is ready", timeout: .seconds(60)) { verifier.status.hasKeys && !verifier.status.isStale }
         let value = try await body(verifier)
         running.cancel()
         _ = try? await running.value
