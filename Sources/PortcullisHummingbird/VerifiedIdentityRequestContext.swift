@@ -10,9 +10,12 @@ public protocol VerifiedIdentityRequestContext: RequestContext {
 
 /// A ready-made context for applications that need nothing else per request.
 public struct BearerRequestContext: VerifiedIdentityRequestContext {
+    /// Hummingbird's own per-request storage.
     public var coreContext: CoreRequestContextStorage
+    /// The caller, once ``BearerAuthenticator`` has verified its token.
     public var identity: VerifiedIdentity?
 
+    /// Creates the context for one request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
     }
