@@ -1,5 +1,7 @@
 import Foundation
+public import HTTPTypes
 import Hummingbird
+import NIOCore
 public import Logging
 public import PortcullisCore
 public import PortcullisHTTP
@@ -20,7 +22,7 @@ public final class LiveIssuer: Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
 
     private let traffic = Mutex<[Request]>([])
-    private let refusing = Mutex<Set<String>>([])
+    private let canned = Mutex<[String: CannedResponse]>([:])
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
     private let logger: Logger
 
@@ -56,10 +58,24 @@ public final class LiveIssuer: Sendable {
         )
     }
 
-    /// Starts serving; returns once the port accepts connections.
+    /// Starts serving; returns once the port accepts connections. Throws if the server cannot
+    /// listen (a restart finding its port taken), retrying for a second first, while a previous
+    /// instance's socket may still be closing.
     public func start() async throws {
         // As `portcullis serve` does: a signing key exists before the first request.
         _ = try await services.tokens.keyRing.signingKey()
+        var attempt = 0
+        while true {
+            do {
+                return try await listen()
+            } catch where attempt < 10 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private func listen() async throws {
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: TrafficMiddleware(issuer: self))
         PortcullisApplication.addRoutes(to: router, services: services, metrics: PrometheusCollectorRegistry())
@@ -71,9 +87,27 @@ public final class LiveIssuer: Sendable {
             logger: logger
         )
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let task = Task { try await group.run() }
+        let task = Task {
+            // Ends the wait below whether the server ran or failed to start.
+            defer { readyContinuation.finish() }
+            try await group.run()
+        }
+        var listening = false
+        for await _ in ready {
+            listening = true
+            break
+        }
+        guard listening else {
+            try await task.value
+            throw ServerStopped(port: port)
+        }
         running.withLock { $0 = (group, task) }
-        for await _ in ready { break }
+    }
+
+    /// The server ended before it listened.
+    struct ServerStopped: Error, CustomStringConvertible {
+        let port: Int
+        var description: String { "the issuer stopped before listening on 127.0.0.1:\(port)" }
     }
 
     /// Stops serving (open streams are ended) and waits until the port is closed.
@@ -89,25 +123,45 @@ public final class LiveIssuer: Sendable {
     /// How many requests for `path` were received so far.
     public func requestCount(_ path: String) -> Int { traffic.withLock { $0.count { $0.path == path } } }
 
-    /// Answers requests for `path` with 503 from now on (`false` undoes it), like a proxy that does
-    /// not pass that route through.
-    public func refuse(_ path: String, _ refused: Bool = true) {
-        refusing.withLock { if refused { $0.insert(path) } else { $0.remove(path) } }
+    /// A fixed answer that stands in for a misbehaving issuer or proxy on one path.
+    public enum CannedResponse: Sendable {
+        /// This status and an empty body (a proxy that does not pass the route through).
+        case status(HTTPResponse.Status)
+        /// 200 with this JSON body (for example a key set that is not one).
+        case json(String)
+        /// 200 `text/event-stream` that never sends a byte (a stream that hangs).
+        case silentStream
     }
 
-    fileprivate func record(_ request: Hummingbird.Request) -> Bool {
+    /// Answers requests for `path` with `response` from now on; `nil` restores the real route.
+    public func answer(_ path: String, with response: CannedResponse?) {
+        canned.withLock { $0[path] = response }
+    }
+
+    fileprivate func record(_ request: Hummingbird.Request) -> CannedResponse? {
         traffic.withLock { $0.append(Request(path: request.uri.path, lastEventID: request.headers[.init("Last-Event-ID")!])) }
-        return refusing.withLock { $0.contains(request.uri.path) }
+        return canned.withLock { $0[request.uri.path] }
     }
 }
 
-/// Records each request for ``LiveIssuer`` and refuses the paths it was told to.
+/// Records each request for ``LiveIssuer`` and gives the canned answers it was told to.
 private struct TrafficMiddleware: RouterMiddleware {
     let issuer: LiveIssuer
 
     func handle(_ request: Request, context: PortcullisRequestContext, next: (Request, PortcullisRequestContext) async throws -> Response) async throws -> Response {
-        if issuer.record(request) { return Response(status: .serviceUnavailable) }
-        return try await next(request, context)
+        switch issuer.record(request) {
+        case nil:
+            return try await next(request, context)
+        case .status(let status):
+            return Response(status: status)
+        case .json(let body):
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .silentStream:
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+                try await writer.finish(nil)
+            })
+        }
     }
 }
 

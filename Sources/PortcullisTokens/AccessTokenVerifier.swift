@@ -64,7 +64,8 @@ public struct AccessTokenVerifier: Sendable {
     /// Checks `candidate`'s signature with `key`, the key its `kid` names (`nil` when no key has
     /// that `kid`: refused, never replaced by a default).
     public func verifySignature(of candidate: UnverifiedAccessToken, with key: VerificationKey?) async throws(TokenRejection) -> AccessTokenClaims {
-        guard let key else { throw .unknownKey }
+        // jwt-kit would use a collection's only key for any kid: the key must be the one named.
+        guard let key, key.kid == candidate.keyID else { throw .unknownKey }
         guard candidate.algorithm == key.algorithm.rawValue else { throw .algorithm }
         do {
             return try await key.collection.verify(candidate.token, as: AccessTokenClaims.self)

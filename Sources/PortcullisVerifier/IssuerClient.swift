@@ -48,8 +48,9 @@ final class IssuerClient: Sendable {
     func open() {
         var settings = HTTPClient.Configuration()
         settings.redirectConfiguration = .disallow
-        // The event stream is quiet between entries; the issuer sends a comment every 15 s.
-        settings.timeout = .init(connect: .seconds(3), read: .seconds(40))
+        // The event stream is quiet between entries, but the issuer comments every 5 s: three
+        // missed comments end a stuck stream, and polling takes over.
+        settings.timeout = .init(connect: .seconds(3), read: .seconds(15))
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
         client.withLock { $0 = http }
     }

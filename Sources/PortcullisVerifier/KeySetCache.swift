@@ -7,7 +7,8 @@ import Synchronization
 /// Lookups are synchronous and lock-protected. A fetch happens when the set is due for refresh
 /// (ahead of its `Cache-Control` lifetime) or when a token names an unknown `kid` — at most once per
 /// ``VerifierConfiguration/unknownKeyRefetchInterval``, however many such tokens arrive, with
-/// concurrent callers sharing the one fetch. A failed fetch keeps the last good set.
+/// concurrent callers sharing the one fetch. A failed fetch, or one that yields no usable key,
+/// keeps the last good set.
 final class KeySetCache: Sendable {
     private struct State {
         var keys: [String: VerificationKey] = [:]
@@ -99,7 +100,8 @@ final class KeySetCache: Sendable {
             for (kid, reason) in refused.sorted(by: { $0.key < $1.key }) {
                 logger.warning("key refused from the issuer's key set", metadata: ["kid": "\(kid)", "reason": "\(reason)"])
             }
-            if keys.isEmpty { logger.warning("the issuer's key set holds no usable key") }
+            // An empty set (a proxy's error page, a broken deploy) must not replace working keys.
+            if keys.isEmpty { throw IssuerClient.Failure.malformed(path: "jwks") }
             result = (url, keys, cacheControl.lifetime(within: configuration.keySetLifetime))
             metrics.keySetFetch(succeeded: true)
         } catch {

@@ -50,22 +50,27 @@ public final class PortcullisVerifier: Service, Sendable {
 
     /// The identity `token` speaks for, or why it is refused.
     ///
-    /// A token seen before and still cached costs two lookups; otherwise it is parsed and checked,
+    /// A token seen before and still cached (and whose key is still published) costs a few
+    /// lookups; otherwise it is parsed and checked,
     /// its key looked up (an unknown `kid` re-fetches the key set, rate-limited), its signature
     /// verified, and the result cached. Either way revocation and feed staleness are checked.
     public func verify(_ token: String) async throws(TokenRejection) -> VerifiedIdentity {
         let now = Date()
-        if let identity = cache.identity(for: token, now: now) {
-            try checkRevocation(of: identity, token: token, now: now)
-            metrics.count(.cached)
-            return identity
+        if let cached = cache.entry(for: token, now: now) {
+            // A key the issuer withdrew (an emergency rotation) ends its tokens, cached or not.
+            if keys.key(cached.keyID) != nil {
+                try checkRevocation(of: cached.identity, token: token, now: now)
+                metrics.count(.cached)
+                return cached.identity
+            }
+            cache.remove(token)
         }
         do throws(TokenRejection) {
             let candidate = try rules.inspect(token, now: now)
             let key = await keys.keyAfterRefetchIfUnknown(candidate.keyID)
             let identity = VerifiedIdentity(claims: try await rules.verifySignature(of: candidate, with: key), scopes: candidate.scopes)
             try checkRevocation(of: identity, token: token, now: now)
-            cache.insert(token, identity: identity, now: now)
+            cache.insert(token, identity: identity, keyID: candidate.keyID, now: now)
             metrics.count(.verified)
             return identity
         } catch {

@@ -20,8 +20,9 @@ final class RevocationFeed: Sendable {
         var lastContact: ContinuousClock.Instant?
     }
 
-    /// How long an open but silent stream still counts as contact: the issuer comments every 15 s.
-    static let silentStreamAllowance: Duration = .seconds(35)
+    /// How long an open stream may be silent without that counting as a gap: the issuer comments
+    /// on a quiet stream every 5 s, so a longer silence means the stream may be stuck.
+    static let keepAliveAllowance: Duration = .seconds(6)
 
     private let state = Mutex(State())
     private let issuer: IssuerClient
@@ -41,12 +42,14 @@ final class RevocationFeed: Sendable {
         state.withLock { $0.revoked.revokes(identity) }
     }
 
-    /// How long since the issuer was last heard from; `nil` if it never was.
+    /// How long the verifier has gone without evidence that its list is current; `nil` if it never
+    /// had any. Evidence is a successful poll or bytes on the stream (entries or keep-alives); on
+    /// an open stream the first ``keepAliveAllowance`` of quiet is expected and not counted.
     func silence(now: ContinuousClock.Instant = .now) -> Duration? {
         state.withLock { state in
             guard let last = state.lastContact else { return nil }
             let silence = now - last
-            return state.streaming && silence <= Self.silentStreamAllowance ? .zero : silence
+            return state.streaming ? max(.zero, silence - Self.keepAliveAllowance) : silence
         }
     }
 
@@ -118,8 +121,8 @@ final class RevocationFeed: Sendable {
 
     private func setStreaming(_ streaming: Bool) {
         state.withLock { state in
-            // Opening or losing the stream is itself contact: it ends a silence or starts one now.
-            if state.streaming != streaming { state.lastContact = .now }
+            // The issuer answering 200 to the stream is contact; losing the stream is not.
+            if streaming { state.lastContact = .now }
             state.streaming = streaming
         }
         metrics.feed(streaming: streaming)

@@ -15,7 +15,7 @@ enum ExampleBinaries {
 
 /// The README's two walkthroughs, run for real: the `orders` microservice trusting tokens from a
 /// running `portcullis serve`, and the `monolith` embedding Portcullis sessions.
-@Suite("Examples", .enabled(if: ExampleBinaries.directory != nil, "Scripts/test builds the examples and sets PORTCULLIS_EXAMPLES_BIN"))
+@Suite("Examples", .enabled(if: ExampleBinaries.directory != nil, "Scripts/test builds the examples and sets PORTCULLIS_EXAMPLES_BIN"), .timeLimit(.minutes(3)))
 struct ExampleTests {
     @Test func ordersTrustsPortcullisTokensOfflineAndRefusesThemOnceRevoked() async throws {
         let directory = try TemporaryDirectory()

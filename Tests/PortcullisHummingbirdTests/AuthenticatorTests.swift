@@ -12,7 +12,7 @@ import PortcullisVerifier
 import Testing
 
 /// The middleware in front of a Hummingbird app, with a verifier following a real issuer.
-@Suite("Bearer authenticator")
+@Suite("Bearer authenticator", .timeLimit(.minutes(2)))
 struct AuthenticatorTests {
     /// An app with one route for any signed-in identity and one for admins.
     static func app(verifier: PortcullisVerifier) -> some ApplicationProtocol {

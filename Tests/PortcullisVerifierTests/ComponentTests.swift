@@ -62,20 +62,20 @@ struct ComponentTests {
     @Test func tokenCacheIsBoundedAndDropsExpiredEntries() {
         let cache = VerifiedTokenCache(capacity: 3)
         let now = Date(timeIntervalSince1970: 10_000)
-        cache.insert("expired-soon", identity: Self.identity(issuedAt: 9_000, lifetime: 1_001), now: now)
-        cache.insert("t0", identity: Self.identity(issuedAt: 10_000), now: now)
-        cache.insert("t1", identity: Self.identity(issuedAt: 10_000), now: now)
+        cache.insert("expired-soon", identity: Self.identity(issuedAt: 9_000, lifetime: 1_001), keyID: "k", now: now)
+        cache.insert("t0", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: now)
+        cache.insert("t1", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: now)
         #expect(cache.count == 3)
         let later = now.addingTimeInterval(2)
-        cache.insert("t2", identity: Self.identity(issuedAt: 10_000), now: later)
+        cache.insert("t2", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later)
         #expect(cache.count == 3)
-        #expect(cache.identity(for: "t0", now: later) != nil, "the expired entry made room")
-        cache.insert("t3", identity: Self.identity(issuedAt: 10_000), now: later)
+        #expect(cache.entry(for: "t0", now: later) != nil, "the expired entry made room")
+        cache.insert("t3", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later)
         #expect(cache.count == 3)
-        #expect(cache.identity(for: "t0", now: later) == nil, "then the oldest went")
-        #expect(cache.identity(for: "t3", now: later) != nil)
-        #expect(cache.identity(for: "t3", now: now.addingTimeInterval(301)) == nil, "an entry dies at its token's exp")
-        for index in 0 ..< 100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), now: later) }
+        #expect(cache.entry(for: "t0", now: later) == nil, "then the oldest went")
+        #expect(cache.entry(for: "t3", now: later) != nil)
+        #expect(cache.entry(for: "t3", now: now.addingTimeInterval(301)) == nil, "an entry dies at its token's exp")
+        for index in 0 ..< 100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later) }
         #expect(cache.count == 3)
     }
 }

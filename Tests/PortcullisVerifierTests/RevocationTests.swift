@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import InMemoryLogging
 import Logging
 import PortcullisCore
@@ -11,7 +12,7 @@ import Testing
 /// Revocation reaches a running verifier within one second, by the event stream or by polling,
 /// with no request to the issuer per verified token; and when the issuer is gone, the staleness
 /// bound decides.
-@Suite("Verifier: revocation")
+@Suite("Verifier: revocation", .timeLimit(.minutes(2)))
 struct RevocationTests {
     /// Verifies `token` until it is refused, after `revoke` ran; returns how long that took and
     /// checks that the verifier made no request of its own meanwhile beyond the open stream.
@@ -39,7 +40,8 @@ struct RevocationTests {
                 #expect(reply.status == 204)
             }
             #expect(elapsed < .seconds(1))
-            #expect(issuer.requestCount("/v1/revocations/stream") == 1, "one stream, no polling")
+            #expect(issuer.requestCount("/v1/revocations/stream") == 1, "one stream")
+            #expect(issuer.requestCount("/v1/revocations") == 0, "no polling beside it")
         }
         await issuer.stop()
     }
@@ -105,7 +107,7 @@ struct RevocationTests {
     @Test func withoutTheStreamItPollsAndStillRefusesWithinASecond() async throws {
         let issuer = try LiveIssuer()
         try await issuer.start()
-        issuer.refuse("/v1/revocations/stream")  // a proxy that does not pass event streams
+        issuer.answer("/v1/revocations/stream", with: .status(.serviceUnavailable))  // a proxy that does not pass event streams
         let api = IssuerAPI(issuer: issuer)
         _ = try await issuer.signUp("ada@example.com")
         try await withVerifier(issuer) { verifier in
@@ -152,22 +154,54 @@ struct RevocationTests {
         let token = try await issuer.tokens(for: account).accessToken
         let logs = InMemoryLogHandler()
         let logger = Logger(label: "verifier", factory: { _ in logs })
-        try await withVerifier(issuer, logger: logger, configure: { $0.stalenessBound = .seconds(2) }) { verifier in
+        // The bound exceeds the issuer's 5 s keep-alive, so the feed is current when the issuer stops
+        // (the last comment came less than 5 s before) and the bound is what decides.
+        let bound = Duration.seconds(8)
+        try await withVerifier(issuer, logger: logger, configure: { $0.stalenessBound = bound }) { verifier in
             #expect(await verifier.accepts(token))
             let clock = ContinuousClock()
             let stopped = clock.now
             await issuer.stop()
             // Within the bound, the token keeps working.
             #expect(await verifier.accepts(token))
-            try await Task.sleep(for: .seconds(1))
+            try await Task.sleep(for: .seconds(2))
             #expect(await verifier.accepts(token))
+            #expect(!verifier.status.isStale)
             // After it, the token (issued before the silence) is refused, and the logs say why.
-            let refusedAfter = try await eventually("the verifier fails closed") { await verifier.rejection(token) == .revocationUnknown }
-            #expect(clock.now - stopped >= .seconds(2))
-            #expect(refusedAfter < .seconds(3))
+            try await eventually("the verifier fails closed", timeout: .seconds(15)) { await verifier.rejection(token) == .revocationUnknown }
+            // Silence counts from the last byte heard, at most one keep-alive before the stop.
+            #expect(clock.now - stopped >= bound - .seconds(5))
+            #expect(clock.now - stopped < bound + .seconds(2))
             #expect(verifier.status.isStale)
             try await eventually("the staleness is logged") { logs.entries.contains { $0.level == .error && "\($0.message)".contains("revocation feed stale") } }
         }
+    }
+
+    @Test func aStreamThatHangsGoesStaleAfterTheKeepAliveAllowanceAndTheBound() async throws {
+        let issuer = try LiveIssuer()
+        try await issuer.start()
+        let account = try await issuer.signUp("ada@example.com")
+        let token = try await issuer.tokens(for: account).accessToken
+        try await withVerifier(issuer, configure: { $0.stalenessBound = .seconds(1); $0.streamRetryDelay = .milliseconds(200) }) { verifier in
+            // The issuer's store hangs: the stream stays open but says nothing, and polls fail.
+            issuer.answer("/v1/revocations/stream", with: .silentStream)
+            issuer.answer("/v1/revocations", with: .status(.serviceUnavailable))
+            let streams = issuer.requestCount("/v1/revocations/stream")
+            // Drop the live stream so the verifier reconnects to the silent one.
+            await issuer.stop()
+            try await issuer.start()
+            try await eventually("the silent stream is open") { issuer.requestCount("/v1/revocations/stream") > streams && !verifier.status.isStale }
+            let clock = ContinuousClock()
+            let opened = clock.now
+            #expect(await verifier.accepts(token))
+            try await eventually("the verifier fails closed", timeout: .seconds(20)) { await verifier.rejection(token) == .revocationUnknown }
+            // Silence on an open stream counts once it outlasts one keep-alive interval (6 s).
+            let elapsed = clock.now - opened
+            #expect(elapsed >= RevocationFeed.keepAliveAllowance)
+            #expect(elapsed < RevocationFeed.keepAliveAllowance + .seconds(1) + .seconds(3))
+            #expect(verifier.status.isStale)
+        }
+        await issuer.stop()
     }
 
     @Test func failOpenKeepsAcceptingWhileStale() async throws {

@@ -1,4 +1,6 @@
 import Foundation
+import InMemoryLogging
+import Logging
 import PortcullisCore
 import PortcullisHTTP
 import PortcullisTesting
@@ -8,7 +10,7 @@ import Testing
 
 /// The verifier against a real Portcullis server on loopback: genuine tokens, forgeries, key
 /// rotation, and a flood of unknown `kid`s.
-@Suite("Verifier: keys and forgeries")
+@Suite("Verifier: keys and forgeries", .timeLimit(.minutes(2)))
 struct VerificationTests {
     @Test func acceptsAGenuineTokenAndExposesItsIdentity() async throws {
         let issuer = try LiveIssuer()
@@ -45,23 +47,39 @@ struct VerificationTests {
     }
 
     @Test func picksUpAKeyRotationWithoutRestarting() async throws {
-        let issuer = try LiveIssuer()
+        let issuer = try LiveIssuer(configure: { $0.keyPublishAhead = .seconds(1) })
         try await issuer.start()
         let account = try await issuer.signUp("ada@example.com")
         let before = try await issuer.tokens(for: account).accessToken
         try await withVerifier(issuer, configure: { $0.unknownKeyRefetchInterval = .milliseconds(300) }) { verifier in
             #expect(await verifier.accepts(before))
             for algorithm in [SigningAlgorithm.es256, .eddsa] {
-                // An emergency rotation: the new key signs at once, so the first token naming it
-                // makes the verifier fetch the key set (once the rate limit allows).
-                try await Task.sleep(for: .milliseconds(400))
-                _ = try await issuer.services.tokens.keyRing.rotate(algorithm: algorithm, immediately: true)
+                // A scheduled rotation: the new key is published first and signs a second later.
+                let rotated = try await issuer.services.tokens.keyRing.rotate(algorithm: algorithm)
+                try await eventually("the new key signs") { try await issuer.services.tokens.keyRing.signingKey().kid == rotated.kid }
                 let after = try await issuer.tokens(for: account).accessToken
-                let identity = try await verifier.verify(after)
-                #expect(identity.subject == account.id)
+                #expect(try await verifier.verify(after).subject == account.id)
             }
-            // Tokens signed by the retired key stay valid while they live.
+            // Tokens signed by a retired key stay valid while they live.
             #expect(await verifier.accepts(before))
+        }
+        await issuer.stop()
+    }
+
+    @Test func anEmergencyRotationEndsTheOldKeysTokensEvenWhenCached() async throws {
+        let issuer = try LiveIssuer()
+        try await issuer.start()
+        let account = try await issuer.signUp("ada@example.com")
+        let before = try await issuer.tokens(for: account).accessToken
+        try await withVerifier(issuer, configure: { $0.unknownKeyRefetchInterval = .milliseconds(300) }) { verifier in
+            #expect(await verifier.accepts(before))
+            #expect(await verifier.accepts(before), "now from the cache")
+            try await Task.sleep(for: .milliseconds(400))
+            // `keys rotate --now`, as after a key leak: the old key leaves the JWKS at once.
+            _ = try await issuer.services.tokens.keyRing.rotate(immediately: true)
+            let after = try await issuer.tokens(for: account).accessToken
+            #expect(await verifier.accepts(after), "the first token naming the new key makes the verifier refetch")
+            #expect(await verifier.rejection(before) == .unknownKey, "the withdrawn key's token is refused, cached or not")
         }
         await issuer.stop()
     }
@@ -105,15 +123,38 @@ struct VerificationTests {
         try await issuer.start()
         let account = try await issuer.signUp("ada@example.com")
         let token = try await issuer.tokens(for: account).accessToken
-        try await withVerifier(issuer, followRevocations: false, configure: { $0.unknownKeyRefetchInterval = .milliseconds(100) }) { verifier in
+        let logs = InMemoryLogHandler()
+        let logger = Logger(label: "verifier", factory: { _ in logs })
+        try await withVerifier(issuer, followRevocations: false, logger: logger, configure: { $0.unknownKeyRefetchInterval = .milliseconds(100) }) { verifier in
             #expect(await verifier.accepts(token))
             await issuer.stop()
-            // A refetch attempt (unknown kid) fails; the held key set is kept.
+            try await Task.sleep(for: .milliseconds(150))
+            // A refetch (for an unknown kid) fails; the held key set is kept.
             let stranger = try TokenForgery.forge(nil, key: try SigningKey.generate(.eddsa), issuer: issuer.url, subject: account.id, now: Int64(Date().timeIntervalSince1970))
             #expect(await verifier.rejection(stranger) == .unknownKey)
+            #expect(logs.entries.contains { "\($0.message)".contains("key set fetch failed") }, "the refetch was tried")
             let fresh = try await issuer.tokens(for: account).accessToken  // signed by the same key, never seen by the verifier
             #expect(await verifier.accepts(fresh))
         }
+    }
+
+    @Test(arguments: [#"{"keys":[]}"#, #"<html>502 Bad Gateway</html>"#, #"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"x","alg":"HS256"}]}"#])
+    func aKeySetWithoutUsableKeysDoesNotReplaceTheGoodOne(body: String) async throws {
+        let issuer = try LiveIssuer()
+        try await issuer.start()
+        let account = try await issuer.signUp("ada@example.com")
+        let key = try await issuer.services.tokens.keyRing.signingKey()
+        try await withVerifier(issuer, followRevocations: false, configure: { $0.unknownKeyRefetchInterval = .milliseconds(100) }) { verifier in
+            issuer.answer("/.well-known/jwks.json", with: .json(body))
+            try await Task.sleep(for: .milliseconds(150))
+            let fetches = issuer.requestCount("/.well-known/jwks.json")
+            let stranger = try TokenForgery.forge(nil, key: key, issuer: issuer.url, subject: account.id, now: Int64(Date().timeIntervalSince1970), keyID: "stranger")
+            #expect(await verifier.rejection(stranger) == .unknownKey)
+            #expect(issuer.requestCount("/.well-known/jwks.json") == fetches + 1, "the broken set was fetched")
+            let fresh = try await issuer.tokens(for: account).accessToken
+            #expect(await verifier.accepts(fresh), "and the good keys are still held")
+        }
+        await issuer.stop()
     }
 
     @Test func aTokenSeenBeforeIsServedFromTheCache() async throws {

@@ -15,7 +15,8 @@ struct ServiceClientRoutes {
     /// How often the stream looks for new entries: the store is the one truth shared by every
     /// instance, so polling it bounds the delay to verifiers at this interval.
     static let streamPollInterval: Duration = .milliseconds(200)
-    static let keepAliveInterval: Duration = .seconds(15)
+    /// A quiet stream gets a comment this often, so verifiers can tell a quiet feed from a stuck one.
+    static let keepAliveInterval: Duration = .seconds(5)
 
     func register(on router: some RouterMethods<PortcullisRequestContext>) {
         router.post("v1/token/introspect") { request, context in
