@@ -93,6 +93,27 @@ enum PostgresMigrations {
                 created_at BIGINT NOT NULL
             )
             """,
-        ])
+        ]),
+        // The hardening release: idempotent, purgeable revocations; purgeable refresh families;
+        // the credential throttle's counts, shared by every instance.
+        Migration(version: 2, statements: [
+            """
+            DELETE FROM revocations WHERE kind <> 'user' AND cursor NOT IN (
+                SELECT MIN(cursor) FROM revocations WHERE kind <> 'user' GROUP BY kind, id)
+            """,
+            "CREATE UNIQUE INDEX revocations_once ON revocations(kind, id) WHERE kind <> 'user'",
+            "CREATE INDEX revocations_by_expiry ON revocations(expires_at)",
+            "CREATE INDEX refresh_families_by_expiry ON refresh_families(absolute_expires_at)",
+            """
+            CREATE TABLE throttle_attempts (
+                reservation TEXT NOT NULL,
+                key TEXT NOT NULL,
+                attempted_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX throttle_attempts_by_key ON throttle_attempts(key, attempted_at)",
+            "CREATE INDEX throttle_attempts_by_reservation ON throttle_attempts(reservation)",
+            "CREATE INDEX throttle_attempts_by_time ON throttle_attempts(attempted_at)",
+        ]),
     ]
 }

@@ -35,10 +35,22 @@ extension PostgresStore {
         try await rows("SELECT * FROM accounts ORDER BY created_at, id").map(Self.account(from:))
     }
 
-    public func updateAccount(_ account: Account) async throws -> Bool {
-        let roles = account.roles.joined(separator: " ")
-        let disabled = account.disabledAt?.epochSeconds
-        return try await rows("UPDATE accounts SET roles = \(roles), disabled_at = \(disabled) WHERE id = \(account.id) RETURNING id").count == 1
+    public func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? {
+        try await transaction { connection in try await Self.apply(change, toAccount: id, at: now, on: connection, logger: self.logger) }
+    }
+
+    /// Applies `change` field by field (never writing a field it does not name), and reads the account back.
+    static func apply(_ change: AccountChange, toAccount id: String, at now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Account? {
+        if let roles = change.roles?.joined(separator: " ") {
+            _ = try await connection.query("UPDATE accounts SET roles = \(roles) WHERE id = \(id)", logger: logger)
+        }
+        let seconds = now.epochSeconds
+        switch change.disabled {
+        case true?: _ = try await connection.query("UPDATE accounts SET disabled_at = COALESCE(disabled_at, \(seconds)) WHERE id = \(id)", logger: logger)
+        case false?: _ = try await connection.query("UPDATE accounts SET disabled_at = NULL WHERE id = \(id)", logger: logger)
+        case nil: break
+        }
+        return try await rows("SELECT * FROM accounts WHERE id = \(id)", on: connection, logger: logger).first.map(account(from:))
     }
 
     public func passwordHash(accountID: String) async throws -> String? {
@@ -83,10 +95,6 @@ extension PostgresStore {
 
     public func deleteSession(id: String) async throws -> Bool {
         try await rows("DELETE FROM sessions WHERE id = \(id) RETURNING id").count == 1
-    }
-
-    public func deleteSessions(accountID: String) async throws -> [String] {
-        try await rows("DELETE FROM sessions WHERE account_id = \(accountID) RETURNING id").map { try $0["id"].decode(String.self) }
     }
 
     public func deleteExpiredSessions(now: Date) async throws -> Int {

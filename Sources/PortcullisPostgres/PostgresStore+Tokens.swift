@@ -57,7 +57,7 @@ extension PostgresStore {
         }
     }
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse {
+    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         let presented = ByteBuffer(bytes: hash)
         let successor = ByteBuffer(bytes: successorHash)
         let seconds = now.epochSeconds
@@ -86,6 +86,7 @@ extension PostgresStore {
             }
             if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
             _ = try await connection.query("UPDATE refresh_families SET revoked_at = \(seconds) WHERE id = \(family.id)", logger: self.logger)
+            try await Self.append(revocation.entry(.session, id: family.id), on: connection, logger: self.logger)
             family.revokedAt = Date(epochSeconds: seconds)
             return .reused(family)
         }
@@ -106,39 +107,63 @@ extension PostgresStore {
             .map(Self.family(from:))
     }
 
-    public func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool {
-        try await rows("UPDATE refresh_families SET revoked_at = \(time.epochSeconds) WHERE id = \(id) AND revoked_at IS NULL RETURNING id").count == 1
-    }
-
-    public func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String] {
-        try await rows(
-            "UPDATE refresh_families SET revoked_at = \(time.epochSeconds) WHERE account_id = \(accountID) AND revoked_at IS NULL RETURNING id"
-        ).map { try $0["id"].decode(String.self) }.sorted()
+    public func deleteEndedRefreshFamilies(now: Date) async throws -> Int {
+        let seconds = now.epochSeconds
+        // Their tokens go with them (ON DELETE CASCADE).
+        return try await rows(
+            """
+            WITH ended AS (DELETE FROM refresh_families
+                WHERE revoked_at IS NOT NULL OR absolute_expires_at <= \(seconds) OR last_used_at + idle_seconds <= \(seconds) RETURNING 1)
+            SELECT count(*) AS n FROM ended
+            """
+        ).first.map { try $0["n"].decode(Int.self) } ?? 0
     }
 
     // MARK: Revocations
 
+    /// The advisory lock every append holds until its transaction commits. Taking the next cursor
+    /// and committing under one lock makes cursors commit in order, so a reader that has seen
+    /// cursor N never later finds an entry below N: a sequence alone would let two concurrent
+    /// appends commit out of order, and a reader already past the later one miss the earlier.
+    static let revocationLogLock: Int64 = 7_415_203
+
     public func appendRevocation(_ entry: Revocation) async throws -> Revocation {
-        let rows = try await rows(
-            """
-            INSERT INTO revocations (kind, id, revoked_at, expires_at)
-            VALUES (\(entry.kind.rawValue), \(entry.id), \(entry.revokedAt.epochSeconds), \(entry.expiresAt.epochSeconds)) RETURNING cursor
-            """
-        )
-        let cursor = try rows.first?["cursor"].decode(Int64.self) ?? 0
-        return Revocation(cursor: cursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+        try await transaction { connection in try await Self.append(entry, on: connection, logger: self.logger) }
+    }
+
+    /// Appends `entry` unless the log holds it already (the same `session` or `token` id, or a
+    /// `user` entry at least as recent), and returns the stored entry. Must be the last statement
+    /// of its transaction: it holds the log's lock until the commit.
+    @discardableResult
+    static func append(_ entry: Revocation, on connection: PostgresConnection, logger: Logger) async throws -> Revocation {
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(\(revocationLogLock))", logger: logger)
+        let (kind, id, revokedAt, expiresAt) = (entry.kind.rawValue, entry.id, entry.revokedAt.epochSeconds, entry.expiresAt.epochSeconds)
+        let inserted: [PostgresRandomAccessRow] = if entry.kind == .user {
+            try await rows(
+                """
+                INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT \(kind), \(id), \(revokedAt), \(expiresAt)
+                WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = \(id) AND revoked_at >= \(revokedAt)) RETURNING *
+                """,
+                on: connection, logger: logger
+            )
+        } else {
+            try await rows(
+                """
+                INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (\(kind), \(id), \(revokedAt), \(expiresAt))
+                ON CONFLICT (kind, id) WHERE kind <> 'user' DO NOTHING RETURNING *
+                """,
+                on: connection, logger: logger
+            )
+        }
+        if let row = inserted.first, let stored = try revocation(from: row) { return stored }
+        let held = try await rows("SELECT * FROM revocations WHERE kind = \(kind) AND id = \(id) ORDER BY cursor DESC LIMIT 1", on: connection, logger: logger)
+        return try held.first.flatMap(revocation(from:)) ?? entry
     }
 
     public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
         try await rows(
             "SELECT * FROM revocations WHERE cursor > \(cursor) AND expires_at > \(now.epochSeconds) ORDER BY cursor LIMIT \(limit)"
-        ).compactMap { row in
-            guard let kind = Revocation.Kind(rawValue: try row["kind"].decode(String.self)) else { return nil }
-            return Revocation(
-                cursor: try row["cursor"].decode(Int64.self), kind: kind, id: try row["id"].decode(String.self),
-                revokedAt: try Self.date(row, "revoked_at"), expiresAt: try Self.date(row, "expires_at")
-            )
-        }
+        ).compactMap(Self.revocation(from:))
     }
 
     public func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
@@ -148,6 +173,25 @@ extension PostgresStore {
                 OR (kind = 'user' AND id = \(accountID) AND revoked_at >= \(issuedAt.epochSeconds)) LIMIT 1
             """
         ).isEmpty
+    }
+
+    public func latestUserRevocation(accountID: String) async throws -> Date? {
+        try await rows("SELECT MAX(revoked_at) AS latest FROM revocations WHERE kind = 'user' AND id = \(accountID)")
+            .first.flatMap { try Self.optionalDate($0, "latest") }
+    }
+
+    public func deleteExpiredRevocations(now: Date) async throws -> Int {
+        try await rows(
+            "WITH gone AS (DELETE FROM revocations WHERE expires_at <= \(now.epochSeconds) RETURNING 1) SELECT count(*) AS n FROM gone"
+        ).first.map { try $0["n"].decode(Int.self) } ?? 0
+    }
+
+    static func revocation(from row: PostgresRandomAccessRow) throws -> Revocation? {
+        guard let kind = Revocation.Kind(rawValue: try row["kind"].decode(String.self)) else { return nil }
+        return Revocation(
+            cursor: try row["cursor"].decode(Int64.self), kind: kind, id: try row["id"].decode(String.self),
+            revokedAt: try date(row, "revoked_at"), expiresAt: try date(row, "expires_at")
+        )
     }
 
     // MARK: Service clients

@@ -93,5 +93,17 @@ enum SQLiteMigrations {
             )
             """,
         ]),
+        // The hardening release: revocation is idempotent (one entry per session or token id) and
+        // purged once it no longer matters, which needs an index on its expiry; refresh families
+        // are purged once revoked or expired.
+        Migration(version: 3, statements: [
+            """
+            DELETE FROM revocations WHERE kind <> 'user' AND cursor NOT IN (
+                SELECT MIN(cursor) FROM revocations WHERE kind <> 'user' GROUP BY kind, id)
+            """,
+            "CREATE UNIQUE INDEX revocations_once ON revocations(kind, id) WHERE kind <> 'user'",
+            "CREATE INDEX revocations_by_expiry ON revocations(expires_at)",
+            "CREATE INDEX refresh_families_by_expiry ON refresh_families(absolute_expires_at)",
+        ]),
     ]
 }

@@ -59,7 +59,7 @@ extension SQLiteStore {
         }
     }
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse {
+    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         try await transaction { connection in
             let rows = try await connection.query(
                 "SELECT t.rotated_at AS token_rotated_at, f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
@@ -77,6 +77,7 @@ extension SQLiteStore {
             }
             if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
             _ = try await connection.query("UPDATE refresh_families SET revoked_at = ? WHERE id = ?", [Self.time(now), .text(family.id)])
+            try await Self.append(revocation.entry(.session, id: family.id), on: connection)
             family.revokedAt = Date(epochSeconds: now.epochSeconds)
             return .reused(family)
         }
@@ -98,39 +99,52 @@ extension SQLiteStore {
             .map(Self.family(from:))
     }
 
-    public func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool {
-        try await write("UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", [Self.time(time), .text(id)]).count == 1
-    }
-
-    public func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String] {
-        try await write(
-            "UPDATE refresh_families SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL RETURNING id",
-            [Self.time(time), .text(accountID)]
-        ).compactMap { $0.column("id")?.string }.sorted()
+    public func deleteEndedRefreshFamilies(now: Date) async throws -> Int {
+        try await transaction { connection in
+            // Their tokens go with them (ON DELETE CASCADE).
+            _ = try await connection.query(
+                "DELETE FROM refresh_families WHERE revoked_at IS NOT NULL OR absolute_expires_at <= ? OR last_used_at + idle_seconds <= ?",
+                [Self.time(now), Self.time(now)]
+            )
+            return try await Self.changes(on: connection)
+        }
     }
 
     // MARK: Revocations
 
     public func appendRevocation(_ entry: Revocation) async throws -> Revocation {
-        let rows = try await write(
-            "INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (?, ?, ?, ?) RETURNING cursor",
-            [.text(entry.kind.rawValue), .text(entry.id), Self.time(entry.revokedAt), Self.time(entry.expiresAt)]
+        try await transaction { connection in try await Self.append(entry, on: connection) }
+    }
+
+    /// Appends `entry` unless the log holds it already (the same `session` or `token` id, or a
+    /// `user` entry at least as recent), and returns the stored entry. One writer at a time, so
+    /// cursors commit in order and the feed has no gaps.
+    @discardableResult
+    static func append(_ entry: Revocation, on connection: SQLiteConnection) async throws -> Revocation {
+        let values: [SQLiteData] = [.text(entry.kind.rawValue), .text(entry.id), time(entry.revokedAt), time(entry.expiresAt)]
+        let inserted = if entry.kind == .user {
+            try await connection.query(
+                """
+                INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = ? AND revoked_at >= ?) RETURNING *
+                """,
+                values + [.text(entry.id), time(entry.revokedAt)]
+            )
+        } else {
+            try await connection.query("INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *", values)
+        }
+        if let row = inserted.first, let stored = revocation(from: row) { return stored }
+        let held = try await connection.query(
+            "SELECT * FROM revocations WHERE kind = ? AND id = ? ORDER BY cursor DESC LIMIT 1", [.text(entry.kind.rawValue), .text(entry.id)]
         )
-        let cursor = Int64(rows.first?.column("cursor")?.integer ?? 0)
-        return Revocation(cursor: cursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+        return held.first.flatMap(revocation(from:)) ?? entry
     }
 
     public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
         try await read(
             "SELECT * FROM revocations WHERE cursor > ? AND expires_at > ? ORDER BY cursor LIMIT ?",
             [.integer(Int(cursor)), Self.time(now), .integer(limit)]
-        ).compactMap { row in
-            guard let kind = row.column("kind")?.string.flatMap(Revocation.Kind.init(rawValue:)) else { return nil }
-            return Revocation(
-                cursor: Int64(row.column("cursor")?.integer ?? 0), kind: kind, id: row.column("id")?.string ?? "",
-                revokedAt: Self.date(row, "revoked_at"), expiresAt: Self.date(row, "expires_at")
-            )
-        }
+        ).compactMap(Self.revocation(from:))
     }
 
     public func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
@@ -141,6 +155,31 @@ extension SQLiteStore {
             """,
             [.text(tokenID), .text(sessionID), .text(accountID), Self.time(issuedAt)]
         ).isEmpty == false
+    }
+
+    public func latestUserRevocation(accountID: String) async throws -> Date? {
+        try await read("SELECT MAX(revoked_at) AS latest FROM revocations WHERE kind = 'user' AND id = ?", [.text(accountID)])
+            .first.flatMap { Self.optionalDate($0, "latest") }
+    }
+
+    public func deleteExpiredRevocations(now: Date) async throws -> Int {
+        try await transaction { connection in
+            _ = try await connection.query("DELETE FROM revocations WHERE expires_at <= ?", [Self.time(now)])
+            return try await Self.changes(on: connection)
+        }
+    }
+
+    static func revocation(from row: SQLiteRow) -> Revocation? {
+        guard let kind = row.column("kind")?.string.flatMap(Revocation.Kind.init(rawValue:)) else { return nil }
+        return Revocation(
+            cursor: Int64(row.column("cursor")?.integer ?? 0), kind: kind, id: row.column("id")?.string ?? "",
+            revokedAt: date(row, "revoked_at"), expiresAt: date(row, "expires_at")
+        )
+    }
+
+    /// How many rows the previous statement on `connection` changed.
+    static func changes(on connection: SQLiteConnection) async throws -> Int {
+        try await connection.query("SELECT changes() AS n").first?.column("n")?.integer ?? 0
     }
 
     // MARK: Service clients

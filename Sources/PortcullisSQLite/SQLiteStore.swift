@@ -6,21 +6,31 @@ public import Foundation
 public import Logging
 public import PortcullisCore
 import SQLiteNIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The embedded store: one SQLite file in WAL mode, the default when no database is configured.
 ///
 /// Writes go through one connection, one transaction at a time; reads use a second connection,
 /// which WAL lets run beside a write. `synchronous=FULL` makes every acknowledged write durable,
 /// even across a crash of the process or the machine. Several processes (the server and the
-/// admin commands) may open the same file.
+/// admin commands) may open the same file. A new database file is created readable by its owner
+/// only (0600); SQLite gives its `-wal` and `-shm` files the same mode.
 public final class SQLiteStore: PortcullisStore {
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
     private let writeLock = AsyncSemaphore(permits: 1)
     private let logger: Logger
 
+    /// Throttle counts live in this process: one SQLite file serves one server instance.
+    public let attemptLedger: any AttemptLedger = MemoryAttemptLedger()
+
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
     public static func open(path: String, logger: Logger = Logger(label: "portcullis.sqlite", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> SQLiteStore {
+        try createPrivately(path)
         do {
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
@@ -33,6 +43,17 @@ public final class SQLiteStore: PortcullisStore {
             return SQLiteStore(writer: writer, reader: reader, logger: logger)
         } catch {
             throw StoreError(.unavailable, backendMessage: String(describing: error))
+        }
+    }
+
+    /// Creates an empty file with mode 0600 if there is none, so SQLite never creates the database
+    /// with the process's default (usually world-readable) mode.
+    private static func createPrivately(_ path: String) throws {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+        } else if errno != EEXIST {
+            throw StoreError(.unavailable, backendMessage: "cannot create the database file \(path) (errno \(errno))")
         }
     }
 
@@ -97,11 +118,21 @@ public final class SQLiteStore: PortcullisStore {
         try await read("SELECT * FROM accounts ORDER BY created_at, id").map(Self.account(from:))
     }
 
-    public func updateAccount(_ account: Account) async throws -> Bool {
-        try await write(
-            "UPDATE accounts SET roles = ?, disabled_at = ? WHERE id = ? RETURNING id",
-            [.text(Self.encodeRoles(account.roles)), Self.optionalTime(account.disabledAt), .text(account.id)]
-        ).count == 1
+    public func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? {
+        try await transaction { connection in try await Self.apply(change, toAccount: id, at: now, on: connection) }
+    }
+
+    /// Applies `change` field by field (never writing a field it does not name), and reads the account back.
+    static func apply(_ change: AccountChange, toAccount id: String, at now: Date, on connection: SQLiteConnection) async throws -> Account? {
+        if let roles = change.roles {
+            _ = try await connection.query("UPDATE accounts SET roles = ? WHERE id = ?", [.text(encodeRoles(roles)), .text(id)])
+        }
+        switch change.disabled {
+        case true?: _ = try await connection.query("UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?", [time(now), .text(id)])
+        case false?: _ = try await connection.query("UPDATE accounts SET disabled_at = NULL WHERE id = ?", [.text(id)])
+        case nil: break
+        }
+        return try await connection.query("SELECT * FROM accounts WHERE id = ?", [.text(id)]).first.map(account(from:))
     }
 
     public func passwordHash(accountID: String) async throws -> String? {
@@ -155,11 +186,6 @@ public final class SQLiteStore: PortcullisStore {
         try await write("DELETE FROM sessions WHERE id = ? RETURNING id", [.text(id)]).count == 1
     }
 
-    public func deleteSessions(accountID: String) async throws -> [String] {
-        try await write("DELETE FROM sessions WHERE account_id = ? RETURNING id", [.text(accountID)])
-            .compactMap { $0.column("id")?.string }
-    }
-
     public func deleteExpiredSessions(now: Date) async throws -> Int {
         let seconds = Int(now.epochSeconds)
         return try await write(
@@ -210,7 +236,7 @@ public final class SQLiteStore: PortcullisStore {
         return StoreError(.unavailable, backendMessage: String(describing: error))
     }
 
-    private static func encodeRoles(_ roles: [String]) -> String { roles.joined(separator: " ") }
+    static func encodeRoles(_ roles: [String]) -> String { roles.joined(separator: " ") }
 
     static func time(_ date: Date) -> SQLiteData { .integer(Int(date.epochSeconds)) }
 
@@ -227,7 +253,7 @@ public final class SQLiteStore: PortcullisStore {
         return date(row, column)
     }
 
-    private static func account(from row: SQLiteRow) -> Account {
+    static func account(from row: SQLiteRow) -> Account {
         Account(
             id: row.column("id")?.string ?? "",
             email: row.column("email")?.string ?? "",

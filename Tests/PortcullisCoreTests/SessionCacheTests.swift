@@ -53,14 +53,14 @@ struct SessionCacheTests {
 
     @Test func localRevocationsEvictAtOnce() async throws {
         let clock = ManualClock()
-        let (_, sessions, _, account) = try await setUp(clock)
+        let (store, sessions, _, account) = try await setUp(clock)
         let first = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         let second = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         _ = try await sessions.validate(first.secret)
         _ = try await sessions.validate(second.secret)
         #expect(try await sessions.end(sessionID: first.session.id))
         #expect(try await sessions.validate(first.secret) == nil)
-        _ = try await sessions.endAll(accountID: account.id)
+        try await AccountService(store: store, hasher: Self.hasher, sessions: sessions, clock: clock).signOutEverywhere(accountID: account.id)
         #expect(try await sessions.validate(second.secret) == nil)
     }
 
@@ -76,9 +76,9 @@ struct SessionCacheTests {
         while await !cache.isFollowed { try await Task.sleep(for: .milliseconds(5)) }
         _ = try await sessions.validate(started.secret)
         #expect(await cache.count == 1)
-        // "Another instance" signs the account out: deletes the rows and publishes.
-        _ = try await store.deleteSessions(accountID: account.id)
-        try await store.appendRevocation(Revocation(kind: .user, id: account.id, revokedAt: clock.now, expiresAt: clock.now.addingTimeInterval(300)))
+        // "Another instance" signs the account out: deletes the rows and publishes, in one transaction.
+        let stamp = RevocationStamp(revokedAt: clock.now, expiresAt: clock.now.addingTimeInterval(300))
+        _ = try await store.endAccess(.account(id: account.id), applying: nil, stamp: stamp)
         // The mechanism, not the latency (the multi-instance end-to-end test holds the 1 s bound):
         // while the whole suite runs, CPU-bound tests (RSA key generation in debug builds) can keep
         // the follower's task off the two cooperative threads for seconds.

@@ -47,3 +47,13 @@ enum TestPostgres {
         guard process.terminationStatus == 0 else { throw NotStarted() }
     }
 }
+
+extension TestPostgres {
+    /// Runs one statement on the database `url` names, outside any store.
+    static func execute(_ sql: String, on url: PostgresURL) async throws {
+        let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.username, password: nil, database: url.database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "test"))
+        _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
+        try await connection.close()
+    }
+}

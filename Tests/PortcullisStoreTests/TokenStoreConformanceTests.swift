@@ -13,6 +13,8 @@ struct TokenStoreConformanceTests {
         RefreshFamily(id: id, accountID: account.id, clientID: "portcullis", audience: "api", createdAt: t0, lastUsedAt: t0, idleTimeout: .seconds(3600), absoluteExpiry: t0.addingTimeInterval(86400))
     }
 
+    static let stamp = RevocationStamp(revokedAt: t0, expiresAt: t0.addingTimeInterval(360))
+
     static func hash(_ text: String) -> [UInt8] { Array(text.utf8) + Array(repeating: 0, count: max(0, 32 - text.utf8.count)) }
 
     @Test(arguments: Backend.available)
@@ -23,7 +25,7 @@ struct TokenStoreConformanceTests {
             try await store.insertRefreshFamily(Self.family(ada, id: "f1"), firstTokenHash: Self.hash("first"))
             let outcomes = try await withThrowingTaskGroup(of: RefreshTokenUse.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(5), grace: .seconds(10)) }
+                    group.addTask { try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(5), grace: .seconds(10), revocation: Self.stamp) }
                 }
                 return try await group.reduce(into: [RefreshTokenUse]()) { $0.append($1) }
             }
@@ -32,16 +34,18 @@ struct TokenStoreConformanceTests {
             #expect(rotated.count == 1)
             #expect(replayed.count == 19)
             // The successor works once; the first token after the grace window is reuse.
-            guard case .rotated = try await store.useRefreshToken(hash: Self.hash("second"), successorHash: Self.hash("third"), now: Self.t0.addingTimeInterval(6), grace: .seconds(10)) else {
+            guard case .rotated = try await store.useRefreshToken(hash: Self.hash("second"), successorHash: Self.hash("third"), now: Self.t0.addingTimeInterval(6), grace: .seconds(10), revocation: Self.stamp) else {
                 Issue.record("the successor did not rotate")
                 return
             }
-            guard case .reused(let family) = try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(30), grace: .seconds(10)) else {
+            guard case .reused(let family) = try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(30), grace: .seconds(10), revocation: Self.stamp) else {
                 Issue.record("reuse was not detected")
                 return
             }
             #expect(family.revokedAt != nil)
-            #expect(try await store.useRefreshToken(hash: Self.hash("third"), successorHash: Self.hash("fourth"), now: Self.t0.addingTimeInterval(31), grace: .seconds(10)) == .invalid)
+            // The reuse was published in the same transaction that revoked the family.
+            #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["f1"])
+            #expect(try await store.useRefreshToken(hash: Self.hash("third"), successorHash: Self.hash("fourth"), now: Self.t0.addingTimeInterval(31), grace: .seconds(10), revocation: Self.stamp) == .invalid)
             #expect(try await store.refreshFamilies(accountID: ada.id).isEmpty)
         }
     }
@@ -53,12 +57,20 @@ struct TokenStoreConformanceTests {
             try await store.insertAccount(ada, passwordHash: "h")
             try await store.insertRefreshFamily(Self.family(ada, id: "idle"), firstTokenHash: Self.hash("idle"))
             try await store.insertRefreshFamily(Self.family(ada, id: "other"), firstTokenHash: Self.hash("other"))
-            #expect(try await store.useRefreshToken(hash: Self.hash("idle"), successorHash: Self.hash("x"), now: Self.t0.addingTimeInterval(3601), grace: .seconds(10)) == .invalid)
+            #expect(try await store.useRefreshToken(hash: Self.hash("idle"), successorHash: Self.hash("x"), now: Self.t0.addingTimeInterval(3601), grace: .seconds(10), revocation: Self.stamp) == .invalid)
             #expect(try await store.refreshToken(hash: Self.hash("other"))?.family.id == "other")
-            #expect(try await store.revokeRefreshFamily(id: "other", at: Self.t0))
-            #expect(try await store.revokeRefreshFamily(id: "other", at: Self.t0) == false)
-            #expect(try await store.revokeRefreshFamilies(accountID: ada.id, at: Self.t0) == ["idle"])
+            #expect(try await store.endAccess(.refreshFamily(id: "other", owner: "mallory"), applying: nil, stamp: Self.stamp).familyIDs.isEmpty)
+            #expect(try await store.endAccess(.refreshFamily(id: "other", owner: ada.id), applying: nil, stamp: Self.stamp).familyIDs == ["other"])
+            #expect(try await store.endAccess(.refreshFamily(id: "other", owner: nil), applying: nil, stamp: Self.stamp).familyIDs.isEmpty)
+            #expect(try await store.endAccess(.account(id: ada.id), applying: nil, stamp: Self.stamp).familyIDs == ["idle"])
             #expect(try await store.refreshFamily(id: "other")?.revokedAt == Self.t0)
+            // Revoked or expired families go, with their tokens, at the next sweep.
+            try await store.insertRefreshFamily(Self.family(ada, id: "live"), firstTokenHash: Self.hash("live"))
+            #expect(try await store.deleteEndedRefreshFamilies(now: Self.t0.addingTimeInterval(60)) == 2)
+            #expect(try await store.refreshFamily(id: "other") == nil)
+            #expect(try await store.refreshToken(hash: Self.hash("other")) == nil)
+            #expect(try await store.refreshFamily(id: "live") != nil)
+            #expect(try await store.deleteEndedRefreshFamilies(now: Self.t0.addingTimeInterval(3600)) == 1)
         }
     }
 

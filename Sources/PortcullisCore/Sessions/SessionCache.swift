@@ -16,6 +16,10 @@ public actor SessionCache {
     }
 
     private var entries: [[UInt8]: Entry] = [:]
+    /// How many evictions there have been. A validation notes it before reading the store and may
+    /// cache its result only if no eviction happened in between: otherwise a logout racing the
+    /// read could be undone by caching the session it just deleted.
+    private var evictions: UInt64 = 0
     /// Whether a ``RevocationFollower`` is keeping the cache honest; until then nothing is kept,
     /// so no entry can miss a revocation published before the follower started.
     public private(set) var isFollowed = false
@@ -43,9 +47,13 @@ public actor SessionCache {
     /// Called by the follower once it reads the log from its current end.
     public func markFollowed() { isFollowed = true }
 
-    /// Remembers a validation (once the cache is followed).
-    public func store(_ validated: SessionManager.Validated, now: Date) {
-        guard isFollowed else { return }
+    /// A mark to take before reading the store, to hand back to ``store(_:now:readSince:)``.
+    public func readTicket() -> UInt64 { evictions }
+
+    /// Remembers a validation (once the cache is followed), unless an eviction happened since
+    /// `ticket` was taken: the store read it comes from may predate that eviction.
+    public func store(_ validated: SessionManager.Validated, now: Date, readSince ticket: UInt64) {
+        guard isFollowed, ticket == evictions else { return }
         if entries.count >= capacity, let oldest = entries.min(by: { $0.value.cachedAt < $1.value.cachedAt })?.key {
             entries[oldest] = nil
         }
@@ -57,8 +65,9 @@ public actor SessionCache {
         switch revocation.kind {
         case .session: entries = entries.filter { $0.value.validated.session.id != revocation.id }
         case .user: entries = entries.filter { $0.value.validated.account.id != revocation.id }
-        case .token: break
+        case .token: return
         }
+        evictions &+= 1
     }
 
     /// How many entries are held.

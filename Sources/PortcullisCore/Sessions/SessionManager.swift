@@ -40,9 +40,16 @@ public struct SessionManager: Sendable {
 
     /// Creates the manager.
     /// - Parameter revocationHorizon: how long an ended session stays on the revocation feed (the
-    ///   lifetime of access tokens minted from it, plus leeway).
+    ///   lifetime of access tokens minted from it, plus verifier leeway).
     /// - Parameter cache: keeps validations in memory (run a ``RevocationFollower`` beside it).
-    public init(store: any PortcullisStore, policy: SessionPolicy = SessionPolicy(), revocationHorizon: Duration = .seconds(330), cache: SessionCache? = nil, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        store: any PortcullisStore,
+        policy: SessionPolicy = SessionPolicy(),
+        revocationHorizon: Duration = .seconds(360),
+        cache: SessionCache? = nil,
+        clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.store = store
         self.cache = cache
         self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
@@ -85,6 +92,7 @@ public struct SessionManager: Sendable {
         {
             return cached
         }
+        let ticket = await cache?.readTicket()
         guard var session = try await store.session(secretHash: hash) else { return nil }
         if session.isExpired(at: now) {
             _ = try await store.deleteSession(id: session.id)
@@ -96,7 +104,7 @@ public struct SessionManager: Sendable {
             try await store.touchSession(id: session.id, lastSeenAt: session.lastSeenAt)
         }
         let validated = Validated(session: session, account: account)
-        await cache?.store(validated, now: now)
+        if let ticket { await cache?.store(validated, now: now, readSince: ticket) }
         return validated
     }
 
@@ -106,33 +114,22 @@ public struct SessionManager: Sendable {
         return try await store.sessions(accountID: accountID).filter { !$0.isExpired(at: now) }
     }
 
-    /// Ends one session of `accountID`. - Returns: `false` if it is not that account's.
-    public func end(sessionID: String, accountID: String) async throws -> Bool {
-        guard let session = try await store.session(id: sessionID), session.accountID == accountID else { return false }
-        return try await end(sessionID: sessionID)
+    /// Ends a session and publishes it on the revocation feed in one store transaction, so access
+    /// tokens minted from it die too.
+    /// - Parameter accountID: when given, only that account's session is ended (a person signing
+    ///   out one of their devices); otherwise whoever owns it (an administrator).
+    /// - Returns: whether there was such a session.
+    public func end(sessionID: String, accountID: String? = nil) async throws -> Bool {
+        let ended = try await store.endAccess(.session(id: sessionID, owner: accountID), applying: nil, stamp: revocations.stamp())
+        await forget(ended)
+        if !ended.sessionIDs.isEmpty { logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"]) }
+        return !ended.sessionIDs.isEmpty
     }
 
-    /// Ends a session whoever owns it, and publishes it on the revocation feed so access tokens
-    /// minted from it die too. - Returns: whether it existed.
-    public func end(sessionID: String) async throws -> Bool {
-        guard try await store.deleteSession(id: sessionID) else { return false }
-        await cache?.evict(Revocation(kind: .session, id: sessionID, revokedAt: clock.now, expiresAt: clock.now))
-        try await revocations.publish(.session, id: sessionID)
-        logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"])
-        return true
-    }
-
-    /// Ends every session of the account. - Returns: the ids ended.
-    public func endAll(accountID: String) async throws -> [String] {
-        let ended = try await store.deleteSessions(accountID: accountID)
-        await cache?.evict(Revocation(kind: .user, id: accountID, revokedAt: clock.now, expiresAt: clock.now))
-        try await revocations.publishSessions(ended)
-        logger.info("all sessions ended", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.count": "\(ended.count)"])
-        return ended
-    }
-
-    /// Deletes expired sessions. - Returns: how many.
-    public func sweepExpired() async throws -> Int {
-        try await store.deleteExpiredSessions(now: clock.now)
+    /// Drops from this instance's cache what an ``AccessStore/endAccess(_:applying:stamp:)`` ended;
+    /// other instances drop it when their ``RevocationFollower`` reads the entry.
+    public func forget(_ ended: EndedAccess) async {
+        guard let cache, let revocation = ended.revocation else { return }
+        await cache.evict(revocation)
     }
 }

@@ -19,9 +19,10 @@ public protocol AccountStore: Sendable {
     /// Every account, oldest first.
     func allAccounts() async throws -> [Account]
 
-    /// Replaces the mutable fields (roles, disabled) of an existing account.
-    /// - Returns: `false` when no such account exists.
-    func updateAccount(_ account: Account) async throws -> Bool
+    /// Applies `change` to the account, touching only the fields it names, so two concurrent
+    /// changes never undo each other. Disabling keeps the time of the first disable.
+    /// - Returns: the account as changed, or `nil` when there is none with this id.
+    func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account?
 }
 
 /// Where the secrets that prove an account's identity live (passwords now; later, client secrets).

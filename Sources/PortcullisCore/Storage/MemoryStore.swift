@@ -19,7 +19,11 @@ public actor MemoryStore: PortcullisStore {
     private var families: [String: RefreshFamily] = [:]
     private var refreshTokens: [[UInt8]: (familyID: String, rotatedAt: Date?)] = [:]
     private var revocationLog: [Revocation] = []
+    private var lastCursor: Int64 = 0
     private var clients: [String: ServiceClient] = [:]
+
+    /// Counts of this process: a memory store is never shared.
+    public nonisolated let attemptLedger: any AttemptLedger = MemoryAttemptLedger()
 
     /// An empty store.
     public init() {}
@@ -47,13 +51,12 @@ public actor MemoryStore: PortcullisStore {
         accounts.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    public func updateAccount(_ account: Account) async throws -> Bool {
-        guard let existing = accounts[account.id] else { return false }
-        var updated = existing
-        updated.roles = account.roles
-        updated.disabledAt = account.disabledAt
-        accounts[account.id] = updated
-        return true
+    public func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? {
+        guard var account = accounts[id] else { return nil }
+        if let roles = change.roles { account.roles = roles }
+        if let disabled = change.disabled { account.disabledAt = disabled ? account.disabledAt ?? Date(epochSeconds: now.epochSeconds) : nil }
+        accounts[id] = account
+        return account
     }
 
     public func passwordHash(accountID: String) async throws -> String? { passwordHashes[accountID] }
@@ -91,12 +94,6 @@ public actor MemoryStore: PortcullisStore {
         return true
     }
 
-    public func deleteSessions(accountID: String) async throws -> [String] {
-        let ids = sessionsByID.values.filter { $0.accountID == accountID }.map(\.id)
-        for id in ids { _ = try await deleteSession(id: id) }
-        return ids
-    }
-
     public func deleteExpiredSessions(now: Date) async throws -> Int {
         let ids = sessionsByID.values.filter { $0.isExpired(at: now) }.map(\.id)
         for id in ids { _ = try await deleteSession(id: id) }
@@ -127,7 +124,7 @@ public actor MemoryStore: PortcullisStore {
         refreshTokens[firstTokenHash] = (family.id, nil)
     }
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse {
+    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         guard let token = refreshTokens[hash], var family = families[token.familyID], family.isLive(at: now) else { return .invalid }
         guard let rotatedAt = token.rotatedAt else {
             refreshTokens[hash] = (family.id, now)
@@ -139,6 +136,7 @@ public actor MemoryStore: PortcullisStore {
         if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
         family.revokedAt = now
         families[family.id] = family
+        append(revocation.entry(.session, id: family.id))
         return .reused(family)
     }
 
@@ -153,25 +151,17 @@ public actor MemoryStore: PortcullisStore {
         families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
     }
 
-    public func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool {
-        guard var family = families[id], family.revokedAt == nil else { return false }
-        family.revokedAt = time
-        families[id] = family
-        return true
-    }
-
-    public func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String] {
-        let ids = families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.map(\.id)
-        for id in ids { _ = try await revokeRefreshFamily(id: id, at: time) }
-        return ids.sorted()
+    public func deleteEndedRefreshFamilies(now: Date) async throws -> Int {
+        let ended = Set(families.values.filter { !$0.isLive(at: now) }.map(\.id))
+        families = families.filter { !ended.contains($0.key) }
+        refreshTokens = refreshTokens.filter { !ended.contains($0.value.familyID) }
+        return ended.count
     }
 
     // MARK: Revocations
 
     public func appendRevocation(_ entry: Revocation) async throws -> Revocation {
-        let stored = Revocation(cursor: Int64(revocationLog.count + 1), kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
-        revocationLog.append(stored)
-        return stored
+        append(entry)
     }
 
     public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
@@ -185,6 +175,51 @@ public actor MemoryStore: PortcullisStore {
             case .session: entry.id == sessionID
             case .user: entry.id == accountID && issuedAt <= entry.revokedAt
             }
+        }
+    }
+
+    public func latestUserRevocation(accountID: String) async throws -> Date? {
+        revocationLog.filter { $0.kind == .user && $0.id == accountID }.map(\.revokedAt).max()
+    }
+
+    public func deleteExpiredRevocations(now: Date) async throws -> Int {
+        let before = revocationLog.count
+        revocationLog.removeAll { $0.expiresAt <= now }
+        return before - revocationLog.count
+    }
+
+    /// Appends unless already held (the same `session` or `token` id, or a `user` entry at least as recent).
+    @discardableResult
+    private func append(_ entry: Revocation) -> Revocation {
+        if let held = revocationLog.last(where: { $0.kind == entry.kind && $0.id == entry.id && ($0.kind != .user || $0.revokedAt >= entry.revokedAt) }) {
+            return held
+        }
+        lastCursor += 1
+        let stored = Revocation(cursor: lastCursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+        revocationLog.append(stored)
+        return stored
+    }
+
+    // MARK: Ending access
+
+    public func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess {
+        switch scope {
+        case .session(let id, let owner):
+            guard let session = sessionsByID[id], owner.map({ $0 == session.accountID }) ?? true else { return .nothing }
+            _ = try await deleteSession(id: id)
+            return EndedAccess(sessionIDs: [id], familyIDs: [], account: nil, revocation: append(stamp.entry(.session, id: id)))
+        case .refreshFamily(let id, let owner):
+            guard var family = families[id], family.revokedAt == nil, owner.map({ $0 == family.accountID }) ?? true else { return .nothing }
+            family.revokedAt = stamp.revokedAt
+            families[id] = family
+            return EndedAccess(sessionIDs: [], familyIDs: [id], account: nil, revocation: append(stamp.entry(.session, id: id)))
+        case .account(let id):
+            let account = try await changeAccount(id: id, change ?? AccountChange(), at: stamp.revokedAt)
+            let sessionIDs = sessionsByID.values.filter { $0.accountID == id }.map(\.id).sorted()
+            for sessionID in sessionIDs { _ = try await deleteSession(id: sessionID) }
+            let familyIDs = families.values.filter { $0.accountID == id && $0.revokedAt == nil }.map(\.id).sorted()
+            for familyID in familyIDs { families[familyID]?.revokedAt = stamp.revokedAt }
+            return EndedAccess(sessionIDs: sessionIDs, familyIDs: familyIDs, account: account, revocation: append(stamp.entry(.user, id: id)))
         }
     }
 

@@ -21,11 +21,9 @@ public protocol SessionStore: Sendable {
     /// Records that the session was used at `lastSeenAt`.
     func touchSession(id: String, lastSeenAt: Date) async throws
 
-    /// Deletes one session. - Returns: whether it existed.
+    /// Deletes one session that has expired (ending a live one goes through
+    /// ``AccessStore/endAccess(_:applying:stamp:)``, which publishes it). - Returns: whether it existed.
     func deleteSession(id: String) async throws -> Bool
-
-    /// Deletes every session of the account. - Returns: the ids deleted.
-    func deleteSessions(accountID: String) async throws -> [String]
 
     /// Deletes sessions whose idle or absolute lifetime ended before `now`. - Returns: how many.
     func deleteExpiredSessions(now: Date) async throws -> Int
@@ -34,7 +32,13 @@ public protocol SessionStore: Sendable {
 /// Everything Portcullis persists, plus the store's own life cycle.
 ///
 /// Each capability is its own small protocol, so each backend states exactly what it implements.
-public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore, ClientStore {
+public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore,
+    AccessStore, ClientStore
+{
+    /// Where the credential throttle counts attempts: in the database when it is shared by several
+    /// instances (PostgreSQL), in this process otherwise.
+    var attemptLedger: any AttemptLedger { get }
+
     /// Creates or upgrades the schema; idempotent.
     func migrate() async throws
 

@@ -21,9 +21,10 @@ public protocol RefreshTokenStore: Sendable {
     func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws
 
     /// Uses a refresh token, atomically: the first use rotates it to `successorHash`; later uses
-    /// within `grace` of that are replays answered with the same successor; any later use is reuse
-    /// and revokes the whole family. Two concurrent uses can never both rotate.
-    func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration) async throws -> RefreshTokenUse
+    /// within `grace` of that are replays answered with the same successor; any later use is reuse,
+    /// which revokes the whole family and publishes it (a `session` entry stamped `revocation`) in
+    /// the same transaction. Two concurrent uses can never both rotate.
+    func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse
 
     /// The family with this id.
     func refreshFamily(id: String) async throws -> RefreshFamily?
@@ -34,16 +35,20 @@ public protocol RefreshTokenStore: Sendable {
     /// The account's families that are not revoked (expired ones included until swept).
     func refreshFamilies(accountID: String) async throws -> [RefreshFamily]
 
-    /// Revokes one family. - Returns: whether it was live.
-    func revokeRefreshFamily(id: String, at time: Date) async throws -> Bool
-
-    /// Revokes every live family of the account. - Returns: the ids revoked.
-    func revokeRefreshFamilies(accountID: String, at time: Date) async throws -> [String]
+    /// Deletes families that are revoked or expired at `now`, with their tokens: nothing can use
+    /// them any more, and their access tokens are refused through the revocation log.
+    /// - Returns: how many families were deleted.
+    func deleteEndedRefreshFamilies(now: Date) async throws -> Int
 }
 
 /// The revocation log: what verifiers must refuse, and until when it matters.
+///
+/// The log is a feed readers follow by cursor, so it must be **gap-free**: once a reader has seen
+/// an entry, no entry with a lower cursor may appear later, whatever instance appended it and
+/// however concurrent appends commit. It is also **idempotent**: appending what is already there
+/// (the same `session` or `token` id, or a `user` entry no later than one already held) adds nothing.
 public protocol RevocationStore: Sendable {
-    /// Appends an entry. - Returns: the entry with its cursor.
+    /// Appends an entry, unless the log already holds it. - Returns: the stored entry, with its cursor.
     @discardableResult
     func appendRevocation(_ entry: Revocation) async throws -> Revocation
 
@@ -52,6 +57,12 @@ public protocol RevocationStore: Sendable {
 
     /// Whether an entry names this token, its session or family, or its account (after `issuedAt`).
     func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool
+
+    /// The time of the account's newest `user` entry, if it has one.
+    func latestUserRevocation(accountID: String) async throws -> Date?
+
+    /// Deletes entries whose ``Revocation/expiresAt`` has passed at `now`. - Returns: how many.
+    func deleteExpiredRevocations(now: Date) async throws -> Int
 }
 
 /// A signing key as stored: the private key sealed with the key-encryption key.

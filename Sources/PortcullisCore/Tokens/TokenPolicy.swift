@@ -48,6 +48,10 @@ public struct TokenPolicy: Sendable, Hashable {
     /// Clock skew tolerated when verifying.
     public static let leeway: Duration = .seconds(30)
 
-    /// How long a revocation entry matters: after this, every token it could affect has expired.
-    public var revocationHorizon: Duration { accessLifetime + Self.leeway }
+    /// The most clock skew any verifier may allow (the verifier library caps its leeway here).
+    public static let maximumVerifierLeeway: Duration = .seconds(60)
+
+    /// How long a revocation entry matters: after this, every token it could affect has expired,
+    /// even at the most lenient verifier.
+    public var revocationHorizon: Duration { accessLifetime + Self.maximumVerifierLeeway }
 }

@@ -78,14 +78,17 @@ public struct TokenService: Sendable {
     public func refresh(_ refreshToken: String, audience requested: String?) async throws -> Issued {
         guard let presented = Base64.decode(refreshToken), presented.count == 32 else { throw Self.invalidGrant }
         let successor = Base64.encode(Array(HMAC<SHA256>.authenticationCode(for: presented, using: successorKey)))
-        let use = try await store.useRefreshToken(hash: Self.hash(refreshToken), successorHash: Self.hash(successor), now: clock.now, grace: policy.refreshGrace)
+        let use = try await store.useRefreshToken(
+            hash: Self.hash(refreshToken), successorHash: Self.hash(successor), now: clock.now, grace: policy.refreshGrace,
+            revocation: revocations.stamp()
+        )
         let family: RefreshFamily
         switch use {
         case .rotated(let current), .replayedWithinGrace(let current):
             family = current
         case .reused(let revoked):
+            // The store revoked the family and published it in the same transaction.
             logger.warning("refresh token reuse: family revoked", metadata: ["portcullis.family_id": "\(revoked.id)"])
-            try await revocations.publish(.session, id: revoked.id)
             throw Self.invalidGrant
         case .invalid:
             throw Self.invalidGrant
@@ -95,9 +98,12 @@ public struct TokenService: Sendable {
         return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: successor)
     }
 
-    /// The session token-exchange grant: a short-lived access token bound to the browser session.
+    /// The session token-exchange grant: a short-lived access token bound to the browser session,
+    /// expiring no later than the session does.
     public func exchange(session: Session, account: Account, audience requested: String?) async throws -> Issued {
-        try await accessToken(for: account, sessionID: session.id, audience: try audience(requested), refreshToken: nil)
+        try await accessToken(
+            for: account, sessionID: session.id, audience: try audience(requested), refreshToken: nil, notAfter: session.expiresAt.epochSeconds
+        )
     }
 
     /// The account a bearer token proves, if it is valid for Portcullis's own API and not revoked.
@@ -120,7 +126,7 @@ public struct TokenService: Sendable {
     /// invalid tokens are ignored, as the RFC asks.
     public func revoke(_ token: String) async throws {
         if let (family, _) = try await store.refreshToken(hash: Self.hash(token)) {
-            try await revokeFamily(id: family.id)
+            try await revokeFamily(.refreshFamily(id: family.id, owner: nil))
             return
         }
         guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
@@ -140,16 +146,15 @@ public struct TokenService: Sendable {
     /// it are refused too. - Returns: `false` if there is no live family with this id that
     /// belongs to that account.
     public func revokeRefreshFamily(id: String, accountID: String) async throws -> Bool {
-        guard let family = try await store.refreshFamily(id: id), family.accountID == accountID else { return false }
-        return try await revokeFamily(id: family.id)
+        try await revokeFamily(.refreshFamily(id: id, owner: accountID))
     }
 
-    /// Revokes a family and, if it was live, publishes it on the revocation log (its access
-    /// tokens carry its id as `sid`). - Returns: whether it was live.
+    /// Revokes a family and, if it was not revoked yet, publishes it on the revocation log (its
+    /// access tokens carry its id as `sid`), in one store transaction. - Returns: whether it was.
     @discardableResult
-    private func revokeFamily(id: String) async throws -> Bool {
-        guard try await store.revokeRefreshFamily(id: id, at: clock.now) else { return false }
-        try await revocations.publish(.session, id: id)
+    private func revokeFamily(_ scope: AccessScope) async throws -> Bool {
+        let ended = try await store.endAccess(scope, applying: nil, stamp: revocations.stamp())
+        guard let id = ended.familyIDs.first else { return false }
         logger.info("refresh family revoked", metadata: ["portcullis.family_id": "\(id)"])
         return true
     }
@@ -200,23 +205,25 @@ public struct TokenService: Sendable {
         AccessTokenVerifier(policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime))
     }
 
-    /// Ends every refresh family of the account and publishes a `user` entry, so every access token
-    /// issued to it so far is refused (sign out everywhere, admin logout, disabling, password change).
-    public func revokeEverything(accountID: String) async throws {
-        let families = try await store.revokeRefreshFamilies(accountID: accountID, at: clock.now)
-        try await revocations.publish(.user, id: accountID)
-        logger.info("account tokens revoked", metadata: ["portcullis.account_id": "\(accountID)", "portcullis.families": "\(families.count)"])
-    }
-
-    private func accessToken(for account: Account, sessionID: String, audience: String, refreshToken: String?) async throws -> Issued {
+    /// Signs an access token for `account`.
+    ///
+    /// The revocation feed compares whole seconds (a `user` entry refuses `iat <= revoked_at`), so a
+    /// token issued in the same second as, but after, a "sign out everywhere" is dated the next
+    /// second: the entry refuses everything issued before it and nothing issued after it.
+    /// - Parameter notAfter: a latest expiry (the session's, for a token minted from one).
+    private func accessToken(for account: Account, sessionID: String, audience: String, refreshToken: String?, notAfter: Int64? = nil) async throws -> Issued {
         let now = clock.now.epochSeconds
-        let lifetime = policy.accessLifetime.components.seconds
+        var issuedAt = now
+        if let revoked = try await store.latestUserRevocation(accountID: account.id)?.epochSeconds, revoked >= now {
+            issuedAt = revoked + 1
+        }
+        let expiresAt = min(now + policy.accessLifetime.components.seconds, notAfter ?? .max)
         let claims = AccessTokenClaims(
-            issuer: policy.issuer, subject: account.id, audience: [audience], expiresAt: now + lifetime, issuedAt: now,
+            issuer: policy.issuer, subject: account.id, audience: [audience], expiresAt: expiresAt, issuedAt: issuedAt,
             tokenID: SecureRandom.token(byteCount: 12), sessionID: sessionID, clientID: policy.firstPartyClientID, roles: account.roles
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
-        return Issued(accessToken: token, claims: claims, expiresIn: Int(lifetime), refreshToken: refreshToken)
+        return Issued(accessToken: token, claims: claims, expiresIn: Int(max(0, expiresAt - now)), refreshToken: refreshToken)
     }
 
     private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }

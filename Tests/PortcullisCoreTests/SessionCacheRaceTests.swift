@@ -1,0 +1,107 @@
+import Foundation
+import PortcullisCore
+import PortcullisTesting
+import Testing
+
+/// A validation that read the store just before a logout must not put the session it read back
+/// into the cache after the logout evicted it.
+@Suite("Session cache races")
+struct SessionCacheRaceTests {
+    @Test func aValidationRacingALogoutCannotRecacheTheEndedSession() async throws {
+        let clock = ManualClock()
+        let store = PausingStore()
+        let cache = SessionCache()
+        await cache.markFollowed()
+        let sessions = SessionManager(store: store, cache: cache, clock: clock)
+        let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
+        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+
+        // The validation reads the session, then stalls before it reads the account…
+        await store.pauseNextAccountRead()
+        let validation = Task { try await sessions.validate(started.secret) }
+        await store.waitUntilPaused()
+        // …while the session is signed out.
+        #expect(try await sessions.end(sessionID: started.session.id))
+        await store.resume()
+        _ = try await validation.value
+
+        #expect(await cache.count == 0, "the ended session was cached again")
+        #expect(try await sessions.validate(started.secret) == nil)
+    }
+}
+
+/// A memory store whose next `account(id:)` read can be held, to put another operation in
+/// between a validation's two reads.
+actor PausingStore: PortcullisStore {
+    private let base = MemoryStore()
+    private var armed = false
+    private var paused: CheckedContinuation<Void, Never>?
+    private var pausedWaiters: [CheckedContinuation<Void, Never>] = []
+
+    nonisolated var attemptLedger: any AttemptLedger { base.attemptLedger }
+
+    func pauseNextAccountRead() { armed = true }
+
+    func waitUntilPaused() async {
+        if paused != nil { return }
+        await withCheckedContinuation { pausedWaiters.append($0) }
+    }
+
+    func resume() {
+        paused?.resume()
+        paused = nil
+    }
+
+    func account(id: String) async throws -> Account? {
+        if armed {
+            armed = false
+            await withCheckedContinuation { continuation in
+                paused = continuation
+                pausedWaiters.forEach { $0.resume() }
+                pausedWaiters = []
+            }
+        }
+        return try await base.account(id: id)
+    }
+
+    func migrate() async throws { try await base.migrate() }
+    func checkHealth() async throws { try await base.checkHealth() }
+    func close() async throws { try await base.close() }
+    func insertAccount(_ account: Account, passwordHash: String) async throws { try await base.insertAccount(account, passwordHash: passwordHash) }
+    func account(email: String) async throws -> Account? { try await base.account(email: email) }
+    func allAccounts() async throws -> [Account] { try await base.allAccounts() }
+    func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? { try await base.changeAccount(id: id, change, at: now) }
+    func passwordHash(accountID: String) async throws -> String? { try await base.passwordHash(accountID: accountID) }
+    func setPasswordHash(_ hash: String, accountID: String) async throws { try await base.setPasswordHash(hash, accountID: accountID) }
+    func insertSession(_ session: Session) async throws { try await base.insertSession(session) }
+    func session(secretHash: [UInt8]) async throws -> Session? { try await base.session(secretHash: secretHash) }
+    func session(id: String) async throws -> Session? { try await base.session(id: id) }
+    func sessions(accountID: String) async throws -> [Session] { try await base.sessions(accountID: accountID) }
+    func touchSession(id: String, lastSeenAt: Date) async throws { try await base.touchSession(id: id, lastSeenAt: lastSeenAt) }
+    func deleteSession(id: String) async throws -> Bool { try await base.deleteSession(id: id) }
+    func deleteExpiredSessions(now: Date) async throws -> Int { try await base.deleteExpiredSessions(now: now) }
+    func insertSigningKey(_ key: StoredSigningKey) async throws { try await base.insertSigningKey(key) }
+    func signingKeys() async throws -> [StoredSigningKey] { try await base.signingKeys() }
+    func updateSigningKey(_ key: StoredSigningKey) async throws { try await base.updateSigningKey(key) }
+    func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws { try await base.insertRefreshFamily(family, firstTokenHash: firstTokenHash) }
+    func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
+        try await base.useRefreshToken(hash: hash, successorHash: successorHash, now: now, grace: grace, revocation: revocation)
+    }
+    func refreshFamily(id: String) async throws -> RefreshFamily? { try await base.refreshFamily(id: id) }
+    func refreshToken(hash: [UInt8]) async throws -> (family: RefreshFamily, rotatedAt: Date?)? { try await base.refreshToken(hash: hash) }
+    func refreshFamilies(accountID: String) async throws -> [RefreshFamily] { try await base.refreshFamilies(accountID: accountID) }
+    func deleteEndedRefreshFamilies(now: Date) async throws -> Int { try await base.deleteEndedRefreshFamilies(now: now) }
+    func appendRevocation(_ entry: Revocation) async throws -> Revocation { try await base.appendRevocation(entry) }
+    func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] { try await base.revocations(after: cursor, now: now, limit: limit) }
+    func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
+        try await base.isRevoked(tokenID: tokenID, sessionID: sessionID, accountID: accountID, issuedAt: issuedAt)
+    }
+    func latestUserRevocation(accountID: String) async throws -> Date? { try await base.latestUserRevocation(accountID: accountID) }
+    func deleteExpiredRevocations(now: Date) async throws -> Int { try await base.deleteExpiredRevocations(now: now) }
+    func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess {
+        try await base.endAccess(scope, applying: change, stamp: stamp)
+    }
+    func insertClient(_ client: ServiceClient) async throws { try await base.insertClient(client) }
+    func client(id: String) async throws -> ServiceClient? { try await base.client(id: id) }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import PortcullisCore
+import PortcullisPostgres
+import PortcullisSQLite
+import PortcullisTesting
+import PostgresNIO
+import SQLiteNIO
+import Testing
+
+/// Ending access and the revocation log, on every backend: what ends is published in the same
+/// transaction, publishing is idempotent, and what no longer matters is purged.
+@Suite("Access and revocation conformance")
+struct AccessConformanceTests {
+    static let t0 = StoreConformanceTests.t0
+    static let stamp = RevocationStamp(revokedAt: t0, expiresAt: t0.addingTimeInterval(360))
+
+    @Test(arguments: Backend.available)
+    func endingAccessDeletesAndPublishesTogether(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = StoreConformanceTests.account("ada@example.com")
+            let bob = StoreConformanceTests.account("bob@example.com")
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertAccount(bob, passwordHash: "h")
+            for (account, id) in [(ada, "a1"), (ada, "a2"), (ada, "a3"), (bob, "b1")] {
+                try await store.insertSession(StoreConformanceTests.session(for: account, id: id))
+            }
+            try await store.insertRefreshFamily(TokenStoreConformanceTests.family(ada, id: "fa"), firstTokenHash: TokenStoreConformanceTests.hash("fa"))
+
+            // Someone else's session is not ended, and nothing is published for it.
+            #expect(try await store.endAccess(.session(id: "b1", owner: ada.id), applying: nil, stamp: Self.stamp).sessionIDs.isEmpty)
+            let one = try await store.endAccess(.session(id: "a1", owner: ada.id), applying: nil, stamp: Self.stamp)
+            #expect(one.sessionIDs == ["a1"])
+            #expect(one.revocation?.kind == .session && one.revocation?.id == "a1")
+            #expect(try await store.endAccess(.session(id: "a1", owner: nil), applying: nil, stamp: Self.stamp).sessionIDs.isEmpty)
+
+            // Everything of the account, with a change applied in the same transaction.
+            let all = try await store.endAccess(.account(id: ada.id), applying: AccountChange(disabled: true), stamp: Self.stamp)
+            #expect(all.sessionIDs == ["a2", "a3"])
+            #expect(all.familyIDs == ["fa"])
+            #expect(all.account?.isDisabled == true)
+            #expect(all.revocation?.kind == .user)
+            #expect(try await store.sessions(accountID: ada.id).isEmpty)
+            #expect(try await store.session(id: "b1") != nil)
+            #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["a1", ada.id])
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func revocationIsIdempotent(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let entry = Revocation(kind: .token, id: "j1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(360))
+            let first = try await store.appendRevocation(entry)
+            let cursors = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<30 { group.addTask { try await store.appendRevocation(entry).cursor } }
+                return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+            }
+            #expect(cursors == [first.cursor])
+            // A user entry is repeated only when it is later than the one held.
+            let user = Revocation(kind: .user, id: "u1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(360))
+            let held = try await store.appendRevocation(user)
+            #expect(try await store.appendRevocation(user).cursor == held.cursor)
+            let later = Revocation(kind: .user, id: "u1", revokedAt: Self.t0.addingTimeInterval(5), expiresAt: Self.t0.addingTimeInterval(365))
+            #expect(try await store.appendRevocation(later).cursor > held.cursor)
+            #expect(try await store.latestUserRevocation(accountID: "u1") == later.revokedAt)
+            #expect(try await store.latestUserRevocation(accountID: "nobody") == nil)
+            #expect(try await store.revocations(after: 0, now: Self.t0, limit: 100).count == 3)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func expiredEntriesArePurgedAndCursorsNeverGoBack(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let short = try await store.appendRevocation(Revocation(kind: .token, id: "short", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100)))
+            let long = try await store.appendRevocation(Revocation(kind: .token, id: "long", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400)))
+            #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(99)) == 0)
+            #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(100)) == 1)
+            #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["long"])
+            #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(400)) == 1)
+            // An emptied log still hands out cursors above every one it ever gave.
+            let next = try await store.appendRevocation(Revocation(kind: .token, id: "next", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400)))
+            #expect(next.cursor > max(short.cursor, long.cursor))
+        }
+    }
+
+    @Test(arguments: [Backend.sqlite, .postgres].filter(Backend.available.contains))
+    func aFailedPublicationEndsNothing(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let store: any PortcullisStore
+        let refusePublications: () async throws -> Void
+        switch backend {
+        case .sqlite:
+            let path = directory.path("store.sqlite")
+            store = try await SQLiteStore.open(path: path)
+            refusePublications = {
+                let connection = try await SQLiteConnection.open(storage: .file(path: path))
+                _ = try await connection.query("CREATE TRIGGER refuse BEFORE INSERT ON revocations BEGIN SELECT RAISE(ABORT, 'refused'); END")
+                try await connection.close()
+            }
+        default:
+            let postgres = try await TestPostgres.freshStore()
+            store = postgres
+            refusePublications = { try await TestPostgres.execute("ALTER TABLE revocations ADD CONSTRAINT refuse CHECK (false) NOT VALID", on: postgres.url) }
+        }
+        try await store.migrate()
+        let ada = StoreConformanceTests.account("ada@example.com")
+        try await store.insertAccount(ada, passwordHash: "h")
+        try await store.insertSession(StoreConformanceTests.session(for: ada, id: "s1"))
+        try await store.insertRefreshFamily(TokenStoreConformanceTests.family(ada, id: "f1"), firstTokenHash: TokenStoreConformanceTests.hash("t1"))
+        _ = try await store.useRefreshToken(
+            hash: TokenStoreConformanceTests.hash("t1"), successorHash: TokenStoreConformanceTests.hash("t2"),
+            now: Self.t0, grace: .seconds(10), revocation: Self.stamp
+        )
+        try await refusePublications()
+
+        await #expect(throws: (any Error).self) { try await store.endAccess(.session(id: "s1", owner: nil), applying: nil, stamp: Self.stamp) }
+        await #expect(throws: (any Error).self) { try await store.endAccess(.account(id: ada.id), applying: AccountChange(disabled: true), stamp: Self.stamp) }
+        await #expect(throws: (any Error).self) {
+            try await store.useRefreshToken(
+                hash: TokenStoreConformanceTests.hash("t1"), successorHash: TokenStoreConformanceTests.hash("t2"),
+                now: Self.t0.addingTimeInterval(60), grace: .seconds(10), revocation: Self.stamp
+            )
+        }
+        // Without its publication, nothing ended: a crash between the two cannot happen either.
+        #expect(try await store.session(id: "s1") != nil)
+        #expect(try await store.account(id: ada.id)?.isDisabled == false)
+        #expect(try await store.refreshFamily(id: "f1")?.revokedAt == nil)
+        try await store.close()
+    }
+}

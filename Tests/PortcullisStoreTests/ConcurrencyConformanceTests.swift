@@ -1,0 +1,134 @@
+import Foundation
+import PortcullisCore
+import PortcullisPostgres
+import PortcullisSQLite
+import PortcullisTesting
+import Synchronization
+import Testing
+
+extension Backend {
+    /// Runs `body` with two store instances on the same data (two connections to one SQLite file,
+    /// two connection pools on one PostgreSQL database, or the one memory store twice).
+    func withTwoStores(_ body: (any PortcullisStore, any PortcullisStore) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        let first: any PortcullisStore
+        let second: any PortcullisStore
+        switch self {
+        case .memory:
+            first = MemoryStore()
+            second = first
+        case .sqlite:
+            first = try await SQLiteStore.open(path: directory.path("store.sqlite"))
+            try await first.migrate()
+            second = try await SQLiteStore.open(path: directory.path("store.sqlite"))
+        case .postgres:
+            let url = try await TestPostgres.databaseURL()
+            let a = try PostgresStore(url: url, operationTimeout: .seconds(30))
+            let b = try PostgresStore(url: url, operationTimeout: .seconds(30))
+            a.start()
+            b.start()
+            (first, second) = (a, b)
+        }
+        try await first.migrate()
+        try await second.migrate()
+        do {
+            try await body(first, second)
+        } catch {
+            try? await first.close()
+            if self != .memory { try? await second.close() }
+            throw error
+        }
+        try await first.close()
+        if self != .memory { try await second.close() }
+    }
+}
+
+/// What the stores must guarantee when many requests, on several instances, arrive at once.
+@Suite("Store conformance under concurrency", .timeLimit(.minutes(3)))
+struct ConcurrencyConformanceTests {
+    static let t0 = StoreConformanceTests.t0
+
+    @Test(arguments: Backend.available)
+    func concurrentAppendsFromTwoInstancesAreAllSeenByAReaderInCursorOrder(backend: Backend) async throws {
+        try await backend.withTwoStores { a, b in
+            let writers = 8, appendsPerWriter = 40
+            let writing = WritersRunning()
+            let reader = Task {
+                var seen: [Int64] = []
+                var cursor: Int64 = 0
+                var quietRounds = 0
+                // Follows the log as a verifier does, until the writers are done and it is quiet.
+                while quietRounds < 20 {
+                    let page = try await a.revocations(after: cursor, now: Self.t0, limit: 50)
+                    for entry in page {
+                        #expect(entry.cursor > cursor, "cursors went backwards")
+                        seen.append(entry.cursor)
+                        cursor = entry.cursor
+                    }
+                    quietRounds = page.isEmpty && !writing.value ? quietRounds + 1 : 0
+                    if page.isEmpty { try? await Task.sleep(for: .milliseconds(2)) }
+                }
+                return seen
+            }
+            let appended = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for writer in 0..<writers {
+                    let store = writer.isMultiple(of: 2) ? a : b
+                    group.addTask {
+                        var cursors: [Int64] = []
+                        for index in 0..<appendsPerWriter {
+                            let entry = Revocation(
+                                kind: .token, id: "w\(writer)-\(index)", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(600)
+                            )
+                            cursors.append(try await store.appendRevocation(entry).cursor)
+                        }
+                        return cursors
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            writing.finish()
+            let seen = try await reader.value
+            #expect(Set(appended).count == writers * appendsPerWriter)
+            let missed = Set(appended).subtracting(seen)
+            #expect(missed.isEmpty, "the reader missed \(missed.count) of \(appended.count) entries")
+            #expect(seen == seen.sorted())
+        }
+    }
+}
+
+/// Tells a reader that the writers it follows have finished.
+final class WritersRunning: Sendable {
+    private let running = Atomic<Bool>(true)
+    var value: Bool { running.load(ordering: .acquiring) }
+    func finish() { running.store(false, ordering: .releasing) }
+}
+
+extension ConcurrencyConformanceTests {
+    @Test(arguments: Backend.available)
+    func concurrentThrottleReservationsNeverExceedTheLimit(backend: Backend) async throws {
+        try await backend.withTwoStores { a, b in
+            let key = AttemptKey(key: "k", limit: 10, since: Self.t0.addingTimeInterval(-900))
+            let admitted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<60 {
+                    let ledger = index.isMultiple(of: 2) ? a.attemptLedger : b.attemptLedger
+                    group.addTask {
+                        try await ledger.reserve("r\(index)", under: [key], at: Self.t0) { $0["k", default: []].count < 10 }.recorded
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            // Memory and SQLite keep counts per process, so "two instances" share one only there
+            // when they are one object (the memory case); PostgreSQL shares them for real.
+            if backend == .sqlite {
+                #expect(admitted == 20)
+            } else {
+                #expect(admitted == 10)
+            }
+            // A released reservation frees its place; a purge forgets what no window reaches.
+            try await a.attemptLedger.release("r0")
+            let again = try await a.attemptLedger.reserve("again", under: [key], at: Self.t0) { $0["k", default: []].count < 10 }
+            #expect(again.recorded)
+            #expect(try await a.attemptLedger.purgeAttempts(before: Self.t0.addingTimeInterval(1)) >= 10)
+        }
+    }
+}
