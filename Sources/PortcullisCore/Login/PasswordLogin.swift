@@ -1,16 +1,25 @@
 public import Logging
 
 /// Checks an email and password, with the same answer and the same cost for an unknown
-/// account, a wrong password and a disabled account (SECURITY.md §14), behind the throttle.
+/// account, a wrong password and a disabled account, behind the credential throttle.
+///
+/// The attempt is reserved with the throttle before the password is hashed and released only
+/// when the password was right, so concurrent guesses can never outrun the allowance.
 public struct PasswordLogin: Sendable {
     private let store: any PortcullisStore
     private let hasher: PasswordHasher
     private let policy: PasswordPolicy
-    private let throttle: LoginThrottle?
+    private let throttle: CredentialThrottle?
     private let logger: Logger
 
     /// Creates the login check. Pass `throttle: nil` to disable throttling (`--login-throttle off`).
-    public init(store: any PortcullisStore, hasher: PasswordHasher, policy: PasswordPolicy = PasswordPolicy(), throttle: LoginThrottle?, logger: Logger = Logger(label: "portcullis.login", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        store: any PortcullisStore,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy = PasswordPolicy(),
+        throttle: CredentialThrottle?,
+        logger: Logger = Logger(label: "portcullis.login", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.store = store
         self.hasher = hasher
         self.policy = policy
@@ -19,7 +28,7 @@ public struct PasswordLogin: Sendable {
     }
 
     /// The account the credentials prove, or a ``PortcullisError``: `inputTooLarge` (checked
-    /// before any hashing), `throttled`, or `invalidCredentials`.
+    /// before any hashing), `throttled`, `busy` (the hash queue is full), or `invalidCredentials`.
     public func authenticate(email rawEmail: String, password: String, clientAddress: String?) async throws -> Account {
         try policy.checkSize(password)
         let email: String?
@@ -30,9 +39,25 @@ public struct PasswordLogin: Sendable {
         } catch {
             email = nil
         }
-        let throttleKey = email ?? rawEmail.lowercased()
-        try await throttle?.check(account: throttleKey, address: clientAddress)
+        let reservation = try await throttle?.reserveSignIn(account: email ?? rawEmail.lowercased(), clientAddress: clientAddress)
+        let account: Account
+        do {
+            account = try await check(email: email, password: password)
+        } catch let error as PortcullisError where error.kind == .invalidCredentials {
+            // The reservation stays: it is this failure's place in the count.
+            logger.info("login refused", metadata: ["portcullis.reason": "invalid_credentials"])
+            throw error
+        } catch {
+            // Nothing was tried (the hash queue was full, the store did not answer): un-count it.
+            if let reservation { await throttle?.release(reservation) }
+            throw error
+        }
+        if let reservation { await throttle?.release(reservation) }
+        return account
+    }
 
+    /// One hash, whatever the account: a decoy for unknown accounts so timing reveals nothing.
+    private func check(email: String?, password: String) async throws -> Account {
         let account = try await email.asyncFlatMap { try await store.account(email: $0) }
         let storedHash = try await account.asyncFlatMap { try await store.passwordHash(accountID: $0.id) }
         let matches: Bool
@@ -41,15 +66,15 @@ public struct PasswordLogin: Sendable {
         } else {
             matches = try await hasher.verifyDecoy(password)
         }
-        guard matches, let account, !account.isDisabled, let storedHash else {
-            await throttle?.recordFailure(account: throttleKey, address: clientAddress)
-            logger.info("login refused", metadata: ["portcullis.reason": "invalid_credentials"])
-            throw PortcullisError.invalidCredentials
-        }
-        await throttle?.recordSuccess(account: throttleKey)
+        guard matches, let account, !account.isDisabled, let storedHash else { throw PortcullisError.invalidCredentials }
         if hasher.needsRehash(storedHash) {
-            try await store.setPasswordHash(try await hasher.hash(password), accountID: account.id)
-            logger.info("password hash upgraded", metadata: ["portcullis.account_id": "\(account.id)"])
+            // Best effort: a busy hash queue or store postpones the upgrade to a later sign-in.
+            do {
+                try await store.setPasswordHash(try await hasher.hash(password), accountID: account.id)
+                logger.info("password hash upgraded", metadata: ["portcullis.account_id": "\(account.id)"])
+            } catch {
+                logger.notice("password hash upgrade postponed", metadata: ["portcullis.account_id": "\(account.id)"])
+            }
         }
         return account
     }

@@ -6,8 +6,9 @@ import Synchronization
 /// Hashes and verifies passwords with scrypt, stored as PHC strings:
 /// `$scrypt$ln=17,r=8,p=1$<salt>$<hash>` (base64 without padding, the passlib layout).
 ///
-/// Every computation runs on a ``BlockingWorkPool`` so it never blocks an event loop and a burst
-/// cannot exhaust memory. The format names its parameters, so ``needsRehash(_:)`` can tell when a
+/// Every computation runs on a ``BlockingWorkPool`` so it never blocks an event loop, a burst
+/// cannot exhaust memory, and a flood is refused (``PortcullisError/Kind/busy``) rather than queued
+/// for minutes. The format names its parameters, so ``needsRehash(_:)`` can tell when a
 /// stored hash should be upgraded at the next successful login.
 public struct PasswordHasher: Sendable {
     /// The parameters new hashes are made with.
@@ -29,9 +30,10 @@ public struct PasswordHasher: Sendable {
     /// - Parameters:
     ///   - parameters: the scrypt cost for new hashes (OWASP's by default).
     ///   - concurrency: how many hashes may run at once.
-    public init(parameters: ScryptParameters = .owasp, concurrency: Int = 2) {
+    ///   - queueLimit: how many more may wait; beyond that a hash is refused with `busy`.
+    public init(parameters: ScryptParameters = .owasp, concurrency: Int = 2, queueLimit: Int = 64) {
         self.parameters = parameters
-        self.pool = BlockingWorkPool(width: concurrency)
+        self.pool = BlockingWorkPool(width: concurrency, maximumWaiting: queueLimit)
         self.decoyHash = PHCString(
             parameters: parameters,
             salt: SecureRandom.bytes(Self.saltBytes),

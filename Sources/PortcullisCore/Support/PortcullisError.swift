@@ -8,14 +8,15 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidCredentials, throttled, invalidEmail, weakPassword, emailTaken
-            case notFound, inputTooLarge, storeUnavailable, invalidGrant, invalidRequest, forbidden
+            case notFound, inputTooLarge, storeUnavailable, invalidGrant, invalidRequest, forbidden, busy
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// Unknown account, wrong password or disabled account: deliberately indistinguishable.
         public static let invalidCredentials = Kind(.invalidCredentials)
-        /// Too many failed logins; ``PortcullisError/retryAfterSeconds`` says for how long.
+        /// Too many attempts (failed sign-ins, registrations); ``PortcullisError/retryAfterSeconds``
+        /// says for how long.
         public static let throttled = Kind(.throttled)
         /// The email address is malformed or too long.
         public static let invalidEmail = Kind(.invalidEmail)
@@ -35,6 +36,9 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
         public static let invalidRequest = Kind(.invalidRequest)
         /// Authenticated, but not allowed.
         public static let forbidden = Kind(.forbidden)
+        /// Too much work is already waiting (the password-hash queue is full);
+        /// ``PortcullisError/retryAfterSeconds`` says when to try again.
+        public static let busy = Kind(.busy)
 
         public var description: String { base.rawValue }
     }
@@ -43,7 +47,7 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     /// A sentence that tells the caller what to do; never contains secrets or says whether an account exists.
     public let reason: String
-    /// For ``Kind/throttled``: seconds until the caller may try again.
+    /// For ``Kind/throttled`` and ``Kind/busy``: seconds until the caller may try again.
     public let retryAfterSeconds: Int?
 
     /// Creates an error.
