@@ -10,10 +10,11 @@ struct AdminContext {
     let services: PortcullisServices
     let human: Bool
 
-    /// Opens the store `options` name, migrates it, runs `body`, and closes the store.
-    static func with(_ options: StoreOptions, _ body: (AdminContext) async throws -> Void) async throws {
+    /// Opens the store `options` name, migrates it, runs `body`, and closes the store. `flags` are
+    /// server settings the command takes on its own command line (`keys rotate --key-publish-ahead`).
+    static func with(_ options: StoreOptions, flags: [String: String] = [:], _ body: (AdminContext) async throws -> Void) async throws {
         let logger = Logger(label: "portcullis.admin", factory: { _ in SwiftLogNoOpLogHandler() })
-        let configuration = try await Settings.server(options)
+        let configuration = try await Settings.server(options, flags: flags)
         let store = try await StoreLocator.open(configuration.database, logger: logger)
         do {
             try await store.migrate()

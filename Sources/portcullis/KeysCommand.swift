@@ -31,7 +31,8 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a new signing key; it signs after --key-publish-ahead, or at once with --now.")
         @OptionGroup var store: StoreOptions
         @Option(help: "EdDSA, ES256, RS256 (or HS256 in single-service mode); default: --signing-alg.") var alg: String?
-        @Flag(help: "Emergency: sign with the new key at once and end the tokens the old keys signed.") var now = false
+        @Flag(help: "Emergency: sign with the new key at once and end every other key and the tokens it signed.") var now = false
+        @Option(help: "How long the new key is published before it signs (default 1m, as for serve).") var keyPublishAhead: String?
 
         func run() async throws {
             let algorithm: SigningAlgorithm?
@@ -41,7 +42,7 @@ struct KeysCommand: AsyncParsableCommand {
             } else {
                 algorithm = nil
             }
-            try await AdminContext.with(store) { context in
+            try await AdminContext.with(store, flags: ["key-publish-ahead": keyPublishAhead].compactMapValues { $0 }) { context in
                 do {
                     let key = try await context.services.tokens.keyRing.rotate(algorithm: algorithm, immediately: now)
                     try context.print(KeySummary(key), human: [["kid", "alg", "signs from"], [key.kid, key.algorithm.rawValue, "\(key.signsFrom.epochSeconds)"]])

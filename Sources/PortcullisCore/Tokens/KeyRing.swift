@@ -10,7 +10,7 @@ public import PortcullisTokens
 /// A rotated-in key is published (in the JWKS and to every verifier) at once but signs only after
 /// ``TokenPolicy/keyPublishAhead``, so caches pick it up before any token needs it; the key it
 /// replaces stops signing then and keeps verifying until its last token has expired. An emergency
-/// rotation (`immediately`) signs with the new key at once and ends the old key's tokens.
+/// rotation (`immediately`) signs with the new key at once and ends every other key's tokens.
 /// Keys are re-read from the store at least every 15 seconds, so a rotation made by another
 /// instance or by the command line is picked up within that time.
 public actor KeyRing {
@@ -70,9 +70,14 @@ public actor KeyRing {
     }
 
     /// Adds a new key and schedules the hand-over.
+    ///
+    /// A scheduled rotation retires the keys that sign at the hand-over; they keep verifying until
+    /// their last token has expired. An emergency rotation (`immediately`) assumes any earlier key
+    /// may be the compromised one: every key but the new one stops signing and verifying at once,
+    /// keys already retired included, so nothing they signed is accepted again.
     /// - Parameters:
     ///   - algorithm: the new key's algorithm (the configured one by default).
-    ///   - immediately: sign with it now and end the tokens of the keys it replaces.
+    ///   - immediately: sign with it now and end every other key.
     /// - Returns: the new key's record.
     public func rotate(algorithm: SigningAlgorithm? = nil, immediately: Bool = false) async throws -> StoredSigningKey {
         let algorithm = algorithm ?? SigningAlgorithm(rawValue: policy.signingAlgorithm) ?? .eddsa
@@ -82,12 +87,30 @@ public actor KeyRing {
         }
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let signsFrom = immediately ? now : now.addingTimeInterval(policy.keyPublishAhead.timeInterval)
-        for var previous in try await store.signingKeys() where previous.signsUntil == nil || previous.signsUntil! > signsFrom {
-            previous.signsUntil = signsFrom
-            previous.verifiesUntil = immediately ? now : signsFrom.addingTimeInterval(policy.revocationHorizon.timeInterval)
-            try await store.updateSigningKey(previous)
+        for previous in try await store.signingKeys() {
+            if let retired = immediately ? Self.ended(previous, at: now) : Self.handedOver(previous, at: signsFrom, horizon: policy.revocationHorizon) {
+                try await store.updateSigningKey(retired)
+            }
         }
         return try await add(algorithm: algorithm, signsFrom: signsFrom)
+    }
+
+    /// A key that signs past `handOver`, retired then: it verifies until its last token expires.
+    private static func handedOver(_ key: StoredSigningKey, at handOver: Date, horizon: Duration) -> StoredSigningKey? {
+        guard key.signsUntil.map({ $0 > handOver }) ?? true else { return nil }
+        var retired = key
+        retired.signsUntil = handOver
+        retired.verifiesUntil = handOver.addingTimeInterval(horizon.timeInterval)
+        return retired
+    }
+
+    /// Any key still signing or verifying at `now`, ended now.
+    private static func ended(_ key: StoredSigningKey, at now: Date) -> StoredSigningKey? {
+        guard key.signsUntil.map({ $0 > now }) ?? true || key.verifiesUntil.map({ $0 > now }) ?? true else { return nil }
+        var ended = key
+        ended.signsUntil = min(key.signsUntil ?? now, now)
+        ended.verifiesUntil = min(key.verifiesUntil ?? now, now)
+        return ended
     }
 
     private func add(algorithm: SigningAlgorithm, signsFrom: Date) async throws -> StoredSigningKey {
