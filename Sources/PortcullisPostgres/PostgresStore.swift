@@ -1,4 +1,6 @@
 public import Foundation
+import NIOCore
+import NIOPosix
 public import Logging
 public import PortcullisCore
 import PortcullisTokens
@@ -19,22 +21,52 @@ public final class PostgresStore: PortcullisStore, Service {
     /// The longest any store operation may take before it is reported unavailable.
     public let operationTimeout: Duration
 
-    /// A store for `postgres://USER:PASS@HOST:PORT/DB`. Run ``run()`` (or add the store to a
-    /// service group) before using it.
+    /// Where the store connects and how (see ``PostgresURL`` for `sslmode` and `sslrootcert`).
+    public let url: PostgresURL
+
+    /// A store for `postgres://USER:PASS@HOST:PORT/DB[?sslmode=…&sslrootcert=…]`. Run ``run()``
+    /// (or add the store to a service group) before using it.
     public init(url: String, operationTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-            let host = components.host, let user = components.user
-        else { throw StoreError(.unavailable, backendMessage: "a PostgreSQL URL is postgres://USER:PASS@HOST:PORT/DB") }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let parsed = try PostgresURL(url)
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
-            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: .disable
+            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password, database: parsed.database,
+            tls: try parsed.clientTLS()
         )
         configuration.options.connectTimeout = .seconds(2)
         configuration.options.maximumConnections = 10
+        self.url = parsed
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout
+    }
+
+    /// Opens one connection with the store's settings and closes it again: a start-up check that
+    /// says what is wrong (a certificate that does not verify, a server without TLS, wrong
+    /// credentials, nothing listening) instead of letting every query time out.
+    /// - Throws: ``StoreError`` `unavailable` whose backend message explains, without the password.
+    public func checkConnection() async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: try url.connectionTLS()
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger
+            )
+            try await connection.close()
+        } catch {
+            throw StoreError(.unavailable, backendMessage: "cannot connect to PostgreSQL at \(url.summary): \(Self.explain(error))")
+        }
+    }
+
+    /// The useful part of a connection failure: the TLS or socket error underneath, or the
+    /// server's own message (which never contains the password).
+    private static func explain(_ error: any Error) -> String {
+        guard let postgres = error as? PSQLError else { return String(describing: error) }
+        if postgres.code == .sslUnsupported { return "the server does not offer TLS" }
+        if let message = postgres.serverInfo?[.message] { return message }
+        if let underlying = postgres.underlying { return String(describing: underlying) }
+        return "\(postgres.code)"
     }
 
     /// Runs the connection pool until cancelled (the `Service` way).

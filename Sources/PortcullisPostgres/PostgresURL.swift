@@ -1,0 +1,112 @@
+public import Foundation
+public import NIOSSL
+public import PortcullisCore
+public import PostgresNIO
+
+/// What a `postgres://USER:PASS@HOST:PORT/DB?sslmode=…&sslrootcert=…` URL asks for: where to
+/// connect, as whom, and how to protect the connection, with libpq's meaning of `sslmode`.
+///
+/// | `sslmode` | TLS | the server's certificate |
+/// |---|---|---|
+/// | `disable` | never | – |
+/// | `prefer` | if the server offers it | not checked |
+/// | `require` | always | not checked, unless `sslrootcert` is given (then as `verify-ca`) |
+/// | `verify-ca` | always | signed by `sslrootcert` (or the system's roots) |
+/// | `verify-full` | always | as `verify-ca`, and issued for the host connected to |
+///
+/// Without `sslmode`, a loopback host gets `prefer` and every other host `require`: credentials
+/// and session data never cross a network in clear unless the URL says so.
+public struct PostgresURL: Sendable {
+    /// The `sslmode` values understood.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        case disable, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
+    }
+
+    /// The server's host name or address.
+    public let host: String
+    /// The server's port.
+    public let port: Int
+    /// The role to connect as.
+    public let username: String
+    /// Its password, if any.
+    let password: String?
+    /// The database, if named.
+    public let database: String?
+    /// How the connection is protected.
+    public let tlsMode: TLSMode
+    /// The CA certificate file (PEM) the server's certificate must chain to, if given.
+    public let rootCertificate: String?
+
+    /// Parses a URL.
+    /// - Throws: ``StoreError`` `unavailable`, whose backend message says what is wrong.
+    public init(_ url: String) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty, let user = components.user
+        else { throw StoreError(.unavailable, backendMessage: "a PostgreSQL URL is postgres://USER:PASS@HOST:PORT/DB") }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = user.removingPercentEncoding ?? user
+        self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.database = path.isEmpty ? nil : path
+        let query = components.queryItems ?? []
+        if let mode = query.last(where: { $0.name == "sslmode" })?.value {
+            guard let parsed = TLSMode(rawValue: mode) else {
+                throw StoreError(.unavailable, backendMessage: "sslmode=\(mode) is not one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self.tlsMode = parsed
+        } else {
+            self.tlsMode = Self.isLoopback(host) ? .prefer : .require
+        }
+        self.rootCertificate = query.last(where: { $0.name == "sslrootcert" })?.value.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `host:port (sslmode=…)`, for messages: never the password.
+    public var summary: String {
+        "\(host):\(port) (sslmode=\(tlsMode.rawValue)\(rootCertificate.map { ", sslrootcert=\($0)" } ?? ""))"
+    }
+
+    /// The TLS settings for the connection pool.
+    func clientTLS() throws -> PostgresClient.Configuration.TLS {
+        guard let configuration = try tlsConfiguration() else { return .disable }
+        return tlsMode == .prefer ? .prefer(configuration) : .require(configuration)
+    }
+
+    /// The TLS settings for a single connection.
+    func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+        guard let configuration = try tlsConfiguration() else { return .disable }
+        let context = try NIOSSLContext(configuration: configuration)
+        return tlsMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    private func tlsConfiguration() throws -> TLSConfiguration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch tlsMode {
+        case .disable:
+            return nil
+        case .prefer:
+            configuration.certificateVerification = .none
+        case .require:
+            configuration.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+        case .verifyCA:
+            configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull:
+            configuration.certificateVerification = .fullVerification
+        }
+        if let rootCertificate {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw StoreError(.unavailable, backendMessage: "sslrootcert \(rootCertificate) cannot be read")
+            }
+            configuration.trustRoots = .file(rootCertificate)
+        }
+        return configuration
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        guard let address = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else { return false }
+        return address.isIPv6 ? address.bytes == Array(repeating: 0, count: 15) + [1] : address.bytes[0] == 127
+    }
+}
