@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdCore
 public import Logging
 import PortcullisCore
 public import Prometheus
@@ -17,17 +18,33 @@ public enum PortcullisApplication {
         addRoutes(to: router, services: services, metrics: metrics)
         return Application(
             router: router,
+            server: httpServer(services.configuration),
             configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Portcullis"),
             services: backgroundServices(services: services, logger: logger),
             logger: logger
         )
     }
 
-    /// The services Portcullis needs running beside its routes: the expired-session sweeper and,
-    /// with the session cache on, the revocation follower that keeps the cache honest. Applications
-    /// that embed Portcullis pass these to their own `Application(services:)`.
+    /// HTTP/1.1 with the connection limits of `configuration`: request headers within
+    /// `headerTimeout`, idle keep-alive connections closed after `idleTimeout`, and at most
+    /// `maxConnectionsPerAddress` connections per client network (trusted proxies exempt).
+    /// Applications that embed Portcullis pass it to their own `Application(server:)`.
+    public static func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
+        let limiter = ConnectionLimiter(maximumPerNetwork: configuration.maxConnectionsPerAddress)
+        let resolver = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+        let headerTimeout = configuration.headerTimeout
+        return .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuard(headerTimeout: headerTimeout, limiter: limiter, resolver: resolver)],
+            idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
+        ))
+    }
+
+    /// The services Portcullis needs running beside its routes: the store sweeper (expired
+    /// sessions, ended refresh families, old revocations and throttle counts) and, with the session
+    /// cache on, the revocation follower that keeps the cache honest. Applications that embed
+    /// Portcullis pass these to their own `Application(services:)`.
     public static func backgroundServices(services: PortcullisServices, logger: Logger) -> [any Service] {
-        var background: [any Service] = [SessionSweeper(sessions: services.sessions, logger: logger)]
+        var background: [any Service] = [StoreSweeper(store: services.store, throttle: services.throttle, logger: logger)]
         if let cache = services.sessions.cache {
             background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
         }
@@ -43,7 +60,7 @@ public enum PortcullisApplication {
         let configuration = services.configuration
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.isServedOverHTTPS))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: RequestLimitsMiddleware())
         router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))

@@ -9,10 +9,12 @@ public struct PortcullisServices: Sendable {
     public let store: any PortcullisStore
     /// The password hasher every service shares (one bounded pool per instance).
     public let hasher: PasswordHasher
-    /// Registration and account administration.
+    /// Registration, "sign out everywhere", and account administration.
     public let accounts: AccountService
-    /// Password checks behind the login throttle.
+    /// Password checks behind the credential throttle.
     public let login: PasswordLogin
+    /// The credential throttle (sign-ins and registrations), or `nil` when switched off.
+    public let throttle: CredentialThrottle?
     /// Browser sessions.
     public let sessions: SessionManager
     /// Access and refresh tokens.
@@ -26,40 +28,29 @@ public struct PortcullisServices: Sendable {
     ///   - clock: the time source for every expiry decision.
     ///   - logger: the logger the services write to.
     public init(configuration: ServerConfiguration, store: any PortcullisStore, keyEncryption: KeyEncryptionKey, clock: any WallClock = SystemClock(), logger: Logger) {
-        let hasher = PasswordHasher(parameters: configuration.passwordHashing, concurrency: configuration.passwordHashingConcurrency)
-        self.configuration = configuration
-        self.store = store
-        self.hasher = hasher
-        self.accounts = AccountService(store: store, hasher: hasher, clock: clock)
-        self.login = PasswordLogin(
-            store: store,
-            hasher: hasher,
-            throttle: configuration.loginThrottle.map { LoginThrottle(policy: $0, clock: clock) },
-            logger: logger
+        let hasher = PasswordHasher(
+            parameters: configuration.passwordHashing,
+            concurrency: configuration.passwordHashingConcurrency,
+            queueLimit: configuration.passwordHashQueue
         )
+        let throttle = configuration.loginThrottle.map { CredentialThrottle(policy: $0, ledger: store.attemptLedger, clock: clock) }
         let tokenPolicy = configuration.tokenPolicy
-        self.sessions = SessionManager(
+        let sessions = SessionManager(
             store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
             cache: configuration.sessionCache ? SessionCache() : nil, clock: clock, logger: logger
         )
+        let passwordPolicy = PasswordPolicy()
+        self.configuration = configuration
+        self.store = store
+        self.hasher = hasher
+        self.throttle = throttle
+        self.sessions = sessions
+        self.accounts = AccountService(
+            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions,
+            revocationHorizon: tokenPolicy.revocationHorizon, clock: clock
+        )
+        self.login = PasswordLogin(store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, logger: logger)
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, clock: clock, logger: logger)
-    }
-
-    /// "Sign out everywhere": ends every session and refresh family of the account and publishes a
-    /// `user` entry, so access tokens issued so far are refused too. - Returns: the sessions ended.
-    @discardableResult
-    public func signOutEverywhere(accountID: String) async throws -> [String] {
-        let ended = try await sessions.endAll(accountID: accountID)
-        try await tokens.revokeEverything(accountID: accountID)
-        return ended
-    }
-
-    /// Disables or enables an account; disabling also signs it out everywhere.
-    /// - Returns: the updated account, or `nil` if there is none with this id.
-    public func setDisabled(_ disabled: Bool, accountID: String) async throws -> Account? {
-        guard let account = try await accounts.setDisabled(disabled, accountID: accountID) else { return nil }
-        if disabled { try await signOutEverywhere(accountID: accountID) }
-        return account
     }
 }

@@ -41,7 +41,7 @@ struct SessionsCommand: AsyncParsableCommand {
             try await AdminContext.with(store) { context in
                 let revoked: [String]
                 if let user {
-                    revoked = try await context.services.signOutEverywhere(accountID: user)
+                    revoked = try await context.services.accounts.signOutEverywhere(accountID: user).sessionIDs
                 } else if let sessionID, try await context.services.sessions.end(sessionID: sessionID) {
                     revoked = [sessionID]
                 } else {

@@ -32,7 +32,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Absolute session lifetime (default 12h).") var sessionAbsolute: String?
     @Option(help: "Idle lifetime with remember-me (default 7d).") var rememberIdle: String?
     @Option(help: "Absolute lifetime with remember-me (default 30d).") var rememberAbsolute: String?
-    @Option(help: "on or off: failed-login throttling (default on).") var loginThrottle: String?
+    @Option(help: "on or off: every credential throttle, sign-ins and registrations (default on).") var loginThrottle: String?
+    @Option(help: "Registrations allowed per client address, e.g. 20/h (default), 5/m or 100/1d.") var registrationThrottle: String?
+    @Option(help: "How many password hashes may wait for a free slot before requests get 503 (default 64).") var hashQueue: Int?
+    @Option(help: "How long a client has to send a request's headers (default 10s).") var headerTimeout: String?
+    @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
+    @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).") var maxConnectionsPerAddress: Int?
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
     @Option(help: "on or off: cache validated sessions in memory, invalidated through the revocation log (default on).") var sessionCache: String?
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
@@ -57,6 +62,11 @@ struct ServerOptions: ParsableArguments {
         values["remember-idle"] = rememberIdle
         values["remember-absolute"] = rememberAbsolute
         values["login-throttle"] = loginThrottle
+        values["registration-throttle"] = registrationThrottle
+        values["hash-queue"] = hashQueue.map(String.init)
+        values["header-timeout"] = headerTimeout
+        values["idle-timeout"] = idleTimeout
+        values["max-connections-per-address"] = maxConnectionsPerAddress.map(String.init)
         values["session-cache"] = sessionCache
         values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
         values["scrypt-log-n"] = scryptLogN.map(String.init)
@@ -112,9 +122,15 @@ enum StoreLocator {
     static func open(_ database: String, logger: Logger) async throws -> any PortcullisStore {
         if database == "memory:" { return MemoryStore() }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            let store = try PostgresStore(url: database, logger: logger)
-            store.start()
-            return store
+            do {
+                let store = try PostgresStore(url: database, logger: logger)
+                // Say now what is wrong (a certificate, TLS, credentials) rather than time out later.
+                try await store.checkConnection()
+                store.start()
+                return store
+            } catch let error as StoreError {
+                throw CommandFailure(error.backendMessage ?? error.description)
+            }
         }
         if database.hasPrefix("sqlite:") {
             var path = String(database.dropFirst("sqlite:".count))

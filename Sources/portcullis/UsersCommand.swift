@@ -66,7 +66,7 @@ struct UsersCommand: AsyncParsableCommand {
 
     static func setDisabled(_ disabled: Bool, id: String, store: StoreOptions) async throws {
         try await AdminContext.with(store) { context in
-            guard let account = try await context.services.setDisabled(disabled, accountID: id) else {
+            guard let account = try await context.services.accounts.change(accountID: id, AccountChange(disabled: disabled)) else {
                 throw CommandFailure("no account with id \(id)")
             }
             try context.print(AccountBody(account), human: [["id", "email", "disabled"], [account.id, account.email, disabled ? "yes" : "no"]])

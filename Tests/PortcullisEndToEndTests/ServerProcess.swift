@@ -18,6 +18,13 @@ enum PortcullisBinary {
         return URL(fileURLWithPath: ".build/debug/portcullis")
     }()
 
+    /// Creates an account with `users create`, hashing its password cheaply (N=2^12) like the
+    /// servers the tests start, so signing in as it costs milliseconds. Returns the command's result.
+    @discardableResult
+    static func createUser(_ email: String, in directory: URL, arguments: [String] = []) async -> (status: Int32, stdout: String, stderr: String) {
+        await run(["users", "create", "--email", email, "--password-stdin"] + arguments, in: directory, stdin: password, environment: ["PORTCULLIS_SCRYPT_LOG_N": "12"])
+    }
+
     /// Runs an administration command to completion, on a thread of its own so the wait never
     /// blocks the cooperative pool the servers under test need. A command that cannot start
     /// reports status -1.
@@ -137,11 +144,16 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// A client that shows redirects instead of following them (the pages answer 303s). It lives
-    /// as long as the test process.
-    static let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+    /// A client that shows redirects instead of following them (the pages answer 303s), with room
+    /// for the hundreds of simultaneous requests the concurrency tests send. It lives as long as
+    /// the test process.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    func request(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let json {
@@ -152,6 +164,7 @@ final class ServerProcess: @unchecked Sendable {
             request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: form))
         }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let cookie { request.headers.add(name: "cookie", value: "__Host-portcullis_session=\(cookie)") }
         if let csrf { request.headers.add(name: "x-csrf-token", value: csrf) }

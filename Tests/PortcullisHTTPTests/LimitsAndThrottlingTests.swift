@@ -49,7 +49,7 @@ struct LimitsAndThrottlingTests {
             try await client.register("ada@example.com")
             try await client.register("eve@example.com")
             let eve = try #require(try await app.store.account(email: "eve@example.com"))
-            _ = try await app.services.setDisabled(true, accountID: eve.id)
+            _ = try await app.services.accounts.change(accountID: eve.id, AccountChange(disabled: true))
 
             let unknown = try await client.logIn("nobody@example.com")
             let wrong = try await client.logIn("ada@example.com", "not the right password")
@@ -72,7 +72,7 @@ struct LimitsAndThrottlingTests {
             try await client.register("ada@example.com")
             try await client.register("eve@example.com")
             let eve = try #require(try await app.store.account(email: "eve@example.com"))
-            _ = try await app.services.setDisabled(true, accountID: eve.id)
+            _ = try await app.services.accounts.change(accountID: eve.id, AccountChange(disabled: true))
             for (email, password) in [("ada@example.com", "not the right password"), ("nobody@example.com", "not the right password"), ("eve@example.com", strongPassword), ("ada@example.com", strongPassword)] {
                 let before = app.services.hasher.computations
                 _ = try await client.logIn(email, password)
@@ -108,7 +108,7 @@ struct LimitsAndThrottlingTests {
 
     @Test func failedLoginsArePerAddressThrottled() async throws {
         // A real socket, so the server sees a real client address.
-        let app = TestApp { $0.loginThrottle = LoginThrottle.Policy(failuresPerAccount: 100, failuresPerAddress: 5, window: .seconds(60)) }
+        let app = TestApp { $0.loginThrottle = CredentialThrottle.Policy(failuresPerAccount: 100, failuresPerAddress: 5, window: .seconds(60)) }
         try await app.test(.live) { client in
             try await client.register("ada@example.com")
             for index in 0..<5 {

@@ -122,7 +122,7 @@ struct PageTests {
     }
 
     @Test func throttledSignInsSayWhenToComeBack() async throws {
-        let app = TestApp { $0.loginThrottle = LoginThrottle.Policy(failuresPerAccount: 2, failuresPerAddress: 100, window: .seconds(600)) }
+        let app = TestApp { $0.loginThrottle = CredentialThrottle.Policy(failuresPerAccount: 2, failuresPerAddress: 100, window: .seconds(600)) }
         try await app.test { client in
             try await client.register("ada@example.com")
             for _ in 0..<2 {

@@ -138,7 +138,7 @@ struct SessionEndpointTests {
         try await app.test { client in
             let browser = try await client.signUpAndLogIn("ada@example.com")
             let account = try #require(try await app.store.account(email: "ada@example.com"))
-            _ = try await app.services.setDisabled(true, accountID: account.id)
+            _ = try await app.services.accounts.change(accountID: account.id, AccountChange(disabled: true))
             #expect(try await client.get("/v1/me", headers: browser.cookieHeader).status == .unauthorized)
             #expect(try await client.logIn("ada@example.com").status == .unauthorized)
         }

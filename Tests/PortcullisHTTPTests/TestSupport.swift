@@ -173,8 +173,7 @@ extension TestApp {
 
     /// Makes `email` an admin.
     func promote(_ email: String) async throws {
-        var account = try #require(try await store.account(email: email))
-        account.roles = ["admin"]
-        _ = try await store.updateAccount(account)
+        let account = try #require(try await store.account(email: email))
+        _ = try await store.changeAccount(id: account.id, AccountChange(roles: ["admin"]), at: clock.now)
     }
 }

@@ -212,7 +212,7 @@ struct TokenEndpointTests {
             let again = try #require(try await client.passwordGrant("ada@example.com").json["access_token"] as? String)
             #expect(try await client.get("/v1/me", headers: bearer(again)).status == .ok)
             let account = try #require(try await app.store.account(email: "ada@example.com"))
-            _ = try await app.services.setDisabled(true, accountID: account.id)
+            _ = try await app.services.accounts.change(accountID: account.id, AccountChange(disabled: true))
             #expect(try await client.get("/v1/me", headers: bearer(again)).status == .unauthorized)
         }
     }

@@ -79,7 +79,7 @@ struct AuthenticatorTests {
             let account = try await issuer.signUp("ada@example.com")
             let token = try await issuer.tokens(for: account).accessToken
             #expect(try await client.execute(uri: "/orders", method: .get, headers: [.authorization: "Bearer \(token)"]).status == .ok)
-            try await issuer.services.signOutEverywhere(accountID: account.id)
+            try await issuer.services.accounts.signOutEverywhere(accountID: account.id)
             let clock = ContinuousClock()
             let start = clock.now
             var status = HTTPResponse.Status.ok

@@ -130,13 +130,13 @@ struct RevocationTests {
         let token = try await issuer.tokens(for: ada).accessToken
         try await withVerifier(issuer, configure: { $0.streamRetryDelay = .milliseconds(200); $0.stalenessBound = .seconds(30) }) { verifier in
             // One entry before the disconnect, so the cursor is past the start.
-            try await issuer.services.signOutEverywhere(accountID: try #require(try await issuer.services.store.account(email: "bob@example.com")).id)
+            try await issuer.services.accounts.signOutEverywhere(accountID: try #require(try await issuer.services.store.account(email: "bob@example.com")).id)
             try await eventually("the first revocation arrives") { await verifier.rejection(first) == .revoked }
             #expect(await verifier.accepts(token))
             await issuer.stop()
             let streamsBefore = issuer.requestCount("/v1/revocations/stream")
             // Revoked while the verifier cannot hear: it learns on reconnecting.
-            try await issuer.services.signOutEverywhere(accountID: ada.id)
+            try await issuer.services.accounts.signOutEverywhere(accountID: ada.id)
             #expect(await verifier.accepts(token))
             try await issuer.start()
             try await eventually("the missed revocation arrives") { await verifier.rejection(token) == .revoked }

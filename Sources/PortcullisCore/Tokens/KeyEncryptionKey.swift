@@ -19,7 +19,14 @@ public struct KeyEncryptionKey: Sendable {
     }
 
     /// Reads the key file at `path`, creating it (mode 0600, 32 random bytes, base64) if absent.
+    /// - Throws: ``KeyFileError`` naming the file when it is readable or writable by its group or
+    ///   by others: a key that anyone on the machine can read protects nothing.
     public static func loadOrCreate(path: String) throws -> KeyEncryptionKey {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
+            let mode = String(status.st_mode & 0o777, radix: 8)
+            throw KeyFileError("the key file \(path) is accessible to its group or others (mode 0\(mode)): run chmod 600 \(path)")
+        }
         if let existing = FileManager.default.contents(atPath: path) {
             let text = String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Data(base64Encoded: text) else { throw KeyFileError("the key file \(path) does not hold base64") }

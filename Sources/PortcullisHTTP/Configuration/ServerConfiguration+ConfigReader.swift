@@ -17,10 +17,20 @@ extension ServerConfiguration {
         sessions.rememberIdle = try Self.duration(config, "remember-idle", default: sessions.rememberIdle)
         sessions.rememberAbsolute = try Self.duration(config, "remember-absolute", default: sessions.rememberAbsolute)
         switch config.string(forKey: "login-throttle", default: "on").lowercased() {
-        case "on", "true", "1": loginThrottle = LoginThrottle.Policy()
+        case "on", "true", "1": loginThrottle = CredentialThrottle.Policy()
         case "off", "false", "0": loginThrottle = nil
         case let other: throw ConfigurationError(setting: "login-throttle", value: other, expected: "on or off")
         }
+        if let text = config.string(forKey: "registration-throttle") {
+            guard let rate = AttemptRate(setting: text) else {
+                throw ConfigurationError(setting: "registration-throttle", value: text, expected: "a rate such as 20/h, 5/m or 100/1d")
+            }
+            loginThrottle?.registrations = rate
+        }
+        passwordHashQueue = try Self.integer(config, "hash-queue", in: 0...100_000) ?? passwordHashQueue
+        headerTimeout = try Self.duration(config, "header-timeout", default: headerTimeout)
+        idleTimeout = try Self.duration(config, "idle-timeout", default: idleTimeout)
+        maxConnectionsPerAddress = try Self.integer(config, "max-connections-per-address", in: 1...1_000_000) ?? maxConnectionsPerAddress
         switch config.string(forKey: "session-cache", default: "on").lowercased() {
         case "on", "true", "1": sessionCache = true
         case "off", "false", "0": sessionCache = false
@@ -60,11 +70,21 @@ extension ServerConfiguration {
         return parsed
     }
 
-    /// A whole number given as a number (config file) or as text (command line, environment).
-    private static func integer(_ config: ConfigReader, _ key: String) throws -> Int? {
-        if let number = config.int(forKey: ConfigKey(key)) { return number }
-        guard let text = config.string(forKey: ConfigKey(key)) else { return nil }
-        guard let number = Int(text) else { throw ConfigurationError(setting: key, value: text, expected: "a whole number") }
+    /// A whole number given as a number (config file) or as text (command line, environment),
+    /// within `range` when one is given.
+    private static func integer(_ config: ConfigReader, _ key: String, in range: ClosedRange<Int>? = nil) throws -> Int? {
+        let number: Int
+        if let value = config.int(forKey: ConfigKey(key)) {
+            number = value
+        } else if let text = config.string(forKey: ConfigKey(key)) {
+            guard let value = Int(text) else { throw ConfigurationError(setting: key, value: text, expected: "a whole number") }
+            number = value
+        } else {
+            return nil
+        }
+        if let range, !range.contains(number) {
+            throw ConfigurationError(setting: key, value: "\(number)", expected: "\(range.lowerBound) to \(range.upperBound)")
+        }
         return number
     }
 

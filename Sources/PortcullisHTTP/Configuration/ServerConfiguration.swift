@@ -16,14 +16,22 @@ public struct ServerConfiguration: Sendable {
     public var sessions = SessionPolicy()
     /// Whether validated sessions are cached in memory (invalidated through the revocation log).
     public var sessionCache: Bool = true
-    /// Failed-login throttling, or `nil` when switched off.
-    public var loginThrottle: LoginThrottle.Policy? = LoginThrottle.Policy()
+    /// The credential throttle (failed sign-ins, registrations), or `nil` when switched off.
+    public var loginThrottle: CredentialThrottle.Policy? = CredentialThrottle.Policy()
     /// Peers whose `X-Forwarded-For` is believed for the client address.
     public var trustedProxies: [AddressRange] = []
     /// The scrypt cost of new password hashes.
     public var passwordHashing: ScryptParameters = .owasp
     /// How many password hashes may run at once (each holds `passwordHashing.memoryBytes`).
     public var passwordHashingConcurrency: Int = 2
+    /// How many password hashes may wait for a free slot; beyond that requests get 503.
+    public var passwordHashQueue: Int = 64
+    /// How long a client has to send a request's headers, from connecting or from its first byte.
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may stay idle between requests.
+    public var idleTimeout: Duration = .seconds(60)
+    /// How many connections one client address (an IPv6 /64) may hold at once; trusted proxies are exempt.
+    public var maxConnectionsPerAddress: Int = 256
     /// Audiences access tokens may carry; the first is Portcullis's own API.
     public var audiences: [String] = ["api"]
     /// The algorithm of new signing keys: `EdDSA`, `ES256`, `RS256`, or `HS256` (single-service mode).
@@ -57,4 +65,7 @@ public struct ServerConfiguration: Sendable {
 
     /// The origin (`scheme://host[:port]`) that unsafe browser requests must come from.
     public var publicOrigin: String { Origin.normalize(publicURL ?? effectiveIssuer) ?? effectiveIssuer }
+
+    /// Whether browsers reach the server over HTTPS, so every answer carries `Strict-Transport-Security`.
+    public var isServedOverHTTPS: Bool { publicOrigin.lowercased().hasPrefix("https://") }
 }

@@ -4,7 +4,8 @@ import Logging
 
 /// Turns every error into an RFC 9457 problem answer (or, on the token endpoints, the RFC 6749
 /// error it already is), so nothing reaches the client as a bare 500 or with internal detail.
-/// Unexpected errors are logged by type only.
+/// This is the one place decoding failures (JSON, forms) become the client's 400. Unexpected
+/// errors are logged by type only.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates the middleware.
     public init() {}
@@ -32,6 +33,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(PortcullisError(.storeUnavailable, "store unavailable"))
         case is DecodingError:
             return Problem(.badRequest, detail: "The request body is not valid for this endpoint: send the documented JSON fields.")
+        case is URLEncodedFormError:
+            return Problem(.badRequest, detail: "The form body is malformed.")
         case let http as any HTTPResponseError:
             let detail = switch http.status {
             case .badRequest: "The request body is not valid for this endpoint: send the documented JSON fields."

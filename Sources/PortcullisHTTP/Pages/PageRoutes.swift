@@ -45,7 +45,7 @@ struct PageRoutes {
         }
         router.post("account/sessions/revoke-all") { request, context in
             try await withFormSession(request, context) { current in
-                try await services.signOutEverywhere(accountID: current.account.id)
+                try await services.accounts.signOutEverywhere(accountID: current.account.id)
                 return Self.signedOut(.signedOutEverywhere)
             }
         }
@@ -68,11 +68,12 @@ struct PageRoutes {
     }
 
     @Sendable func createAccount(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let form = try await Self.decodeForm(RegistrationForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: RegistrationForm.self, context: context)
         var page = RegistrationPage(email: form.email ?? "")
         let status: HTTPResponse.Status
+        var headers = HTTPFields()
         do {
-            let account = try await services.accounts.register(email: form.email ?? "", password: form.password ?? "")
+            let account = try await services.accounts.register(email: form.email ?? "", password: form.password ?? "", clientAddress: context.clientAddress)
             context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
             let signedIn = try await signIn.startSession(for: account, remember: false, request: request, context: context)
             return Self.seeOther(LocalRedirect.fallback, notice: .welcome, headers: [.setCookie: signedIn.setCookie])
@@ -95,11 +96,13 @@ struct PageRoutes {
             case .inputTooLarge:
                 status = .badRequest
                 page.error = FormError(title: "Could not create an account", message: error.reason)
+            case .throttled, .busy:
+                (status, page.error, headers) = Self.comeBackLater(error, doing: "Creating accounts")
             default:
                 throw error
             }
         }
-        return page.page.response(status: status)
+        return page.page.response(status: status, headers: headers)
     }
 
     // MARK: Sign in and out
@@ -113,7 +116,7 @@ struct PageRoutes {
     }
 
     @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let form = try await Self.decodeForm(LoginForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: LoginForm.self, context: context)
         let email = form.email ?? "", password = form.password ?? "", remember = form.remember != nil
         var page = loginPage(next: form.next)
         page.email = email
@@ -131,13 +134,10 @@ struct PageRoutes {
                 // Never which of the two: that would tell a stranger the account exists.
                 page.error = FormError(title: "Could not sign in", message: "Email or password is incorrect.")
                 return page.page.response(status: .unauthorized)
-            case .throttled:
-                let seconds = error.retryAfterSeconds ?? 60
-                page.error = FormError(
-                    title: "Too many attempts",
-                    message: "For your safety, sign-in is paused. Try again in \(LoginPage.spoken(.seconds((seconds + 59) / 60 * 60)))."
-                )
-                return page.page.response(status: .tooManyRequests, headers: [.retryAfter: "\(seconds)"])
+            case .throttled, .busy:
+                let (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
+                page.error = formError
+                return page.page.response(status: status, headers: headers)
             case .inputTooLarge:
                 page.error = FormError(title: "Could not sign in", message: error.reason)
                 return page.page.response(status: .badRequest)
@@ -145,6 +145,17 @@ struct PageRoutes {
                 throw error
             }
         }
+    }
+
+    /// The answer to a throttled (429) or busy (503) form: when to come back, in words and in `Retry-After`.
+    static func comeBackLater(_ error: PortcullisError, doing activity: String) -> (HTTPResponse.Status, FormError, HTTPFields) {
+        let seconds = error.retryAfterSeconds ?? 60
+        let headers: HTTPFields = [.retryAfter: "\(seconds)"]
+        guard error.kind == .throttled else {
+            return (.serviceUnavailable, FormError(title: "Busy", message: "The server is busy. Try again in a few seconds."), headers)
+        }
+        let wait = LoginPage.spoken(.seconds((seconds + 59) / 60 * 60))
+        return (.tooManyRequests, FormError(title: "Too many attempts", message: "For your safety, \(activity.lowercased()) is paused. Try again in \(wait)."), headers)
     }
 
     private func loginPage(next: String?) -> LoginPage {
@@ -211,12 +222,6 @@ struct PageRoutes {
             headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=31536000, immutable"],
             body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
         )
-    }
-
-    static func decodeForm<Form: Decodable>(_ type: Form.Type, from request: Request, context: PortcullisRequestContext) async throws -> Form {
-        var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
-        return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
     }
 
     struct RegistrationForm: Decodable {

@@ -17,7 +17,7 @@ struct AdminRoutes {
             let admin = try await Self.requireAdmin(&request, context: context)
             let id = try context.parameters.require("id")
             guard try await services.store.account(id: id) != nil else { throw Problem(.notFound, detail: "There is no account with this id.") }
-            try await services.signOutEverywhere(accountID: id)
+            try await services.accounts.signOutEverywhere(accountID: id)
             context.logger.info("admin logout", metadata: ["portcullis.admin_id": "\(admin.id)", "portcullis.account_id": "\(id)"])
             return Response(status: .noContent)
         }
@@ -25,22 +25,11 @@ struct AdminRoutes {
             var request = request
             let admin = try await Self.requireAdmin(&request, context: context)
             let id = try context.parameters.require("id")
-            let change = try await request.decode(as: AccountChange.self, context: context)
-            guard var account = try await services.store.account(id: id) else { throw Problem(.notFound, detail: "There is no account with this id.") }
-            if let roles = change.roles {
-                guard roles.allSatisfy(Self.isValidRole) else {
-                    throw Problem(.badRequest, detail: "Roles are 1 to 64 characters of a-z, 0-9, '_', '-', ':' or '.'.")
-                }
-                if Set(roles) != Set(account.roles) {
-                    account.roles = Array(Set(roles)).sorted()
-                    _ = try await services.store.updateAccount(account)
-                    // A privilege change ends the account's sessions and tokens (SECURITY.md §7):
-                    // the next sign-in carries the new roles.
-                    try await services.signOutEverywhere(accountID: id)
-                }
-            }
-            if let disabled = change.disabled {
-                account = try await services.setDisabled(disabled, accountID: id) ?? account
+            let patch = try await request.decodeJSON(as: AccountPatch.self, context: context)
+            // Disabling and a change of roles sign the account out everywhere (a privilege change
+            // must not leave tokens carrying the old roles), in the same store transaction.
+            guard let account = try await services.accounts.change(accountID: id, AccountChange(roles: patch.roles, disabled: patch.disabled)) else {
+                throw Problem(.notFound, detail: "There is no account with this id.")
             }
             context.logger.info("admin changed account", metadata: ["portcullis.admin_id": "\(admin.id)", "portcullis.account_id": "\(id)"])
             return try Response.json(AccountBody(account))
@@ -48,8 +37,15 @@ struct AdminRoutes {
         router.post("v1/admin/keys/rotate") { request, context in
             var request = request
             _ = try await Self.requireAdmin(&request, context: context)
+            // The body is optional: an empty one rotates with the defaults; any other must be JSON.
             let body = try await request.collectBody(upTo: context.maxUploadSize)
-            let input = body.readableBytes == 0 ? KeyRotation(alg: nil, now: nil) : try JSONDecoder().decode(KeyRotation.self, from: body)
+            let input: KeyRotation
+            if body.readableBytes == 0 {
+                input = KeyRotation(alg: nil, now: nil)
+            } else {
+                guard Request.mediaType(of: request.headers) == "application/json" else { throw Problem.unsupportedMediaType("application/json") }
+                input = try JSONDecoder().decode(KeyRotation.self, from: body)
+            }
             let algorithm = try input.alg.map { name in
                 guard let algorithm = SigningAlgorithm(rawValue: name) else { throw Problem(.badRequest, detail: "alg is EdDSA, ES256, RS256 or HS256.") }
                 return algorithm
@@ -65,14 +61,7 @@ struct AdminRoutes {
         return account
     }
 
-    static func isValidRole(_ role: String) -> Bool {
-        (1...64).contains(role.utf8.count) && role.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || [UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: ".")].contains(byte)
-        }
-    }
-
-    struct AccountChange: Decodable {
+    struct AccountPatch: Decodable {
         let disabled: Bool?
         let roles: [String]?
     }

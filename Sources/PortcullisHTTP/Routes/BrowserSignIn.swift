@@ -24,6 +24,7 @@ struct BrowserSignIn {
     private let successes = Counter(label: "portcullis_logins_total", dimensions: [("result", "success")])
     private let failures = Counter(label: "portcullis_logins_total", dimensions: [("result", "failure")])
     private let throttled = Counter(label: "portcullis_logins_total", dimensions: [("result", "throttled")])
+    private let busy = Counter(label: "portcullis_logins_total", dimensions: [("result", "busy")])
 
     init(services: PortcullisServices) {
         self.services = services
@@ -36,7 +37,11 @@ struct BrowserSignIn {
         do {
             account = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
         } catch let error as PortcullisError {
-            (error.kind == .throttled ? throttled : failures).increment()
+            switch error.kind {
+            case .throttled: throttled.increment()
+            case .busy: busy.increment()
+            default: failures.increment()
+            }
             throw error
         }
         let signedIn = try await startSession(for: account, remember: remember, request: request, context: context)

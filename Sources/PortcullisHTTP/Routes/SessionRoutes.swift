@@ -51,7 +51,7 @@ struct SessionRoutes {
         router.delete("v1/sessions") { request, context in
             var request = request
             let caller = try await context.requireCaller(&request)
-            try await services.signOutEverywhere(accountID: caller.account.id)
+            try await services.accounts.signOutEverywhere(accountID: caller.account.id)
             return caller.isCookie ? Self.signedOut() : Response(status: .noContent)
         }
         router.get("v1/me") { request, context in
@@ -61,7 +61,7 @@ struct SessionRoutes {
     }
 
     @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let input = try await request.decode(as: Credentials.self, context: context)
+        let input = try await request.decodeJSON(as: Credentials.self, context: context)
         let signedIn = try await signIn.signIn(
             email: input.email, password: input.password, remember: input.remember ?? false, request: request, context: context
         )

@@ -1,4 +1,5 @@
 public import HTTPTypes
+import PortcullisCore
 
 /// Works out the client's address for throttling and the device list.
 ///
@@ -13,17 +14,25 @@ public struct ClientAddressResolver: Sendable {
         self.trustedProxies = trustedProxies
     }
 
-    /// The client address of a request from `peer` with `headers`.
+    /// The client address of a request from `peer` with `headers`, in canonical form (an
+    /// IPv4-mapped IPv6 peer is reported as the IPv4 address it is).
     public func resolve(peer: String?, headers: HTTPFields) -> String? {
-        guard let peer, isTrusted(peer) else { return peer }
+        guard let peer = peer.map(Self.canonical), isTrusted(peer) else { return peer.map(Self.canonical) }
         let forwarded = headers[values: .forwardedFor]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingSpaces }
         for hop in forwarded.reversed() {
-            guard AddressRange.parse(hop) != nil else { return peer }
-            if !isTrusted(hop) { return hop }
+            guard let address = IPAddress(hop) else { return peer }
+            if !isTrusted(address.description) { return address.description }
         }
-        return forwarded.first ?? peer
+        return forwarded.first.map(Self.canonical) ?? peer
+    }
+
+    /// Whether connections from `address` are a trusted proxy's (and so carry many clients).
+    public func isTrustedProxy(_ address: String) -> Bool { isTrusted(Self.canonical(address)) }
+
+    private static func canonical(_ address: String) -> String {
+        IPAddress(address)?.description ?? address
     }
 
     private func isTrusted(_ address: String) -> Bool {

@@ -58,6 +58,10 @@ public struct Problem: HTTPResponseError, Sendable {
     static let csrfTokenRequired = Problem(.forbidden, title: "CSRF check failed", detail: "Send the session's CSRF token in the X-CSRF-Token header.")
     /// 403 for a request a browser marked as cross-site.
     static let crossSiteRequest = Problem(.forbidden, title: "CSRF check failed", detail: "Cross-site requests cannot change state.")
+    /// 415 for a body of another media type than the endpoint takes.
+    static func unsupportedMediaType(_ expected: String) -> Problem {
+        Problem(.unsupportedMediaType, detail: "Send the body as \(expected).")
+    }
 }
 
 extension Problem {
@@ -78,6 +82,10 @@ extension Problem {
             self.init(.forbidden, detail: error.reason)
         case .storeUnavailable:
             self.init(.serviceUnavailable, detail: "The service is temporarily unavailable; try again shortly.")
+        case .busy:
+            var headers = HTTPFields()
+            headers[.retryAfter] = "\(error.retryAfterSeconds ?? 1)"
+            self.init(.serviceUnavailable, detail: error.reason, headers: headers)
         default:
             self.init(.badRequest, detail: error.reason)
         }
