@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 
@@ -50,10 +51,37 @@ struct PasswordTests {
         #expect(throws: PortcullisError.self) { try policy.validate("QWERTY123456") }
     }
 
-    @Test func theShippedListHasAtLeastTenThousandEntries() {
-        #expect(CommonPasswords.shipped.count >= 10_000)
-        #expect(CommonPasswords.shipped.contains("password"))
-        #expect(CommonPasswords.shipped.contains("correct horse battery staple") == false)
+    @Test(arguments: ["qwertyuiopasdfgh", "1q2w3e4r5t6y7u8i", "iloveyouforever", "passwordpassword", "1234567890123",
+                      "michaeljordan", "letmeinletmein", "IloveYouBaby", "1qaz2wsx3edc4rfv"])
+    func famousLongBreachedPasswordsAreRefused(password: String) {
+        #expect(CommonPasswords.shipped.contains(password))
+        #expect(throws: PortcullisError.self) { try PasswordPolicy().validate(password) }
+    }
+
+    /// The resource as committed, read from the source tree.
+    static let shippedFile: [Substring] = {
+        let url = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/PortcullisCore/Passwords/Resources/common-passwords.txt")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").drop(while: { $0.hasPrefix("#") }).map { $0 }
+    }()
+
+    @Test func theShippedListHoldsTensOfThousandsOfLongBreachedPasswords() {
+        let list = CommonPasswords.shipped
+        #expect(list.count > 40_000)
+        for famous in ["qwertyuiopasdfgh", "1q2w3e4r5t6y7u8i", "iloveyouforever", "passwordpassword", "1234567890123"] {
+            #expect(list.contains(famous), "\(famous)")
+        }
+        #expect(list.contains("QWERTYUIOPASDFGH"))  // case is ignored
+        #expect(list.contains("correct horse battery staple") == false)
+        #expect(list.contains("password") == false)  // shorter than any password the policy accepts
+    }
+
+    @Test func theResourceLoadsWholeAndHoldsOnlyEntriesOfTwelveCharacters() {
+        #expect(Self.shippedFile.count > 40_000)
+        #expect(CommonPasswords.shipped.count == Self.shippedFile.count)  // every line, no header, no duplicate
+        #expect(Self.shippedFile.allSatisfy { $0.count >= 12 && $0 == $0.lowercased() })
     }
 
     @Test func theWorkPoolBoundsConcurrency() async throws {

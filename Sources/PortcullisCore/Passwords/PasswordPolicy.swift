@@ -30,7 +30,7 @@ public struct PasswordPolicy: Sendable {
             throw PortcullisError(.weakPassword, "Choose a password of at least \(minimumCharacters) characters.")
         }
         guard !commonPasswords.contains(password) else {
-            throw PortcullisError(.weakPassword, "This password is one of the most common ones; choose another.")
+            throw PortcullisError(.weakPassword, "This password is on lists of passwords leaked in data breaches; choose another.")
         }
     }
 }
