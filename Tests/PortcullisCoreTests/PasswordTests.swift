@@ -45,8 +45,11 @@ struct PasswordTests {
         try policy.validate("twelve chars")
         try policy.validate("日本語のパスワードですね")  // 12 characters, 36 bytes: characters count
         #expect(throws: PortcullisError.self) { try policy.validate("日本語のパスワードです") }
-        #expect(throws: PortcullisError.self) { try policy.validate(String(repeating: "é", count: 513)) }  // 1026 bytes
-        try policy.validate(String(repeating: "é", count: 512))
+        // 512 Cyrillic letters, а to я over and over: 1024 bytes, the most accepted; one more is too many.
+        let longest = String((0..<512).map { Character(Unicode.Scalar(0x430 + $0 % 32)!) })
+        try policy.validate(longest)
+        #expect(throws: PortcullisError.self) { try policy.validate(longest + "é") }  // 1026 bytes
+        #expect(throws: PortcullisError.self) { try policy.validate(String(repeating: "é", count: 513)) }
         #expect(throws: PortcullisError.self) { try policy.validate("1q2w3e4r5t6y") }
         #expect(throws: PortcullisError.self) { try policy.validate("QWERTY123456") }
     }
@@ -56,6 +59,31 @@ struct PasswordTests {
     func famousLongBreachedPasswordsAreRefused(password: String) {
         #expect(CommonPasswords.shipped.contains(password))
         #expect(throws: PortcullisError.self) { try PasswordPolicy().validate(password) }
+    }
+
+    @Test(arguments: [
+        "aaaaaaaaaaaa", "abcabcabcabc", "passpasspass", "abcdefghijkl", "123456789012", "987654321098",
+        "qwertyuiopas", "zyxwvutsrqpo", "abcdef123456", "aaaa1111bbbb", "1qaz2wsx3edc", "qazwsxedcrfv",
+        "1234567890-=", "ZXCVBNM,./12", "azertyuiop12", "147258369147", "1q2w3e4r5t6y7u8i9o", "Abcd!Abcd!Abcd!",
+        "wordwordword", "monkeymonkey", "hunter2hunter2",
+    ])
+    func repetitiveAndSequentialPasswordsAreRefused(password: String) throws {
+        #expect(PredictablePassword.isPredictable(password), "\(password)")
+        let error = try #require(throws: PortcullisError.self) { try PasswordPolicy(commonPasswords: CommonPasswords(list: "")).validate(password) }
+        #expect(error.kind == .weakPassword)
+        #expect(error.reason.contains("repeated or sequential"))
+        #expect(!error.reason.lowercased().contains(password.lowercased()))
+    }
+
+    @Test(arguments: [
+        "correct horse battery staple", "twelve chars", "日本語のパスワードですね", "Tr0ub4dor&3 horse", "my cat is named Ada!",
+        "ça ne fait rien 🔐🔐", "lowercase letters only", "undefeatable hijinks", "qwerty is a keyboard layout",
+        "correct horse battery staple correct horse battery staple",
+    ])
+    func passphrasesAreAccepted(password: String) throws {
+        #expect(PredictablePassword.isPredictable(password) == false, "\(password)")
+        try PasswordPolicy().validate(password)
+        try PasswordPolicy().validate(password, email: "ada.lovelace@example.com")
     }
 
     /// The resource as committed, read from the source tree.

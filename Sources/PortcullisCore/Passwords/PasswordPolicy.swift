@@ -1,6 +1,6 @@
 /// What makes a password acceptable (SECURITY.md §15, NIST SP 800-63B §3.1.1.2).
 ///
-/// Length only, any Unicode, no composition rules, and not one of the most common passwords.
+/// Length, any Unicode, no composition rules; and neither breached nor repetitive or sequential.
 public struct PasswordPolicy: Sendable {
     /// The fewest characters accepted.
     public var minimumCharacters: Int
@@ -31,6 +31,12 @@ public struct PasswordPolicy: Sendable {
         }
         guard !commonPasswords.contains(password) else {
             throw PortcullisError(.weakPassword, "This password is on lists of passwords leaked in data breaches; choose another.")
+        }
+        guard !PredictablePassword.isPredictable(password, minimumCharacters: minimumCharacters) else {
+            throw PortcullisError(
+                .weakPassword,
+                "This password is mostly repeated or sequential characters (like aaaa, 1234 or qwerty); choose one that is harder to guess."
+            )
         }
     }
 }
