@@ -52,6 +52,12 @@ struct PasswordTests {
         #expect(throws: PortcullisError.self) { try policy.validate(String(repeating: "é", count: 513)) }
         #expect(throws: PortcullisError.self) { try policy.validate("1q2w3e4r5t6y") }
         #expect(throws: PortcullisError.self) { try policy.validate("QWERTY123456") }
+        // Breached, repetitive or sequential, and context-specific words (§3.1.1.2).
+        #expect(throws: PortcullisError.self) { try policy.validate("iloveyouforever") }
+        #expect(throws: PortcullisError.self) { try policy.validate("abcdefghijklmnop") }
+        #expect(throws: PortcullisError.self) { try policy.validate("adalovelace1815", email: "ada.lovelace@example.com") }
+        #expect(throws: PortcullisError.self) { try policy.validate("portcullis2026!") }
+        try policy.validate("correct horse portcullis staple", email: "ada.lovelace@example.com")
     }
 
     @Test(arguments: ["qwertyuiopasdfgh", "1q2w3e4r5t6y7u8i", "iloveyouforever", "passwordpassword", "1234567890123",
@@ -84,6 +90,50 @@ struct PasswordTests {
         #expect(PredictablePassword.isPredictable(password) == false, "\(password)")
         try PasswordPolicy().validate(password)
         try PasswordPolicy().validate(password, email: "ada.lovelace@example.com")
+    }
+
+    @Test(arguments: [
+        "adalovelace2024!", "ada.lovelace!!", "lovelace12345", "AdaLovelace!2024", "ada.lovelace@example.com",
+        "lovelaceqwertyuiop", "portcullis123", "portcullis2026!", "Portcullis-Portcullis", "my portcullis!",
+        "portcullisabcdefghij",
+    ])
+    func passwordsLeaningOnTheEmailOrTheServiceAreRefused(password: String) throws {
+        let policy = PasswordPolicy(commonPasswords: CommonPasswords(list: ""))
+        let error = try #require(throws: PortcullisError.self) { try policy.validate(password, email: "ada.lovelace@example.com") }
+        #expect(error.kind == .weakPassword)
+        #expect(error.reason.contains("email address or the name of this service"))
+        #expect(!error.reason.lowercased().contains(password.lowercased()))
+    }
+
+    @Test func contextWordsMayAppearInALongerPassphrase() throws {
+        let policy = PasswordPolicy()
+        try policy.validate("correct horse portcullis staple")
+        try policy.validate("correct horse portcullis staple", email: "ada.lovelace@example.com")
+        try policy.validate("ada lovelace wrote the first program", email: "ada.lovelace@example.com")
+        try policy.validate("adalovelace2024!")  // without the email, nothing to lean on
+    }
+
+    @Test func contextWordsComeFromTheEmailsLocalPartAndTheServiceWords() throws {
+        let context = PasswordContext(email: "ada.lovelace+news@example.com", serviceWords: ["Acme Identity"])
+        #expect(Set(context.words) == [
+            "ada.lovelace+news@example.com", "ada.lovelace+news", "adalovelacenews", "lovelace", "news",
+            "acme identity", "acmeidentity", "acme", "identity",
+        ])
+        #expect(context.words.first == "ada.lovelace+news@example.com")  // longest first
+        #expect(context.remainder(of: "Lovelace & Acme forever") == " &  forever")
+        #expect(context.remainder(of: "correct horse battery staple") == nil)
+
+        let policy = PasswordPolicy(commonPasswords: CommonPasswords(list: ""), serviceWords: ["Acme Identity"])
+        #expect(throws: PortcullisError.self) { try policy.validate("AcmeIdentity2026") }
+        try policy.validate("portcullis2026!")  // not this service's word any more
+    }
+
+    @Test func registrationRefusesAPasswordBuiltOnTheEmail() async throws {
+        let accounts = AccountService(store: MemoryStore(), hasher: PasswordHasher(parameters: Self.cheap))
+        await #expect(throws: PortcullisError.self) {
+            try await accounts.register(email: "Ada.Lovelace@example.com", password: "AdaLovelace2024!")
+        }
+        _ = try await accounts.register(email: "ada.lovelace@example.com", password: "correct horse battery staple")
     }
 
     /// The resource as committed, read from the source tree.

@@ -23,7 +23,7 @@ public struct AccountService: Sendable {
     /// - Throws: ``PortcullisError`` `invalidEmail`, `weakPassword`, `inputTooLarge` or `emailTaken`.
     public func register(email rawEmail: String, password: String, roles: [String] = []) async throws -> Account {
         let email = try EmailAddress.normalize(rawEmail)
-        try policy.validate(password)
+        try policy.validate(password, email: email)
         if try await store.account(email: email) != nil {
             throw PortcullisError(.emailTaken, "An account with this email address already exists.")
         }
