@@ -62,6 +62,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Breached passwords of 12+ characters, built by Scripts/generate-common-passwords.py.
+            resources: [.copy("Passwords/Resources/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
         // The embedded store: one SQLite file in WAL mode.

@@ -39,7 +39,7 @@ public struct PortcullisServices: Sendable {
             store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
             cache: configuration.sessionCache ? SessionCache() : nil, clock: clock, logger: logger
         )
-        let passwordPolicy = PasswordPolicy()
+        let passwordPolicy = PasswordPolicy(serviceWords: configuration.serviceWords)
         self.configuration = configuration
         self.store = store
         self.hasher = hasher

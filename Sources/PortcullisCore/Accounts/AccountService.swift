@@ -46,7 +46,7 @@ public struct AccountService: Sendable {
     ///   `invalidRequest` (a malformed role), `throttled`, `busy` or `emailTaken`.
     public func register(email rawEmail: String, password: String, roles: [String] = [], clientAddress: String? = nil) async throws -> Account {
         let email = try EmailAddress.normalize(rawEmail)
-        try policy.validate(password)
+        try policy.validate(password, email: email)
         try Role.validate(roles)
         let reservation = try await throttle?.reserveRegistration(clientAddress: clientAddress)
         do {

@@ -22,9 +22,8 @@ public struct KeyEncryptionKey: Sendable {
     /// - Throws: ``KeyFileError`` naming the file when it is readable or writable by its group or
     ///   by others: a key that anyone on the machine can read protects nothing.
     public static func loadOrCreate(path: String) throws -> KeyEncryptionKey {
-        var status = stat()
-        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
-            let mode = String(status.st_mode & 0o777, radix: 8)
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            let mode = String(mode & 0o777, radix: 8)
             throw KeyFileError("the key file \(path) is accessible to its group or others (mode 0\(mode)): run chmod 600 \(path)")
         }
         if let existing = FileManager.default.contents(atPath: path) {

@@ -66,6 +66,17 @@ public struct ServerConfiguration: Sendable {
     /// The origin (`scheme://host[:port]`) that unsafe browser requests must come from.
     public var publicOrigin: String { Origin.normalize(publicURL ?? effectiveIssuer) ?? effectiveIssuer }
 
+    /// The service's own words, which a password may not lean on: "portcullis" and the
+    /// distinctive labels of the public host (`shop` for `auth.shop.example`, not `auth`, `www`
+    /// or the top-level domain).
+    public var serviceWords: [String] {
+        let host = publicOrigin.split(separator: "/").last.map { $0.split(separator: ":").first ?? $0 } ?? ""
+        let labels = host.split(separator: ".").map { $0.lowercased() }
+        let generic: Set<String> = ["www", "auth", "login", "sso", "accounts", "account", "identity", "localhost"]
+        let distinctive = labels.dropLast(labels.count > 1 ? 1 : 0).filter { $0.count >= 4 && !generic.contains($0) && Int($0) == nil }
+        return ["portcullis"] + distinctive
+    }
+
     /// Whether browsers reach the server over HTTPS, so every answer carries `Strict-Transport-Security`.
     public var isServedOverHTTPS: Bool { publicOrigin.lowercased().hasPrefix("https://") }
 }
