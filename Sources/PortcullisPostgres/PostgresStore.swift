@@ -65,8 +65,14 @@ public final class PostgresStore: PortcullisStore, Service {
         guard let postgres = error as? PSQLError else { return String(describing: error) }
         if postgres.code == .sslUnsupported { return "the server does not offer TLS" }
         if let message = postgres.serverInfo?[.message] { return message }
-        if let underlying = postgres.underlying { return String(describing: underlying) }
-        return "\(postgres.code)"
+        guard let underlying = postgres.underlying.map(String.init(describing:)) else { return "\(postgres.code)" }
+        if underlying.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's TLS certificate is not signed by a trusted authority (check sslrootcert): \(underlying)"
+        }
+        if underlying.contains("failedToValidateHostname") || underlying.contains("unableToValidateCertificate") {
+            return "the server's TLS certificate is not for this host: \(underlying)"
+        }
+        return underlying
     }
 
     /// Runs the connection pool until cancelled (the `Service` way).

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import PortcullisTesting
 import Testing
@@ -50,6 +52,109 @@ struct MultiInstanceTests {
 
         try await a.stop()
         try await b.stop()
+    }
+
+    @Test func theRevocationStreamMissesNothingWhileTwoInstancesAppendAtOnce() async throws {
+        let database = try await PostgresCluster.freshSharedDatabase()
+        let directory = try TemporaryDirectory()
+        let shared = ["--database", database, "--key-file", directory.path("shared.key")]
+        #expect(await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: shared).status == 0)
+        let client = try #require(try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["clients", "create", "--name", "feed"] + shared, in: directory.url).stdout.utf8)) as? [String: String])
+        let basic = "Basic " + Data("\(client["client_id"] ?? ""):\(client["client_secret"] ?? "")".utf8).base64EncodedString()
+        let a = try await ServerProcess.start(in: directory.url, arguments: shared)
+        let b = try await ServerProcess.start(in: directory.url, arguments: shared)
+
+        // Tokens to revoke, from both instances, eight sign-ins at a time (each holds a place in
+        // the account's throttle window until its password has been checked).
+        var tokens: [String] = []
+        for _ in 0..<10 {
+            tokens += try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await (index.isMultiple(of: 2) ? a : b).request(
+                            .POST, "/v1/token", form: "grant_type=password&username=ada@example.com&password=correct+horse+battery+staple"
+                        ).json["access_token"] as? String
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let token = $1 { $0.append(token) } }
+            }
+        }
+        #expect(tokens.count == 80)
+
+        // A verifier follows the stream on A while both instances revoke all of them at once.
+        var request = HTTPClientRequest(url: a.baseURL + "/v1/revocations/stream")
+        request.headers.add(name: "authorization", value: basic)
+        let stream = try await ServerProcess.http.execute(request, timeout: .seconds(60))
+        #expect(stream.status == .ok)
+        let expected = tokens.count
+        let follower = Task {
+            var seen: [(cursor: Int, id: String)] = []
+            var buffer = ""
+            for try await chunk in stream.body {
+                buffer += String(buffer: chunk)
+                while let end = buffer.range(of: "\n\n") {
+                    let lines = buffer[..<end.lowerBound].split(separator: "\n")
+                    buffer.removeSubrange(..<end.upperBound)
+                    guard let cursor = lines.first(where: { $0.hasPrefix("id: ") }).flatMap({ Int($0.dropFirst(4)) }),
+                        let data = lines.first(where: { $0.hasPrefix("data: ") }),
+                        let entry = try? JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as? [String: Any],
+                        let id = entry["id"] as? String
+                    else { continue }
+                    seen.append((cursor, id))
+                }
+                if seen.count >= expected { break }
+            }
+            return seen
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, token) in tokens.enumerated() {
+                let token = token
+                group.addTask { _ = try await (index.isMultiple(of: 2) ? b : a).request(.POST, "/v1/token/revoke", form: "token=\(token)") }
+            }
+            try await group.waitForAll()
+        }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(20))
+            follower.cancel()
+        }
+        let seen = try await follower.value
+        deadline.cancel()
+
+        // Everything the log holds, read page by page, came down the stream, in cursor order.
+        var logged: [String] = []
+        var cursor = 0
+        while true {
+            let page = try await b.request(.GET, "/v1/revocations?after=\(cursor)", headers: ["authorization": basic]).json
+            let entries = page["entries"] as? [[String: Any]] ?? []
+            if entries.isEmpty { break }
+            cursor = page["cursor"] as? Int ?? cursor
+            logged += entries.compactMap { $0["id"] as? String }
+        }
+        #expect(logged.count == 80, "the log holds \(logged.count) entries")
+        #expect(Set(seen.map(\.id)) == Set(logged), "the stream delivered \(seen.count) of \(logged.count) entries")
+        #expect(seen.map(\.cursor) == seen.map(\.cursor).sorted())
+        try await a.stop()
+        try await b.stop()
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_CA"] != nil, "Scripts/test starts PostgreSQL with TLS"))
+    func serveVerifiesThePostgreSQLCertificate() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let (ca, wrong) = (environment["PORTCULLIS_TEST_POSTGRES_CA"] ?? "", environment["PORTCULLIS_TEST_POSTGRES_WRONG_CA"] ?? "")
+        let database = try await PostgresCluster.freshSharedDatabase()
+        let directory = try TemporaryDirectory()
+        let verified = ["--database", database + "?sslmode=verify-full&sslrootcert=\(ca)"]
+        let server = try await ServerProcess.start(in: directory.url, arguments: verified)
+        #expect(try await server.request(.GET, "/readyz").status == 200)
+        try await server.stop()
+        do {
+            let refused = try await ServerProcess.start(in: directory.url, arguments: ["--database", database + "?sslmode=verify-full&sslrootcert=\(wrong)"])
+            try await refused.stop()
+            Issue.record("serve trusted a certificate from another authority")
+        } catch let failure as ServerFailedToStart {
+            #expect(failure.log.contains("not signed by a trusted authority"), "\(failure.log)")
+            #expect(failure.log.contains("sslmode=verify-full"))
+        }
     }
 
     @Test func migrateWorksOnPostgreSQL() async throws {

@@ -49,11 +49,23 @@ enum TestPostgres {
 }
 
 extension TestPostgres {
+    /// The CA that signed the test server's certificate (`PORTCULLIS_TEST_POSTGRES_CA`).
+    static var certificateAuthority: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_CA"] }
+    /// A CA that did not (`PORTCULLIS_TEST_POSTGRES_WRONG_CA`).
+    static var wrongCertificateAuthority: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_WRONG_CA"] }
+
     /// Runs one statement on the database `url` names, outside any store.
     static func execute(_ sql: String, on url: PostgresURL) async throws {
+        _ = try await rows(sql, on: url)
+    }
+
+    /// The rows of one query on the database `url` names, on a plain connection outside any store.
+    static func rows(_ sql: String, on url: PostgresURL) async throws -> [PostgresRow] {
         let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.username, password: nil, database: url.database, tls: .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "test"))
-        _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
+        var rows: [PostgresRow] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")) { rows.append(row) }
         try await connection.close()
+        return rows
     }
 }

@@ -54,6 +54,8 @@ struct Monolith {
         let (host, port) = (configuration.host, configuration.port)
         let app = Application(
             router: router,
+            // Portcullis's connection limits (header and idle timeouts, connections per address).
+            server: PortcullisApplication.httpServer(configuration),
             configuration: .init(address: .hostname(host, port: port), serverName: "monolith"),
             services: PortcullisApplication.backgroundServices(services: services, logger: logger),
             onServerRunning: { channel in
