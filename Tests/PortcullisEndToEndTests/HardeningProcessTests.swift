@@ -156,6 +156,12 @@ struct HardeningProcessTests {
     @Test func theKeyFileMustBePrivateAndTheDatabaseIsCreatedPrivate() async throws {
         let directory = try TemporaryDirectory()
         let server = try await ServerProcess.start(in: directory.url)
+        #expect(try await server.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": password]).status == 201)
+        for file in ["portcullis.sqlite", "portcullis.sqlite-wal", "portcullis.sqlite-shm"] where FileManager.default.fileExists(atPath: directory.path(file)) {
+            let mode = try #require((try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue)
+            #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8)) while the server runs")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.path("portcullis.sqlite-wal")))
         try await server.stop()
         for file in ["portcullis.sqlite", "portcullis.key"] {
             let mode = try #require((try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue)
