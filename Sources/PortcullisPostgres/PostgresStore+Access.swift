@@ -33,13 +33,11 @@ extension PostgresStore {
                     "UPDATE refresh_families SET revoked_at = \(revokedAt) WHERE account_id = \(id) AND revoked_at IS NULL RETURNING id",
                     on: connection, logger: logger
                 )
+                let sessionIDs = try sessions.map { try $0["id"].decode(String.self) }.sorted()
+                let familyIDs = try families.map { try $0["id"].decode(String.self) }.sorted()
+                for ended in sessionIDs + familyIDs { try await Self.append(stamp.entry(.session, id: ended), on: connection, logger: logger) }
                 let entry = try await Self.append(stamp.entry(.user, id: id), on: connection, logger: logger)
-                return EndedAccess(
-                    sessionIDs: try sessions.map { try $0["id"].decode(String.self) }.sorted(),
-                    familyIDs: try families.map { try $0["id"].decode(String.self) }.sorted(),
-                    account: account,
-                    revocation: entry
-                )
+                return EndedAccess(sessionIDs: sessionIDs, familyIDs: familyIDs, account: account, revocation: entry)
             }
         }
     }

@@ -28,13 +28,11 @@ extension SQLiteStore {
                     "UPDATE refresh_families SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL RETURNING id",
                     [Self.time(stamp.revokedAt), .text(id)]
                 )
+                let sessionIDs = sessions.compactMap { $0.column("id")?.string }.sorted()
+                let familyIDs = families.compactMap { $0.column("id")?.string }.sorted()
+                for ended in sessionIDs + familyIDs { try await Self.append(stamp.entry(.session, id: ended), on: connection) }
                 let entry = try await Self.append(stamp.entry(.user, id: id), on: connection)
-                return EndedAccess(
-                    sessionIDs: sessions.compactMap { $0.column("id")?.string }.sorted(),
-                    familyIDs: families.compactMap { $0.column("id")?.string }.sorted(),
-                    account: account,
-                    revocation: entry
-                )
+                return EndedAccess(sessionIDs: sessionIDs, familyIDs: familyIDs, account: account, revocation: entry)
             }
         }
     }

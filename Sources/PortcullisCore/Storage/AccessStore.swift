@@ -15,7 +15,9 @@ public protocol AccessStore: Sendable {
     /// must not take effect without its sign-out, nor the reverse).
     ///
     /// A session or family that does not exist (or is not `owner`'s) ends nothing and publishes
-    /// nothing; an account's `user` entry is always appended, since access tokens may be alive.
+    /// nothing. For an account, every session and family it ends gets a `session` entry, so a
+    /// token minted from one of them while this ran is refused whatever its `iat`; and a `user`
+    /// entry is always appended, since access tokens may be alive.
     func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess
 }
 
@@ -25,8 +27,8 @@ public enum AccessScope: Sendable, Hashable {
     case session(id: String, owner: String?)
     /// One refresh family (an app signed in with tokens); `owner` limits it to that account's own.
     case refreshFamily(id: String, owner: String?)
-    /// Everything of the account: its sessions, its refresh families, and every access token
-    /// issued to it so far (a `user` entry).
+    /// Everything of the account: its sessions, its refresh families (each published), and every
+    /// access token issued to it so far (a `user` entry).
     case account(id: String)
 }
 

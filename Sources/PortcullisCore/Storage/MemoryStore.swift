@@ -111,8 +111,11 @@ public actor MemoryStore: PortcullisStore {
         signingKeysByKid.values.sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
     }
 
-    public func updateSigningKey(_ key: StoredSigningKey) async throws {
-        guard signingKeysByKid[key.kid] != nil else { return }
+    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+        guard signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
+        for retired in retire(try await signingKeys()) where signingKeysByKid[retired.kid] != nil {
+            signingKeysByKid[retired.kid] = retired
+        }
         signingKeysByKid[key.kid] = key
     }
 
@@ -219,6 +222,7 @@ public actor MemoryStore: PortcullisStore {
             for sessionID in sessionIDs { _ = try await deleteSession(id: sessionID) }
             let familyIDs = families.values.filter { $0.accountID == id && $0.revokedAt == nil }.map(\.id).sorted()
             for familyID in familyIDs { families[familyID]?.revokedAt = stamp.revokedAt }
+            for ended in sessionIDs + familyIDs { append(stamp.entry(.session, id: ended)) }
             return EndedAccess(sessionIDs: sessionIDs, familyIDs: familyIDs, account: account, revocation: append(stamp.entry(.user, id: id)))
         }
     }
