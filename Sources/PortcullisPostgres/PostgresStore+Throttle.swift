@@ -11,7 +11,8 @@ import PostgresNIO
 /// A reservation locks its keys (transaction-scoped advisory locks, taken in a fixed order so two
 /// reservations never deadlock), reads, lets the throttle decide and writes in one transaction:
 /// two instances can never both read "under the limit" and both proceed. Times are milliseconds,
-/// so the window slides smoothly.
+/// so the window slides smoothly. (The throttle remembers refusals in memory, so a flood against
+/// a full key does not reach this at all.)
 extension PostgresStore: AttemptLedger {
     /// The advisory-lock class of throttle keys (the second half of each lock is the key's hash).
     static let throttleLockClass: Int32 = 7_415_202
@@ -27,6 +28,10 @@ extension PostgresStore: AttemptLedger {
         let nowMilliseconds = Self.milliseconds(now)
         return try await transaction { connection in
             let logger = self.logger
+            // A flood queued on one key's lock gives up within the operation bound (503) instead
+            // of holding pooled connections for longer than any caller waits.
+            let bound = PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(self.operationTimeout.components.seconds)s'")
+            _ = try await connection.query(bound, logger: logger)
             for key in keys.sorted(by: { $0.key < $1.key }) {
                 _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.throttleLockClass), hashtext(\(key.key)))", logger: logger)
             }

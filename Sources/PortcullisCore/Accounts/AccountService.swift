@@ -40,15 +40,17 @@ public struct AccountService: Sendable {
         self.clock = clock
     }
 
-    /// Registers a new account. Registrations from one client address are throttled (counted
-    /// before the password is hashed); the command line passes no address and is not.
+    /// Registers a new account. Registrations from one client address are throttled: every
+    /// attempt with a well-formed email counts, weak passwords included, before any other work;
+    /// the command line passes no address and is not throttled.
     /// - Throws: ``PortcullisError`` `invalidEmail`, `weakPassword`, `inputTooLarge`,
     ///   `invalidRequest` (a malformed role), `throttled`, `busy` or `emailTaken`.
     public func register(email rawEmail: String, password: String, roles: [String] = [], clientAddress: String? = nil) async throws -> Account {
         let email = try EmailAddress.normalize(rawEmail)
+        try policy.checkSize(password)
+        let reservation = try await throttle?.reserveRegistration(clientAddress: clientAddress)
         try policy.validate(password, email: email)
         try Role.validate(roles)
-        let reservation = try await throttle?.reserveRegistration(clientAddress: clientAddress)
         do {
             if try await store.account(email: email) != nil {
                 throw PortcullisError(.emailTaken, "An account with this email address already exists.")

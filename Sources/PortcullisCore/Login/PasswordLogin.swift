@@ -39,6 +39,8 @@ public struct PasswordLogin: Sendable {
         } catch {
             email = nil
         }
+        // A full hash queue refuses at once: nothing counted, no store touched.
+        if let busy = hasher.busyRefusal { throw busy }
         let reservation = try await throttle?.reserveSignIn(account: email ?? rawEmail.lowercased(), clientAddress: clientAddress)
         let account: Account
         do {

@@ -41,6 +41,10 @@ public struct PasswordHasher: Sendable {
         ).encoded
     }
 
+    /// The refusal a new hash would get now, when the queue is full (`nil` otherwise): lets the
+    /// sign-in refuse a flood before it touches the throttle or the store.
+    public var busyRefusal: PortcullisError? { pool.isSaturated ? pool.busy : nil }
+
     /// Hashes a new password.
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters

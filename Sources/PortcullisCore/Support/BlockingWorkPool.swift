@@ -14,6 +14,8 @@ public final class BlockingWorkPool: Sendable {
     private let maximumWaiting: Int
     /// A moving average of how long one job takes, in seconds, for the `Retry-After` estimate.
     private let averageSeconds = Mutex<Double>(0.5)
+    /// Jobs running or waiting.
+    private let admitted = Atomic<Int>(0)
 
     /// A pool running at most `width` jobs at once, refusing work when `maximumWaiting` jobs
     /// already wait.
@@ -28,6 +30,8 @@ public final class BlockingWorkPool: Sendable {
     /// Runs `work` on a pool thread once a slot is free, and returns its result.
     /// - Throws: ``PortcullisError`` `busy` when the queue is full; whatever `work` throws.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        admitted.add(1, ordering: .relaxed)
+        defer { admitted.subtract(1, ordering: .relaxed) }
         let outcome = try await permits.withPermit(waitingAtMost: maximumWaiting) {
             let started = ContinuousClock.now
             defer { self.record(ContinuousClock.now - started) }
@@ -37,10 +41,19 @@ public final class BlockingWorkPool: Sendable {
                 }
             }
         }
-        guard let outcome else {
-            throw PortcullisError(.busy, "The server is busy. Try again shortly.", retryAfterSeconds: retryAfterSeconds)
-        }
+        guard let outcome else { throw busy }
         return outcome
+    }
+
+    /// Whether every slot is busy and the queue is full, so new work would be refused now: lets a
+    /// caller refuse before doing anything else (a cheap, racy hint; ``run(_:)`` decides).
+    public var isSaturated: Bool {
+        maximumWaiting != .max && admitted.load(ordering: .relaxed) >= width + maximumWaiting
+    }
+
+    /// The refusal for work that finds the pool saturated.
+    public var busy: PortcullisError {
+        PortcullisError(.busy, "The server is busy. Try again shortly.", retryAfterSeconds: retryAfterSeconds)
     }
 
     /// When a refused caller may expect room: the full queue drained at the pace jobs have been taking.

@@ -5,6 +5,7 @@ public import FoundationEssentials
 public import Foundation
 #endif
 import PortcullisTokens
+import Synchronization
 
 /// Slows password guessing and sign-up floods: counts attempts in sliding windows, per account
 /// and per client network, and refuses an attempt once a count is full.
@@ -14,6 +15,10 @@ import PortcullisTokens
 /// A sign-in that succeeds releases its reservation; a failed one leaves it as the failure's
 /// record. A refusal lasts only until the oldest counted attempt leaves the window, so the real
 /// owner is never locked out for longer than the window. IPv6 clients are counted per /64.
+///
+/// A refusal is also remembered in this process until it ends, so a flood at one account or from
+/// one address is answered from memory instead of costing the shared ledger a locked
+/// transaction per request.
 public struct CredentialThrottle: Sendable {
     /// The limits and windows.
     public struct Policy: Sendable, Hashable {
@@ -54,6 +59,7 @@ public struct CredentialThrottle: Sendable {
     /// Where the counts live.
     public let ledger: any AttemptLedger
     private let clock: any WallClock
+    private let refusals = RefusalMemory()
 
     /// Creates the throttle.
     public init(policy: Policy = Policy(), ledger: any AttemptLedger, clock: any WallClock = SystemClock()) {
@@ -124,10 +130,19 @@ public struct CredentialThrottle: Sendable {
         let waits: @Sendable ([String: [Date]]) -> [Int] = { recent in
             rules.compactMap { Self.wait(recent: recent[$0.key] ?? [], limit: $0.limit, window: $0.window, now: now) }
         }
+        if let until = refusals.refusedUntil(keys.map(\.key), now: now) {
+            throw PortcullisError(.throttled, refusal, retryAfterSeconds: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+        }
         let id = SecureRandom.token(byteCount: 16)
         let result = try await ledger.reserve(id, under: keys, at: now) { waits($0).isEmpty }
         guard result.recorded else {
-            throw PortcullisError(.throttled, refusal, retryAfterSeconds: waits(result.recent).max() ?? 1)
+            var longest = 1
+            for rule in rules {
+                guard let wait = Self.wait(recent: result.recent[rule.key] ?? [], limit: rule.limit, window: rule.window, now: now) else { continue }
+                refusals.refuse(rule.key, until: now.addingTimeInterval(TimeInterval(wait)))
+                longest = max(longest, wait)
+            }
+            throw PortcullisError(.throttled, refusal, retryAfterSeconds: longest)
         }
         return Reservation(id: id)
     }
@@ -135,6 +150,29 @@ public struct CredentialThrottle: Sendable {
     /// What a client address is counted by: itself for IPv4, its /64 for IPv6.
     static func network(_ address: String) -> String {
         IPAddress(address)?.clientNetwork ?? address
+    }
+}
+
+/// Keys this process knows to be full, and until when: a refusal costs no ledger round trip.
+/// Bounded: past its capacity, entries that have ended are dropped, then the oldest.
+private final class RefusalMemory: Sendable {
+    private let until = Mutex<[String: Date]>([:])
+    private static let capacity = 100_000
+
+    /// The latest end among the refusals of `keys` still running at `now`, if any.
+    func refusedUntil(_ keys: [String], now: Date) -> Date? {
+        until.withLock { until in keys.compactMap { until[$0] }.filter { $0 > now }.max() }
+    }
+
+    func refuse(_ key: String, until end: Date) {
+        until.withLock { until in
+            if until.count >= Self.capacity {
+                let now = Date()
+                until = until.filter { $0.value > now }
+                if until.count >= Self.capacity, let oldest = until.min(by: { $0.value < $1.value })?.key { until[oldest] = nil }
+            }
+            until[key] = max(until[key] ?? end, end)
+        }
     }
 }
 
