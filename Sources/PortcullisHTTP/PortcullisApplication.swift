@@ -26,7 +26,8 @@ public enum PortcullisApplication {
     }
 
     /// HTTP/1.1 with the connection limits of `configuration`: request headers within
-    /// `headerTimeout`, idle keep-alive connections closed after `idleTimeout`, and at most
+    /// `headerTimeout` (and the body within as long again), idle keep-alive connections and
+    /// responses the client stops reading closed after `idleTimeout`, and at most
     /// `maxConnectionsPerAddress` connections per client network (trusted proxies exempt).
     /// Applications that embed Portcullis pass it to their own `Application(server:)`.
     public static func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
@@ -34,7 +35,9 @@ public enum PortcullisApplication {
         let resolver = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let headerTimeout = configuration.headerTimeout
         return .http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionGuard(headerTimeout: headerTimeout, limiter: limiter, resolver: resolver)],
+            additionalChannelHandlers: [
+                ConnectionGuard(headerTimeout: headerTimeout, stallTimeout: configuration.idleTimeout, limiter: limiter, resolver: resolver)
+            ],
             idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
         ))
     }

@@ -4,17 +4,18 @@ import Testing
 
 /// Slow, idle and hoarded connections against the real executable: none of them keeps anyone
 /// else from signing in, and the revocation feed's long-lived streams are left alone.
-@Suite("Connection limits", .timeLimit(.minutes(3)))
+@Suite("Connection limits", .serialized, .timeLimit(.minutes(3)))
 struct ConnectionLimitTests {
     @Test func slowIdleAndHoardedConnectionsAreClosedAndOthersStillSignIn() async throws {
         let directory = try TemporaryDirectory()
         #expect(await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0)
         let server = try await ServerProcess.start(in: directory.url, arguments: [
-            "--header-timeout", "4s", "--idle-timeout", "6s", "--max-connections-per-address", "40",
+            "--header-timeout", "4s", "--idle-timeout", "8s", "--max-connections-per-address", "40",
         ])
         let port = server.port
 
         // 300 connections from 127.0.0.1 that each send half a request header and stop.
+        let connecting = ContinuousClock.now
         let slow = try await offloaded {
             Result { try (0..<300).map { _ in try RawConnection(to: port, from: "127.0.0.1") } }
         }.get()
@@ -22,8 +23,11 @@ struct ConnectionLimitTests {
 
         // One address holds at most 40: the others are closed as soon as they are accepted, well
         // before the four-second header timeout.
-        try await Task.sleep(for: .seconds(1))
-        let closedEarly = await offloaded { slow.filter { $0.isClosed(waiting: .milliseconds(1)) }.count }
+        var closedEarly = 0
+        while closedEarly < 260, ContinuousClock.now - connecting < .seconds(3) {
+            try await Task.sleep(for: .milliseconds(200))
+            closedEarly = await offloaded { slow.filter { $0.isClosed(waiting: .milliseconds(1)) }.count }
+        }
         #expect(closedEarly == 260, "\(closedEarly) of 300 closed at once")
 
         // Another client (127.0.0.2) is served at once, by both a cheap route and a login.
@@ -42,7 +46,7 @@ struct ConnectionLimitTests {
         #expect(ContinuousClock.now - started < .seconds(2))
 
         // The 40 it holds close after the header timeout.
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(until: connecting + .seconds(5.5))
         let stillOpen = await offloaded { slow.filter { !$0.isClosed(waiting: .milliseconds(200)) }.count }
         #expect(stillOpen == 0, "\(stillOpen) slow connections outlived the header timeout")
         await offloaded { slow.forEach { $0.close() } }
@@ -52,11 +56,37 @@ struct ConnectionLimitTests {
         let idle = try await offloaded { Result { try RawConnection(to: port, from: "127.0.0.3") } }.get()
         let first = await offloaded { idle.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
         #expect(first.hasPrefix("HTTP/1.1 200"))
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(6))
         #expect(await offloaded { idle.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }.hasPrefix("HTTP/1.1 200"))
-        try await Task.sleep(for: .seconds(7))
+        try await Task.sleep(for: .seconds(10))
         #expect(await offloaded { idle.isClosed(waiting: .milliseconds(500)) })
         idle.close()
+        try await server.stop()
+    }
+
+    @Test func aBodyThatTricklesAndAResponseNobodyReadsAreAbandoned() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await ServerProcess.start(in: directory.url, arguments: ["--header-timeout", "2s", "--idle-timeout", "3s"])
+        // Headers on time, then a body that trickles in a byte a second (so the connection is
+        // never idle): closed one header timeout after the headers all the same.
+        let trickle = try await offloaded { Result { try RawConnection(to: server.port, from: "127.0.0.1") } }.get()
+        await offloaded {
+            trickle.send("POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        }
+        for _ in 0..<4 {
+            try await Task.sleep(for: .seconds(1))
+            await offloaded { trickle.send(" ") }
+        }
+        #expect(await offloaded { trickle.isClosed(waiting: .milliseconds(500)) }, "a trickling body held the connection")
+        trickle.close()
+
+        // A client that asks for thousands of responses and reads none: its full receive window
+        // stalls the server's writes, and the connection is given up after the idle timeout.
+        let hoarder = try await offloaded { Result { try RawConnection(to: server.port, from: "127.0.0.1", receiveBuffer: 4096) } }.get()
+        await offloaded { hoarder.send(String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 5000)) }
+        try await Task.sleep(for: .seconds(6))
+        #expect(await offloaded { hoarder.drainsToEnd(within: .seconds(3)) }, "a connection whose client stopped reading stayed open")
+        hoarder.close()
         try await server.stop()
     }
 
@@ -88,9 +118,12 @@ final class RawConnection: @unchecked Sendable {
 
     struct Failed: Error, CustomStringConvertible { let description: String }
 
-    init(to port: Int, from source: String) throws {
+    init(to port: Int, from source: String, receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failed(description: "socket: \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, source, &local.sin_addr)
@@ -150,6 +183,18 @@ final class RawConnection: @unchecked Sendable {
         guard poll(waiting) else { return false }
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0
+    }
+
+    /// Reads whatever is waiting and keeps reading; `true` if the peer closes (end of file or a
+    /// reset) within `within`, `false` if data or silence goes on that long.
+    func drainsToEnd(within limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            guard poll(.milliseconds(200)) else { continue }
+            if recv(descriptor, &buffer, buffer.count, 0) <= 0 { return true }
+        }
+        return false
     }
 
     func close() { Glibc.close(descriptor) }

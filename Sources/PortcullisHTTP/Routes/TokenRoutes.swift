@@ -106,9 +106,11 @@ struct TokenRoutes {
         var parameters: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { throw OAuthError.invalidRequest("The form body is malformed.") }
+            guard let name = Self.decode(parts[0]), let value = parts.count > 1 ? Self.decode(parts[1]) : "" else {
+                throw OAuthError.invalidRequest("The form body is malformed.")
+            }
             guard parameters[name] == nil else { throw OAuthError.invalidRequest("Parameters may not repeat (RFC 6749 §3.2).") }
-            parameters[name] = parts.count > 1 ? Self.decode(parts[1]) : ""
+            parameters[name] = value
         }
         return parameters
     }

@@ -5,14 +5,18 @@ import NIOHTTPTypes
 import PortcullisCore
 import Synchronization
 
-/// Keeps slow and hoarding clients from holding the server's connections: a connection must
-/// deliver each request's headers within the header timeout (counted from the moment it opens,
-/// or from the first byte of a later request on a kept-alive connection), and one client network
-/// (an address, or an IPv6 /64) may hold at most a fixed number of connections at once.
+/// Keeps slow and hoarding clients from holding the server's connections:
+/// - a request's headers must arrive within the header timeout, counted from the moment the
+///   connection opens or, on a kept-alive connection, from the next request's first byte; its body
+///   must then arrive within as long again;
+/// - a response the client stops reading (its receive window stays full) is abandoned after the
+///   idle timeout;
+/// - one client network (an address, or an IPv6 /64) holds at most a fixed number of connections
+///   at once; trusted proxies, which carry many clients, are exempt.
 ///
 /// Idle keep-alive connections are closed by Hummingbird's idle timeout, which leaves a response
 /// still being written alone: the revocation feed's long-lived streams, which the server keeps
-/// busy itself, are never cut.
+/// busy itself, are never cut while their reader reads.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -20,17 +24,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     private let headerTimeout: TimeAmount
+    private let stallTimeout: TimeAmount
     private let limiter: ConnectionLimiter
     private let resolver: ClientAddressResolver
     private var context: ChannelHandlerContext?
-    private var headerDeadline: Scheduled<Void>?
+    /// Runs while a request's headers or body are due.
+    private var requestDeadline: Scheduled<Void>?
+    /// Runs while the client is not taking what the server writes.
+    private var stallDeadline: Scheduled<Void>?
     private var started = false
     /// Between a response's end and the next request's first byte: the header clock is not running.
     private var betweenRequests = false
     private var requestsInFlight = 0
 
-    init(headerTimeout: Duration, limiter: ConnectionLimiter, resolver: ClientAddressResolver) {
+    init(headerTimeout: Duration, stallTimeout: Duration, limiter: ConnectionLimiter, resolver: ClientAddressResolver) {
         self.headerTimeout = .nanoseconds(Int64(headerTimeout / .nanoseconds(1)))
+        self.stallTimeout = .nanoseconds(Int64(stallTimeout / .nanoseconds(1)))
         self.limiter = limiter
         self.resolver = resolver
     }
@@ -46,18 +55,38 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
-        headerDeadline = nil
+        requestDeadline?.cancel()
+        requestDeadline = nil
+        stallDeadline?.cancel()
+        stallDeadline = nil
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
-            headerDeadline?.cancel()
-            headerDeadline = nil
+        switch unwrapInboundIn(data) {
+        case .head:
+            // The headers are in; the body is due within as long again.
             requestsInFlight += 1
+            startRequestClock(context)
+        case .end:
+            requestDeadline?.cancel()
+            requestDeadline = nil
+        case .body:
+            break
         }
         context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallDeadline?.cancel()
+            stallDeadline = nil
+        } else if stallDeadline == nil {
+            stallDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: stallTimeout) {
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -72,7 +101,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     fileprivate func bytesArrived() {
         guard betweenRequests, let context else { return }
         betweenRequests = false
-        startHeaderClock(context)
+        startRequestClock(context)
     }
 
     private func start(_ context: ChannelHandlerContext) {
@@ -88,12 +117,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.channel.closeFuture.whenComplete { _ in limiter.closed(network) }
         }
         try? context.pipeline.syncOperations.addHandler(FirstByteWatcher(guard: self), position: .first)
-        startHeaderClock(context)
+        startRequestClock(context)
     }
 
-    private func startHeaderClock(_ context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
-        headerDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: headerTimeout) {
+    /// Gives the client one header timeout for what is due next (headers, or the body after them).
+    private func startRequestClock(_ context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        requestDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: headerTimeout) {
             context.close(promise: nil)
         }
     }
