@@ -11,29 +11,48 @@ extension PostgresStore {
     // MARK: Signing keys
 
     public func insertSigningKey(_ key: StoredSigningKey) async throws {
-        _ = try await rows(
-            """
-            INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until)
-            VALUES (\(key.kid), \(key.algorithm.rawValue), \(ByteBuffer(bytes: key.sealedPrivateKey)), \(key.createdAt.epochSeconds),
-                \(key.signsFrom.epochSeconds), \(key.signsUntil?.epochSeconds), \(key.verifiesUntil?.epochSeconds))
-            """
-        )
+        _ = try await rows(Self.insertion(of: key))
     }
 
     public func signingKeys() async throws -> [StoredSigningKey] {
-        try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
-            guard let algorithm = SigningAlgorithm(rawValue: try row["algorithm"].decode(String.self)) else { throw StoreError(.corrupt) }
-            return StoredSigningKey(
-                kid: try row["kid"].decode(String.self), algorithm: algorithm, sealedPrivateKey: try Self.bytes(row, "sealed_private_key"),
-                createdAt: try Self.date(row, "created_at"), signsFrom: try Self.date(row, "signs_from"),
-                signsUntil: try Self.optionalDate(row, "signs_until"), verifiesUntil: try Self.optionalDate(row, "verifies_until")
-            )
+        try await rows("SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey(from:))
+    }
+
+    /// The advisory lock rotations hold until they commit, so two rotations at once are serialised.
+    static let keyRingLock: Int64 = 7_415_204
+
+    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+        try await transaction { connection in
+            let logger = self.logger
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.keyRingLock))", logger: logger)
+            let held = try await Self.rows("SELECT * FROM signing_keys ORDER BY created_at, kid", on: connection, logger: logger).map(Self.signingKey(from:))
+            for retired in retire(held) {
+                _ = try await connection.query(
+                    """
+                    UPDATE signing_keys SET signs_until = \(retired.signsUntil?.epochSeconds), verifies_until = \(retired.verifiesUntil?.epochSeconds)
+                    WHERE kid = \(retired.kid)
+                    """,
+                    logger: logger
+                )
+            }
+            _ = try await connection.query(Self.insertion(of: key), logger: logger)
         }
     }
 
-    public func updateSigningKey(_ key: StoredSigningKey) async throws {
-        _ = try await rows(
-            "UPDATE signing_keys SET signs_until = \(key.signsUntil?.epochSeconds), verifies_until = \(key.verifiesUntil?.epochSeconds) WHERE kid = \(key.kid)"
+    private static func insertion(of key: StoredSigningKey) -> PostgresQuery {
+        """
+        INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until)
+        VALUES (\(key.kid), \(key.algorithm.rawValue), \(ByteBuffer(bytes: key.sealedPrivateKey)), \(key.createdAt.epochSeconds),
+            \(key.signsFrom.epochSeconds), \(key.signsUntil?.epochSeconds), \(key.verifiesUntil?.epochSeconds))
+        """
+    }
+
+    private static func signingKey(from row: PostgresRandomAccessRow) throws -> StoredSigningKey {
+        guard let algorithm = SigningAlgorithm(rawValue: try row["algorithm"].decode(String.self)) else { throw StoreError(.corrupt) }
+        return StoredSigningKey(
+            kid: try row["kid"].decode(String.self), algorithm: algorithm, sealedPrivateKey: try bytes(row, "sealed_private_key"),
+            createdAt: try date(row, "created_at"), signsFrom: try date(row, "signs_from"),
+            signsUntil: try optionalDate(row, "signs_until"), verifiesUntil: try optionalDate(row, "verifies_until")
         )
     }
 

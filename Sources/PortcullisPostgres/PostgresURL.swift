@@ -11,8 +11,12 @@ public import PostgresNIO
 /// | `disable` | never | – |
 /// | `prefer` | if the server offers it | not checked |
 /// | `require` | always | not checked, unless `sslrootcert` is given (then as `verify-ca`) |
-/// | `verify-ca` | always | signed by `sslrootcert` (or the system's roots) |
+/// | `verify-ca` | always | signed by the CA in `sslrootcert` |
 /// | `verify-full` | always | as `verify-ca`, and issued for the host connected to |
+///
+/// As with libpq, the two `verify-` modes need `sslrootcert`: a file, or `system` for the
+/// system's trusted roots, which always checks the host name too (any public certificate would
+/// pass a check of the signature alone).
 ///
 /// Without `sslmode`, a loopback host gets `prefer` and every other host `require`: credentials
 /// and session data never cross a network in clear unless the URL says so.
@@ -61,6 +65,12 @@ public struct PostgresURL: Sendable {
             self.tlsMode = Self.isLoopback(host) ? .prefer : .require
         }
         self.rootCertificate = query.last(where: { $0.name == "sslrootcert" })?.value.flatMap { $0.isEmpty ? nil : $0 }
+        if [.verifyCA, .verifyFull].contains(tlsMode), rootCertificate == nil {
+            throw StoreError(
+                .unavailable,
+                backendMessage: "sslmode=\(tlsMode.rawValue) needs sslrootcert: the CA certificate file, or system for the system's roots"
+            )
+        }
     }
 
     /// `host:port (sslmode=…)`, for messages: never the password.
@@ -95,7 +105,10 @@ public struct PostgresURL: Sendable {
         case .verifyFull:
             configuration.certificateVerification = .fullVerification
         }
-        if let rootCertificate {
+        if rootCertificate == Self.systemRoots {
+            configuration.certificateVerification = .fullVerification
+            configuration.trustRoots = .default
+        } else if let rootCertificate {
             guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
                 throw StoreError(.unavailable, backendMessage: "sslrootcert \(rootCertificate) cannot be read")
             }
@@ -103,6 +116,9 @@ public struct PostgresURL: Sendable {
         }
         return configuration
     }
+
+    /// The `sslrootcert` value that means the system's trusted roots.
+    static let systemRoots = "system"
 
     private static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" { return true }

@@ -11,33 +11,46 @@ extension SQLiteStore {
     // MARK: Signing keys
 
     public func insertSigningKey(_ key: StoredSigningKey) async throws {
-        _ = try await write(
-            "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(key.kid), .text(key.algorithm.rawValue), .blob(.init(bytes: key.sealedPrivateKey)), Self.time(key.createdAt),
-             Self.time(key.signsFrom), Self.optionalTime(key.signsUntil), Self.optionalTime(key.verifiesUntil)]
-        )
+        _ = try await write(Self.insertSigningKey, Self.values(of: key))
     }
 
     public func signingKeys() async throws -> [StoredSigningKey] {
-        try await read("SELECT * FROM signing_keys ORDER BY created_at, kid").map { row in
-            guard let algorithm = row.column("algorithm")?.string.flatMap(SigningAlgorithm.init(rawValue:)) else { throw StoreError(.corrupt) }
-            return StoredSigningKey(
-                kid: row.column("kid")?.string ?? "",
-                algorithm: algorithm,
-                sealedPrivateKey: row.column("sealed_private_key")?.blob.map { Array($0.readableBytesView) } ?? [],
-                createdAt: Self.date(row, "created_at"),
-                signsFrom: Self.date(row, "signs_from"),
-                signsUntil: Self.optionalDate(row, "signs_until"),
-                verifiesUntil: Self.optionalDate(row, "verifies_until")
-            )
-        }
+        try await read("SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey(from:))
     }
 
-    public func updateSigningKey(_ key: StoredSigningKey) async throws {
-        _ = try await write(
-            "UPDATE signing_keys SET signs_until = ?, verifies_until = ? WHERE kid = ?",
-            [Self.optionalTime(key.signsUntil), Self.optionalTime(key.verifiesUntil), .text(key.kid)]
+    private static let insertSigningKey =
+        "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+    private static func values(of key: StoredSigningKey) -> [SQLiteData] {
+        [.text(key.kid), .text(key.algorithm.rawValue), .blob(.init(bytes: key.sealedPrivateKey)), time(key.createdAt),
+         time(key.signsFrom), optionalTime(key.signsUntil), optionalTime(key.verifiesUntil)]
+    }
+
+    private static func signingKey(from row: SQLiteRow) throws -> StoredSigningKey {
+        guard let algorithm = row.column("algorithm")?.string.flatMap(SigningAlgorithm.init(rawValue:)) else { throw StoreError(.corrupt) }
+        return StoredSigningKey(
+            kid: row.column("kid")?.string ?? "",
+            algorithm: algorithm,
+            sealedPrivateKey: row.column("sealed_private_key")?.blob.map { Array($0.readableBytesView) } ?? [],
+            createdAt: date(row, "created_at"),
+            signsFrom: date(row, "signs_from"),
+            signsUntil: optionalDate(row, "signs_until"),
+            verifiesUntil: optionalDate(row, "verifies_until")
         )
+    }
+
+    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+        // BEGIN IMMEDIATE takes the database's write lock first: other processes rotate after us.
+        try await transaction { connection in
+            let held = try await connection.query("SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey(from:))
+            for retired in retire(held) {
+                _ = try await connection.query(
+                    "UPDATE signing_keys SET signs_until = ?, verifies_until = ? WHERE kid = ?",
+                    [Self.optionalTime(retired.signsUntil), Self.optionalTime(retired.verifiesUntil), .text(retired.kid)]
+                )
+            }
+            _ = try await connection.query(Self.insertSigningKey, Self.values(of: key))
+        }
     }
 
     // MARK: Refresh families

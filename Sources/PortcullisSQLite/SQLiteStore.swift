@@ -12,6 +12,20 @@ import Glibc
 import Darwin
 #endif
 
+/// Creates an empty file with mode 0600 if there is none, so SQLite never creates the database
+/// with the process's default (usually world-readable) mode. - Returns: the mode of a file that
+/// was already there, `nil` when this call created it.
+private func createPrivately(_ path: String) throws -> mode_t? {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    if descriptor >= 0 {
+        close(descriptor)
+        return nil
+    }
+    guard errno == EEXIST else { throw StoreError(.unavailable, backendMessage: "cannot create the database file \(path) (errno \(errno))") }
+    var status = stat()
+    return stat(path, &status) == 0 ? status.st_mode : nil
+}
+
 /// The embedded store: one SQLite file in WAL mode, the default when no database is configured.
 ///
 /// Writes go through one connection, one transaction at a time; reads use a second connection,
@@ -30,10 +44,16 @@ public final class SQLiteStore: PortcullisStore {
 
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
     public static func open(path: String, logger: Logger = Logger(label: "portcullis.sqlite", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> SQLiteStore {
-        try createPrivately(path)
+        if let mode = try createPrivately(path), mode & 0o077 != 0 {
+            logger.warning("the database file is readable by its group or others: chmod 600 it", metadata: [
+                "portcullis.path": "\(path)", "portcullis.mode": "\(String(mode & 0o777, radix: 8))",
+            ])
+        }
         do {
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
+            // No busy timeout on the writer: ``transaction(_:)`` waits for another process's write
+            // itself, a few milliseconds at a time (SQLite as built here would sleep whole seconds).
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=0"] {
                 _ = try await writer.query(pragma)
             }
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -43,17 +63,6 @@ public final class SQLiteStore: PortcullisStore {
             return SQLiteStore(writer: writer, reader: reader, logger: logger)
         } catch {
             throw StoreError(.unavailable, backendMessage: String(describing: error))
-        }
-    }
-
-    /// Creates an empty file with mode 0600 if there is none, so SQLite never creates the database
-    /// with the process's default (usually world-readable) mode.
-    private static func createPrivately(_ path: String) throws {
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor >= 0 {
-            Glibc.close(descriptor)
-        } else if errno != EEXIST {
-            throw StoreError(.unavailable, backendMessage: "cannot create the database file \(path) (errno \(errno))")
         }
     }
 
@@ -208,12 +217,17 @@ public final class SQLiteStore: PortcullisStore {
         try await transaction { connection in try await connection.query(sql, binds) }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, one at a time.
+    /// How long a write waits for another process (an admin command) to finish its own.
+    static let writeLockWait: Duration = .seconds(15)
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer, one at a time. While another
+    /// process holds the database's write lock, it retries every few milliseconds (with jitter, so
+    /// two busy writers do not keep colliding) for up to ``writeLockWait``.
     func transaction<Result: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> Result) async throws -> Result {
         let writer = self.writer
         return try await writeLock.withPermit {
             do {
-                _ = try await writer.query("BEGIN IMMEDIATE")
+                try await Self.beginImmediate(on: writer)
                 do {
                     let result = try await body(writer)
                     _ = try await writer.query("COMMIT")
@@ -224,6 +238,20 @@ public final class SQLiteStore: PortcullisStore {
                 }
             } catch {
                 throw Self.translate(error)
+            }
+        }
+    }
+
+    private static func beginImmediate(on writer: SQLiteConnection) async throws {
+        let deadline = ContinuousClock.now + writeLockWait
+        var longestPause = 2
+        while true {
+            do {
+                _ = try await writer.query("BEGIN IMMEDIATE")
+                return
+            } catch let error as SQLiteError where error.reason == .busy && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...longestPause)))
+                longestPause = min(longestPause * 2, 25)
             }
         }
     }

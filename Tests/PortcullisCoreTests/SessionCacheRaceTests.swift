@@ -83,7 +83,9 @@ actor PausingStore: PortcullisStore {
     func deleteExpiredSessions(now: Date) async throws -> Int { try await base.deleteExpiredSessions(now: now) }
     func insertSigningKey(_ key: StoredSigningKey) async throws { try await base.insertSigningKey(key) }
     func signingKeys() async throws -> [StoredSigningKey] { try await base.signingKeys() }
-    func updateSigningKey(_ key: StoredSigningKey) async throws { try await base.updateSigningKey(key) }
+    func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+        try await base.rotateSigningKeys(adding: key, retiring: retire)
+    }
     func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws { try await base.insertRefreshFamily(family, firstTokenHash: firstTokenHash) }
     func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         try await base.useRefreshToken(hash: hash, successorHash: successorHash, now: now, grace: grace, revocation: revocation)

@@ -167,6 +167,10 @@ struct HardeningProcessTests {
             let mode = try #require((try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue)
             #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8))")
         }
+        // A key file reached through a symlink (as mounted secrets are) is judged by the file itself.
+        try FileManager.default.createSymbolicLink(atPath: directory.path("linked.key"), withDestinationPath: directory.path("portcullis.key"))
+        let linked = try await ServerProcess.start(in: directory.url, arguments: ["--key-file", directory.path("linked.key")])
+        try await linked.stop()
         chmod(directory.path("portcullis.key"), 0o644)
         do {
             let started = try await ServerProcess.start(in: directory.url)

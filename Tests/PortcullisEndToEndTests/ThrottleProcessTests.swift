@@ -5,7 +5,7 @@ import Testing
 
 /// The credential throttles of the real executable under concurrency and across instances: no
 /// number of simultaneous requests buys more guesses than the window allows.
-@Suite("Throttling under concurrency", .timeLimit(.minutes(3)))
+@Suite("Throttling under concurrency", .serialized, .timeLimit(.minutes(3)))
 struct ThrottleProcessTests {
     /// Sends `count` requests at once and returns their statuses.
     static func concurrently(_ count: Int, _ request: @escaping @Sendable (Int) async throws -> Int) async throws -> [Int] {

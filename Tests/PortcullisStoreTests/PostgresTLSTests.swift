@@ -79,13 +79,17 @@ struct PostgresURLTests {
         ("postgres://u@[::1]/x", .prefer),
         ("postgres://u@db.internal/x?sslmode=disable", .disable),
         ("postgres://u@127.0.0.1/x?sslmode=verify-full&sslrootcert=/etc/ca.pem", .verifyFull),
-        ("postgresql://u@db/x?sslmode=verify-ca", .verifyCA),
+        ("postgresql://u@db/x?sslmode=verify-ca&sslrootcert=system", .verifyCA),
     ])
     func sslmodeDefaultsToRequireExceptOnLoopback(url: String, mode: PostgresURL.TLSMode) throws {
         #expect(try PostgresURL(url).tlsMode == mode)
     }
 
-    @Test(arguments: ["postgres://u@db/x?sslmode=allow", "postgres://u@db/x?sslmode=verify_full", "mysql://u@db/x", "postgres://db/x"])
+    @Test(arguments: [
+        "postgres://u@db/x?sslmode=allow", "postgres://u@db/x?sslmode=verify_full", "mysql://u@db/x", "postgres://db/x",
+        // As with libpq, verifying needs the authority to verify against.
+        "postgres://u@db/x?sslmode=verify-full", "postgres://u@db/x?sslmode=verify-ca",
+    ])
     func malformedURLsAreRefused(url: String) {
         #expect(throws: StoreError.self) { try PostgresURL(url) }
     }

@@ -99,8 +99,10 @@ struct TokenStoreConformanceTests {
             try await store.insertSigningKey(key)
             key.signsUntil = Self.t0.addingTimeInterval(60)
             key.verifiesUntil = Self.t0.addingTimeInterval(400)
-            try await store.updateSigningKey(key)
-            #expect(try await store.signingKeys() == [key])
+            let next = StoredSigningKey(kid: "k2", algorithm: .eddsa, sealedPrivateKey: [4], createdAt: Self.t0, signsFrom: Self.t0.addingTimeInterval(60))
+            let retired = key
+            try await store.rotateSigningKeys(adding: next) { held in held.map { _ in retired } }
+            #expect(try await store.signingKeys() == [key, next])
             await #expect(throws: StoreError.self) { try await store.insertSigningKey(key) }
 
             let (client, secret) = ServiceClient.create(name: "orders", now: Self.t0)
@@ -110,6 +112,29 @@ struct TokenStoreConformanceTests {
             #expect(loaded.accepts(secret: secret))
             #expect(loaded.accepts(secret: secret + "x") == false)
             #expect(try await store.client(id: "missing") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func concurrentRotationsEachSeeTheKeysTheOtherAdded(backend: Backend) async throws {
+        try await backend.withTwoStores { a, b in
+            try await a.insertSigningKey(StoredSigningKey(kid: "k0", algorithm: .eddsa, sealedPrivateKey: [0], createdAt: Self.t0, signsFrom: Self.t0))
+            // Twenty emergency rotations at once on two instances: each ends every key it finds.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 1...20 {
+                    let store = index.isMultiple(of: 2) ? a : b
+                    group.addTask {
+                        let key = StoredSigningKey(kid: "k\(index)", algorithm: .eddsa, sealedPrivateKey: [1], createdAt: Self.t0, signsFrom: Self.t0)
+                        try await store.rotateSigningKeys(adding: key) { held in
+                            held.filter { $0.verifiesUntil == nil }.map { var ended = $0; ended.verifiesUntil = Self.t0; return ended }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Serialised, they leave exactly one key that still verifies: the last one added.
+            let live = try await a.signingKeys().filter { $0.verifiesUntil == nil }
+            #expect(live.count == 1, "\(live.map(\.kid))")
         }
     }
 

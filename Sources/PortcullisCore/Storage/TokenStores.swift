@@ -11,8 +11,11 @@ public protocol SigningKeyStore: Sendable {
     func insertSigningKey(_ key: StoredSigningKey) async throws
     /// Every key still kept, oldest first.
     func signingKeys() async throws -> [StoredSigningKey]
-    /// Replaces a key's schedule (when it stops signing and verifying).
-    func updateSigningKey(_ key: StoredSigningKey) async throws
+    /// Adds `key` and, in the same transaction and under one lock for the whole key ring, replaces
+    /// the schedule of the keys already held with what `retire` returns for them (the keys it
+    /// changes, with new `signsUntil`/`verifiesUntil`). Two rotations at once are serialised, so an
+    /// emergency rotation can never miss a key another rotation was adding.
+    func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws
 }
 
 /// Where refresh families and their tokens live, by the hash of each token.

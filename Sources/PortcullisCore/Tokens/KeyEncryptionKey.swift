@@ -22,7 +22,9 @@ public struct KeyEncryptionKey: Sendable {
     /// - Throws: ``KeyFileError`` naming the file when it is readable or writable by its group or
     ///   by others: a key that anyone on the machine can read protects nothing.
     public static func loadOrCreate(path: String) throws -> KeyEncryptionKey {
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+        // The file's own mode, not a symlink's (a mounted secret is often a link to the real file).
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             let mode = String(mode & 0o777, radix: 8)
             throw KeyFileError("the key file \(path) is accessible to its group or others (mode 0\(mode)): run chmod 600 \(path)")
         }

@@ -87,12 +87,15 @@ public actor KeyRing {
         }
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let signsFrom = immediately ? now : now.addingTimeInterval(policy.keyPublishAhead.timeInterval)
-        for previous in try await store.signingKeys() {
-            if let retired = immediately ? Self.ended(previous, at: now) : Self.handedOver(previous, at: signsFrom, horizon: policy.revocationHorizon) {
-                try await store.updateSigningKey(retired)
-            }
+        let horizon = policy.revocationHorizon
+        let key = try newKey(algorithm: algorithm, signsFrom: signsFrom)
+        // The store decides against the keys it holds under its lock, so a key another rotation is
+        // adding at the same moment is either seen (and retired) or added after this one.
+        try await store.rotateSigningKeys(adding: key) { held in
+            held.compactMap { immediately ? Self.ended($0, at: now) : Self.handedOver($0, at: signsFrom, horizon: horizon) }
         }
-        return try await add(algorithm: algorithm, signsFrom: signsFrom)
+        loadedAt = nil
+        return key
     }
 
     /// A key that signs past `handOver`, retired then: it verifies until its last token expires.
@@ -114,15 +117,20 @@ public actor KeyRing {
     }
 
     private func add(algorithm: SigningAlgorithm, signsFrom: Date) async throws -> StoredSigningKey {
+        let stored = try newKey(algorithm: algorithm, signsFrom: signsFrom)
+        try await store.insertSigningKey(stored)
+        loadedAt = nil
+        return stored
+    }
+
+    /// A new key, its private half sealed with the key-encryption key.
+    private func newKey(algorithm: SigningAlgorithm, signsFrom: Date) throws -> StoredSigningKey {
         let key = try SigningKey.generate(algorithm)
-        let stored = StoredSigningKey(
+        return StoredSigningKey(
             kid: key.kid, algorithm: algorithm,
             sealedPrivateKey: try encryption.seal(key.privateKeyBytes, context: Self.context(kid: key.kid, algorithm: algorithm)),
             createdAt: Date(epochSeconds: clock.now.epochSeconds), signsFrom: signsFrom
         )
-        try await store.insertSigningKey(stored)
-        loadedAt = nil
-        return stored
     }
 
     private func current(now: Date) async throws -> SigningKey? {
