@@ -15,15 +15,14 @@ import Darwin
 /// Creates an empty file with mode 0600 if there is none, so SQLite never creates the database
 /// with the process's default (usually world-readable) mode. - Returns: the mode of a file that
 /// was already there, `nil` when this call created it.
-private func createPrivately(_ path: String) throws -> mode_t? {
+private func createPrivately(_ path: String) throws -> Int? {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     if descriptor >= 0 {
         close(descriptor)
         return nil
     }
     guard errno == EEXIST else { throw StoreError(.unavailable, backendMessage: "cannot create the database file \(path) (errno \(errno))") }
-    var status = stat()
-    return stat(path, &status) == 0 ? status.st_mode : nil
+    return (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
 }
 
 /// The embedded store: one SQLite file in WAL mode, the default when no database is configured.
