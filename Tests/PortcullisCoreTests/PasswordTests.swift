@@ -122,6 +122,8 @@ struct PasswordTests {
         #expect(context.words.first == "ada.lovelace+news@example.com")  // longest first
         #expect(context.remainder(of: "Lovelace & Acme forever") == " &  forever")
         #expect(context.remainder(of: "correct horse battery staple") == nil)
+        // Letters are a word of their own even when digits follow them in the address.
+        #expect(PasswordContext(email: "ada.lovelace1815@example.com", serviceWords: []).words.contains("lovelace"))
 
         let policy = PasswordPolicy(commonPasswords: CommonPasswords(list: ""), serviceWords: ["Acme Identity"])
         #expect(throws: PortcullisError.self) { try policy.validate("AcmeIdentity2026") }

@@ -3,8 +3,8 @@
 /// thereof".
 ///
 /// From the email address: the whole address, its local part without punctuation
-/// ("ada.lovelace" gives "adalovelace") and its pieces between punctuation such as `.`, `_`, `-`
-/// and `+` ("ada", "lovelace"). From the service: each word given, likewise whole, without
+/// ("ada.lovelace" gives "adalovelace"), its pieces between punctuation such as `.`, `_`, `-`
+/// and `+` ("ada", "lovelace"), and its runs of letters ("lovelace1815" gives "lovelace"). From the service: each word given, likewise whole, without
 /// punctuation, and in pieces. All lowercased; words of fewer than 4 characters are dropped.
 public struct PasswordContext: Sendable {
     /// The fewest characters a context word must have to count.
@@ -42,9 +42,11 @@ public struct PasswordContext: Sendable {
         return found ? rest : nil
     }
 
-    /// `text` itself, `text` with only its letters and digits, and its runs of letters and digits.
+    /// `text` itself, `text` with only its letters and digits, its runs of letters and digits, and
+    /// its runs of letters alone ("lovelace1815" also gives "lovelace").
     private static func derivatives(of text: String) -> [String] {
         let pieces = text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
-        return [text, pieces.joined()] + pieces
+        let words = text.split(whereSeparator: { !$0.isLetter }).map(String.init)
+        return [text, pieces.joined()] + pieces + words
     }
 }
