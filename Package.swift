@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PortcullisVerifier", targets: ["PortcullisVerifier"]),
         .library(name: "PortcullisHummingbird", targets: ["PortcullisHummingbird"]),
         .library(name: "PortcullisTesting", targets: ["PortcullisTesting"]),
+        .library(name: "PortcullisSMTP", targets: ["PortcullisSMTP"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
     ],
     dependencies: [
@@ -88,6 +89,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Hands mail to a mail server: SMTP with STARTTLS or implicit TLS, AUTH, MIME. No Portcullis types.
+        .target(
+            name: "PortcullisSMTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -175,6 +187,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisSMTPTests",
+            dependencies: ["PortcullisSMTP", "PortcullisTesting", .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
