@@ -115,5 +115,34 @@ enum PostgresMigrations {
             "CREATE INDEX throttle_attempts_by_reservation ON throttle_attempts(reservation)",
             "CREATE INDEX throttle_attempts_by_time ON throttle_attempts(attempted_at)",
         ]),
+        // Account recovery: verified addresses, one-time tokens (hashes only) and the mail outbox.
+        Migration(version: 3, statements: [
+            "ALTER TABLE accounts ADD COLUMN email_verified_at BIGINT",
+            """
+            CREATE TABLE one_time_tokens (
+                hash BYTEA PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                email TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )
+            """,
+            "CREATE INDEX one_time_tokens_by_account ON one_time_tokens(account_id, purpose)",
+            "CREATE INDEX one_time_tokens_by_expiry ON one_time_tokens(expires_at)",
+            """
+            CREATE TABLE mail_outbox (
+                id TEXT PRIMARY KEY,
+                sealed_content BYTEA,
+                created_at BIGINT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                claimed_until BIGINT,
+                finished_at BIGINT
+            )
+            """,
+            "CREATE INDEX mail_outbox_due ON mail_outbox(finished_at, next_attempt_at)",
+        ]),
     ]
 }

@@ -8,19 +8,23 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertAccount(_ account: Account, passwordHash: String) async throws {
+        try await transaction { connection in try await Self.insert(account, passwordHash: passwordHash, on: connection, logger: self.logger) }
+    }
+
+    static func insert(_ account: Account, passwordHash: String, on connection: PostgresConnection, logger: Logger) async throws {
         let roles = account.roles.joined(separator: " ")
-        let created = account.createdAt.epochSeconds
-        let disabled = account.disabledAt?.epochSeconds
-        try await transaction { connection in
-            _ = try await connection.query(
-                "INSERT INTO accounts (id, email, roles, created_at, disabled_at) VALUES (\(account.id), \(account.email), \(roles), \(created), \(disabled))",
-                logger: self.logger
-            )
-            _ = try await connection.query(
-                "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (\(account.id), \(passwordHash), \(created))",
-                logger: self.logger
-            )
-        }
+        let (created, disabled, verified) = (account.createdAt.epochSeconds, account.disabledAt?.epochSeconds, account.emailVerifiedAt?.epochSeconds)
+        _ = try await connection.query(
+            """
+            INSERT INTO accounts (id, email, roles, created_at, disabled_at, email_verified_at)
+            VALUES (\(account.id), \(account.email), \(roles), \(created), \(disabled), \(verified))
+            """,
+            logger: logger
+        )
+        _ = try await connection.query(
+            "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (\(account.id), \(passwordHash), \(created))",
+            logger: logger
+        )
     }
 
     public func account(id: String) async throws -> Account? {
@@ -49,6 +53,9 @@ extension PostgresStore {
         case true?: _ = try await connection.query("UPDATE accounts SET disabled_at = COALESCE(disabled_at, \(seconds)) WHERE id = \(id)", logger: logger)
         case false?: _ = try await connection.query("UPDATE accounts SET disabled_at = NULL WHERE id = \(id)", logger: logger)
         case nil: break
+        }
+        if change.emailVerified == true {
+            _ = try await connection.query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, \(seconds)) WHERE id = \(id)", logger: logger)
         }
         return try await rows("SELECT * FROM accounts WHERE id = \(id)", on: connection, logger: logger).first.map(account(from:))
     }
@@ -122,7 +129,8 @@ extension PostgresStore {
             email: try row["email"].decode(String.self),
             roles: try row["roles"].decode(String.self).split(separator: " ").map(String.init),
             createdAt: try date(row, "created_at"),
-            disabledAt: try optionalDate(row, "disabled_at")
+            disabledAt: try optionalDate(row, "disabled_at"),
+            emailVerifiedAt: try optionalDate(row, "email_verified_at")
         )
     }
 

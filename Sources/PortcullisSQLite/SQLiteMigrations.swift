@@ -105,5 +105,34 @@ enum SQLiteMigrations {
             "CREATE INDEX revocations_by_expiry ON revocations(expires_at)",
             "CREATE INDEX refresh_families_by_expiry ON refresh_families(absolute_expires_at)",
         ]),
+        // Account recovery: verified addresses, one-time tokens (hashes only) and the mail outbox.
+        Migration(version: 4, statements: [
+            "ALTER TABLE accounts ADD COLUMN email_verified_at INTEGER",
+            """
+            CREATE TABLE one_time_tokens (
+                hash BLOB PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                email TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER
+            )
+            """,
+            "CREATE INDEX one_time_tokens_by_account ON one_time_tokens(account_id, purpose)",
+            "CREATE INDEX one_time_tokens_by_expiry ON one_time_tokens(expires_at)",
+            """
+            CREATE TABLE mail_outbox (
+                id TEXT PRIMARY KEY,
+                sealed_content BLOB,
+                created_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                claimed_until INTEGER,
+                finished_at INTEGER
+            )
+            """,
+            "CREATE INDEX mail_outbox_due ON mail_outbox(finished_at, next_attempt_at)",
+        ]),
     ]
 }

@@ -101,17 +101,19 @@ public final class SQLiteStore: PortcullisStore {
     // MARK: Accounts and credentials
 
     public func insertAccount(_ account: Account, passwordHash: String) async throws {
-        try await transaction { connection in
-            _ = try await connection.query(
-                "INSERT INTO accounts (id, email, roles, created_at, disabled_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(account.id), .text(account.email), .text(Self.encodeRoles(account.roles)),
-                 .integer(Int(account.createdAt.epochSeconds)), Self.optionalTime(account.disabledAt)]
-            )
-            _ = try await connection.query(
-                "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (?, ?, ?)",
-                [.text(account.id), .text(passwordHash), .integer(Int(account.createdAt.epochSeconds))]
-            )
-        }
+        try await transaction { connection in try await Self.insert(account, passwordHash: passwordHash, on: connection) }
+    }
+
+    static func insert(_ account: Account, passwordHash: String, on connection: SQLiteConnection) async throws {
+        _ = try await connection.query(
+            "INSERT INTO accounts (id, email, roles, created_at, disabled_at, email_verified_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(account.id), .text(account.email), .text(encodeRoles(account.roles)),
+             time(account.createdAt), optionalTime(account.disabledAt), optionalTime(account.emailVerifiedAt)]
+        )
+        _ = try await connection.query(
+            "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (?, ?, ?)",
+            [.text(account.id), .text(passwordHash), time(account.createdAt)]
+        )
     }
 
     public func account(id: String) async throws -> Account? {
@@ -140,6 +142,9 @@ public final class SQLiteStore: PortcullisStore {
         case false?: _ = try await connection.query("UPDATE accounts SET disabled_at = NULL WHERE id = ?", [.text(id)])
         case nil: break
         }
+        if change.emailVerified == true {
+            _ = try await connection.query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?", [time(now), .text(id)])
+        }
         return try await connection.query("SELECT * FROM accounts WHERE id = ?", [.text(id)]).first.map(account(from:))
     }
 
@@ -148,11 +153,10 @@ public final class SQLiteStore: PortcullisStore {
     }
 
     public func setPasswordHash(_ hash: String, accountID: String) async throws {
-        _ = try await write(
-            "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?",
-            [.text(hash), .integer(Int(Date().epochSeconds)), .text(accountID)]
-        )
+        _ = try await write(Self.updatePasswordHash, [.text(hash), .integer(Int(Date().epochSeconds)), .text(accountID)])
     }
+
+    static let updatePasswordHash = "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?"
 
     // MARK: Sessions
 
@@ -286,7 +290,8 @@ public final class SQLiteStore: PortcullisStore {
             email: row.column("email")?.string ?? "",
             roles: (row.column("roles")?.string ?? "").split(separator: " ").map(String.init),
             createdAt: date(row, "created_at"),
-            disabledAt: optionalDate(row, "disabled_at")
+            disabledAt: optionalDate(row, "disabled_at"),
+            emailVerifiedAt: optionalDate(row, "email_verified_at")
         )
     }
 

@@ -101,9 +101,16 @@ actor PausingStore: PortcullisStore {
     }
     func latestUserRevocation(accountID: String) async throws -> Date? { try await base.latestUserRevocation(accountID: accountID) }
     func deleteExpiredRevocations(now: Date) async throws -> Int { try await base.deleteExpiredRevocations(now: now) }
-    func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess {
-        try await base.endAccess(scope, applying: change, stamp: stamp)
+    func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites { try await base.apply(writes, stamp: stamp) }
+    func oneTimeToken(hash: [UInt8]) async throws -> OneTimeToken? { try await base.oneTimeToken(hash: hash) }
+    func deleteExpiredOneTimeTokens(now: Date) async throws -> Int { try await base.deleteExpiredOneTimeTokens(now: now) }
+    func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] { try await base.claimMail(now: now, lease: lease, limit: limit) }
+    func markMailSent(id: String, at now: Date) async throws { try await base.markMailSent(id: id, at: now) }
+    func markMailFailed(id: String, at now: Date, nextAttemptAt: Date, giveUp: Bool) async throws {
+        try await base.markMailFailed(id: id, at: now, nextAttemptAt: nextAttemptAt, giveUp: giveUp)
     }
+    func pendingMailCount() async throws -> Int { try await base.pendingMailCount() }
+    func deleteFinishedMail(before cutoff: Date) async throws -> Int { try await base.deleteFinishedMail(before: cutoff) }
     func insertClient(_ client: ServiceClient) async throws { try await base.insertClient(client) }
     func client(id: String) async throws -> ServiceClient? { try await base.client(id: id) }
 }

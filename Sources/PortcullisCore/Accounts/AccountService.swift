@@ -74,7 +74,7 @@ public struct AccountService: Sendable {
     /// `user` entry, so the access tokens issued to it so far are refused too, all in one store
     /// transaction. - Returns: what ended.
     @discardableResult
-    public func signOutEverywhere(accountID: String) async throws -> EndedAccess {
+    public func signOutEverywhere(accountID: String) async throws -> AppliedWrites {
         let ended = try await store.endAccess(.account(id: accountID), applying: nil, stamp: revocations.stamp())
         await sessions?.forget(ended)
         return ended

@@ -126,10 +126,10 @@ public struct SessionManager: Sendable {
         return !ended.sessionIDs.isEmpty
     }
 
-    /// Drops from this instance's cache what an ``AccessStore/endAccess(_:applying:stamp:)`` ended;
-    /// other instances drop it when their ``RevocationFollower`` reads the entry.
-    public func forget(_ ended: EndedAccess) async {
-        guard let cache, let revocation = ended.revocation else { return }
-        await cache.evict(revocation)
+    /// Drops from this instance's cache what a ``StoreWrite/endAccess(_:)`` ended; other
+    /// instances drop it when their ``RevocationFollower`` reads the entries.
+    public func forget(_ applied: AppliedWrites) async {
+        guard let cache else { return }
+        for revocation in applied.revocations { await cache.evict(revocation) }
     }
 }

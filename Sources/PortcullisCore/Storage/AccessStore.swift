@@ -4,32 +4,19 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// Ends access and publishes the end in one transaction.
-///
-/// Deleting a session and appending its revocation in two writes would let a crash between them
-/// lose the revocation, and a "sign out everywhere" cost one write per session. Every path that
-/// ends a session, a refresh family or all of an account's access goes through here instead.
-public protocol AccessStore: Sendable {
-    /// Ends what `scope` names and appends its revocation entry (stamped `stamp`), atomically; for
-    /// an account, applies `change` to it in the same transaction (a disable or a role change that
-    /// must not take effect without its sign-out, nor the reverse).
-    ///
-    /// A session or family that does not exist (or is not `owner`'s) ends nothing and publishes
-    /// nothing. For an account, every session and family it ends gets a `session` entry, so a
-    /// token minted from one of them while this ran is refused whatever its `iat`; and a `user`
-    /// entry is always appended, since access tokens may be alive.
-    func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess
-}
-
 /// What ending access covers.
 public enum AccessScope: Sendable, Hashable {
     /// One browser session (logout, signing a device out); `owner` limits it to that account's own.
     case session(id: String, owner: String?)
     /// One refresh family (an app signed in with tokens); `owner` limits it to that account's own.
     case refreshFamily(id: String, owner: String?)
-    /// Everything of the account: its sessions, its refresh families (each published), and every
-    /// access token issued to it so far (a `user` entry).
-    case account(id: String)
+    /// Everything of the account but `keepingSession` (the session changing its password): its
+    /// sessions, its refresh families (each published), and every access token issued to it so far
+    /// (a `user` entry).
+    case account(id: String, keepingSession: String?)
+
+    /// Everything of the account.
+    public static func account(id: String) -> AccessScope { .account(id: id, keepingSession: nil) }
 }
 
 /// When a revocation happens and until when its entry matters.
@@ -51,30 +38,13 @@ public struct RevocationStamp: Sendable, Hashable {
     }
 }
 
-/// What ``AccessStore/endAccess(_:applying:stamp:)`` ended.
-public struct EndedAccess: Sendable {
-    /// The sessions deleted.
-    public let sessionIDs: [String]
-    /// The refresh families revoked.
-    public let familyIDs: [String]
-    /// For an account scope: the account after the change, or `nil` if there is none.
-    public let account: Account?
-    /// The entry appended (or already held), if any was due.
-    public let revocation: Revocation?
-
-    /// Creates the result.
-    public init(sessionIDs: [String], familyIDs: [String], account: Account?, revocation: Revocation?) {
-        self.sessionIDs = sessionIDs
-        self.familyIDs = familyIDs
-        self.account = account
-        self.revocation = revocation
+extension WriteStore {
+    /// Ends what `scope` names and publishes it, applying `change` to the account in the same
+    /// transaction (a disable or a role change must not take effect without its sign-out).
+    public func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> AppliedWrites {
+        var writes: [StoreWrite] = []
+        if let change, case .account(let id, _) = scope { writes.append(.changeAccount(id: id, change)) }
+        writes.append(.endAccess(scope))
+        return try await apply(writes, stamp: stamp)
     }
-
-    /// Whether anything ended.
-    public var endedAnything: Bool { !sessionIDs.isEmpty || !familyIDs.isEmpty || account != nil }
-}
-
-extension EndedAccess {
-    /// Nothing ended, nothing published.
-    public static let nothing = EndedAccess(sessionIDs: [], familyIDs: [], account: nil, revocation: nil)
 }

@@ -8,19 +8,27 @@ import PortcullisTokens
 /// A store that keeps everything in memory: for unit tests and throwaway runs.
 ///
 /// Lost when the process ends. Time never enters it: callers pass `now`, so expiry is tested
-/// with a ``WallClock`` that tests move by hand.
+/// with a ``WallClock`` that tests move by hand. An actor, so every method is atomic; a
+/// ``WriteStore/apply(_:stamp:)`` that fails part-way puts everything back as it was.
 public actor MemoryStore: PortcullisStore {
-    private var accounts: [String: Account] = [:]
-    private var accountIDsByEmail: [String: String] = [:]
-    private var passwordHashes: [String: String] = [:]
-    private var sessionsByID: [String: Session] = [:]
-    private var sessionIDsByHash: [[UInt8]: String] = [:]
-    private var signingKeysByKid: [String: StoredSigningKey] = [:]
-    private var families: [String: RefreshFamily] = [:]
-    private var refreshTokens: [[UInt8]: (familyID: String, rotatedAt: Date?)] = [:]
-    private var revocationLog: [Revocation] = []
-    private var lastCursor: Int64 = 0
-    private var clients: [String: ServiceClient] = [:]
+    /// Everything the store holds, one value so a failed write can be rolled back wholesale.
+    private struct State {
+        var accounts: [String: Account] = [:]
+        var accountIDsByEmail: [String: String] = [:]
+        var passwordHashes: [String: String] = [:]
+        var sessionsByID: [String: Session] = [:]
+        var sessionIDsByHash: [[UInt8]: String] = [:]
+        var signingKeysByKid: [String: StoredSigningKey] = [:]
+        var families: [String: RefreshFamily] = [:]
+        var refreshTokens: [[UInt8]: (familyID: String, rotatedAt: Date?)] = [:]
+        var revocationLog: [Revocation] = []
+        var lastCursor: Int64 = 0
+        var clients: [String: ServiceClient] = [:]
+        var oneTimeTokens: [[UInt8]: OneTimeToken] = [:]
+        var outbox: [String: (mail: OutboxMail, claimedUntil: Date?, finishedAt: Date?)] = [:]
+    }
+
+    private var state = State()
 
     /// Counts of this process: a memory store is never shared.
     public nonisolated let attemptLedger: any AttemptLedger = MemoryAttemptLedger()
@@ -35,129 +43,134 @@ public actor MemoryStore: PortcullisStore {
     // MARK: Accounts and credentials
 
     public func insertAccount(_ account: Account, passwordHash: String) async throws {
-        guard accountIDsByEmail[account.email] == nil, accounts[account.id] == nil else { throw StoreError.duplicate }
-        accounts[account.id] = account
-        accountIDsByEmail[account.email] = account.id
-        passwordHashes[account.id] = passwordHash
+        guard state.accountIDsByEmail[account.email] == nil, state.accounts[account.id] == nil else { throw StoreError.duplicate }
+        state.accounts[account.id] = account
+        state.accountIDsByEmail[account.email] = account.id
+        state.passwordHashes[account.id] = passwordHash
     }
 
-    public func account(id: String) async throws -> Account? { accounts[id] }
+    public func account(id: String) async throws -> Account? { state.accounts[id] }
 
     public func account(email: String) async throws -> Account? {
-        accountIDsByEmail[email].flatMap { accounts[$0] }
+        state.accountIDsByEmail[email].flatMap { state.accounts[$0] }
     }
 
     public func allAccounts() async throws -> [Account] {
-        accounts.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        state.accounts.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     public func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? {
-        guard var account = accounts[id] else { return nil }
+        guard var account = state.accounts[id] else { return nil }
+        let seconds = Date(epochSeconds: now.epochSeconds)
         if let roles = change.roles { account.roles = roles }
-        if let disabled = change.disabled { account.disabledAt = disabled ? account.disabledAt ?? Date(epochSeconds: now.epochSeconds) : nil }
-        accounts[id] = account
+        if let disabled = change.disabled { account.disabledAt = disabled ? account.disabledAt ?? seconds : nil }
+        if change.emailVerified == true { account.emailVerifiedAt = account.emailVerifiedAt ?? seconds }
+        state.accounts[id] = account
         return account
     }
 
-    public func passwordHash(accountID: String) async throws -> String? { passwordHashes[accountID] }
+    public func passwordHash(accountID: String) async throws -> String? { state.passwordHashes[accountID] }
 
     public func setPasswordHash(_ hash: String, accountID: String) async throws {
-        guard accounts[accountID] != nil else { return }
-        passwordHashes[accountID] = hash
+        guard state.accounts[accountID] != nil else { return }
+        state.passwordHashes[accountID] = hash
     }
 
     // MARK: Sessions
 
     public func insertSession(_ session: Session) async throws {
-        guard sessionsByID[session.id] == nil, sessionIDsByHash[session.secretHash] == nil else { throw StoreError.duplicate }
-        sessionsByID[session.id] = session
-        sessionIDsByHash[session.secretHash] = session.id
+        guard state.sessionsByID[session.id] == nil, state.sessionIDsByHash[session.secretHash] == nil else { throw StoreError.duplicate }
+        state.sessionsByID[session.id] = session
+        state.sessionIDsByHash[session.secretHash] = session.id
     }
 
     public func session(secretHash: [UInt8]) async throws -> Session? {
-        sessionIDsByHash[secretHash].flatMap { sessionsByID[$0] }
+        state.sessionIDsByHash[secretHash].flatMap { state.sessionsByID[$0] }
     }
 
-    public func session(id: String) async throws -> Session? { sessionsByID[id] }
+    public func session(id: String) async throws -> Session? { state.sessionsByID[id] }
 
     public func sessions(accountID: String) async throws -> [Session] {
-        sessionsByID.values.filter { $0.accountID == accountID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        state.sessionsByID.values.filter { $0.accountID == accountID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
     }
 
     public func touchSession(id: String, lastSeenAt: Date) async throws {
-        sessionsByID[id]?.lastSeenAt = lastSeenAt
+        state.sessionsByID[id]?.lastSeenAt = lastSeenAt
     }
 
-    public func deleteSession(id: String) async throws -> Bool {
-        guard let session = sessionsByID.removeValue(forKey: id) else { return false }
-        sessionIDsByHash[session.secretHash] = nil
-        return true
-    }
+    public func deleteSession(id: String) async throws -> Bool { removeSession(id) }
 
     public func deleteExpiredSessions(now: Date) async throws -> Int {
-        let ids = sessionsByID.values.filter { $0.isExpired(at: now) }.map(\.id)
-        for id in ids { _ = try await deleteSession(id: id) }
+        let ids = state.sessionsByID.values.filter { $0.isExpired(at: now) }.map(\.id)
+        for id in ids { removeSession(id) }
         return ids.count
+    }
+
+    @discardableResult
+    private func removeSession(_ id: String) -> Bool {
+        guard let session = state.sessionsByID.removeValue(forKey: id) else { return false }
+        state.sessionIDsByHash[session.secretHash] = nil
+        return true
     }
 
     // MARK: Signing keys
 
     public func insertSigningKey(_ key: StoredSigningKey) async throws {
-        guard signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
-        signingKeysByKid[key.kid] = key
+        guard state.signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
+        state.signingKeysByKid[key.kid] = key
     }
 
     public func signingKeys() async throws -> [StoredSigningKey] {
-        signingKeysByKid.values.sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
+        state.signingKeysByKid.values.sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
     }
 
     public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
-        guard signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
-        for retired in retire(try await signingKeys()) where signingKeysByKid[retired.kid] != nil {
-            signingKeysByKid[retired.kid] = retired
+        guard state.signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
+        for retired in retire(try await signingKeys()) where state.signingKeysByKid[retired.kid] != nil {
+            state.signingKeysByKid[retired.kid] = retired
         }
-        signingKeysByKid[key.kid] = key
+        state.signingKeysByKid[key.kid] = key
     }
 
     // MARK: Refresh families
 
     public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
-        guard families[family.id] == nil, refreshTokens[firstTokenHash] == nil else { throw StoreError.duplicate }
-        families[family.id] = family
-        refreshTokens[firstTokenHash] = (family.id, nil)
+        guard state.families[family.id] == nil, state.refreshTokens[firstTokenHash] == nil else { throw StoreError.duplicate }
+        state.families[family.id] = family
+        state.refreshTokens[firstTokenHash] = (family.id, nil)
     }
 
     public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
-        guard let token = refreshTokens[hash], var family = families[token.familyID], family.isLive(at: now) else { return .invalid }
+        guard let token = state.refreshTokens[hash], var family = state.families[token.familyID], family.isLive(at: now) else { return .invalid }
         guard let rotatedAt = token.rotatedAt else {
-            refreshTokens[hash] = (family.id, now)
-            refreshTokens[successorHash] = (family.id, nil)
+            state.refreshTokens[hash] = (family.id, now)
+            state.refreshTokens[successorHash] = (family.id, nil)
             family.lastUsedAt = now
-            families[family.id] = family
+            state.families[family.id] = family
             return .rotated(family)
         }
         if now.timeIntervalSince(rotatedAt) <= grace.timeInterval { return .replayedWithinGrace(family) }
         family.revokedAt = now
-        families[family.id] = family
+        state.families[family.id] = family
         append(revocation.entry(.session, id: family.id))
         return .reused(family)
     }
 
-    public func refreshFamily(id: String) async throws -> RefreshFamily? { families[id] }
+    public func refreshFamily(id: String) async throws -> RefreshFamily? { state.families[id] }
 
     public func refreshToken(hash: [UInt8]) async throws -> (family: RefreshFamily, rotatedAt: Date?)? {
-        guard let token = refreshTokens[hash], let family = families[token.familyID] else { return nil }
+        guard let token = state.refreshTokens[hash], let family = state.families[token.familyID] else { return nil }
         return (family, token.rotatedAt)
     }
 
     public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
-        families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        state.families.values.filter { $0.accountID == accountID && $0.revokedAt == nil }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
     }
 
     public func deleteEndedRefreshFamilies(now: Date) async throws -> Int {
-        let ended = Set(families.values.filter { !$0.isLive(at: now) }.map(\.id))
-        families = families.filter { !ended.contains($0.key) }
-        refreshTokens = refreshTokens.filter { !ended.contains($0.value.familyID) }
+        let ended = Set(state.families.values.filter { !$0.isLive(at: now) }.map(\.id))
+        state.families = state.families.filter { !ended.contains($0.key) }
+        state.refreshTokens = state.refreshTokens.filter { !ended.contains($0.value.familyID) }
         return ended.count
     }
 
@@ -168,11 +181,11 @@ public actor MemoryStore: PortcullisStore {
     }
 
     public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
-        Array(revocationLog.filter { $0.cursor > cursor && $0.expiresAt > now }.prefix(limit))
+        Array(state.revocationLog.filter { $0.cursor > cursor && $0.expiresAt > now }.prefix(limit))
     }
 
     public func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
-        revocationLog.contains { entry in
+        state.revocationLog.contains { entry in
             switch entry.kind {
             case .token: entry.id == tokenID
             case .session: entry.id == sessionID
@@ -182,57 +195,152 @@ public actor MemoryStore: PortcullisStore {
     }
 
     public func latestUserRevocation(accountID: String) async throws -> Date? {
-        revocationLog.filter { $0.kind == .user && $0.id == accountID }.map(\.revokedAt).max()
+        state.revocationLog.filter { $0.kind == .user && $0.id == accountID }.map(\.revokedAt).max()
     }
 
     public func deleteExpiredRevocations(now: Date) async throws -> Int {
-        let before = revocationLog.count
-        revocationLog.removeAll { $0.expiresAt <= now }
-        return before - revocationLog.count
+        let before = state.revocationLog.count
+        state.revocationLog.removeAll { $0.expiresAt <= now }
+        return before - state.revocationLog.count
     }
 
     /// Appends unless already held (the same `session` or `token` id, or a `user` entry at least as recent).
     @discardableResult
     private func append(_ entry: Revocation) -> Revocation {
-        if let held = revocationLog.last(where: { $0.kind == entry.kind && $0.id == entry.id && ($0.kind != .user || $0.revokedAt >= entry.revokedAt) }) {
+        if let held = state.revocationLog.last(where: { $0.kind == entry.kind && $0.id == entry.id && ($0.kind != .user || $0.revokedAt >= entry.revokedAt) }) {
             return held
         }
-        lastCursor += 1
-        let stored = Revocation(cursor: lastCursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
-        revocationLog.append(stored)
+        state.lastCursor += 1
+        let stored = Revocation(cursor: state.lastCursor, kind: entry.kind, id: entry.id, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt)
+        state.revocationLog.append(stored)
         return stored
     }
 
-    // MARK: Ending access
+    // MARK: Atomic writes
 
-    public func endAccess(_ scope: AccessScope, applying change: AccountChange?, stamp: RevocationStamp) async throws -> EndedAccess {
+    public func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites {
+        let saved = state
+        do {
+            var applied = AppliedWrites()
+            for write in writes { try await perform(write, stamp: stamp, into: &applied) }
+            return applied
+        } catch {
+            state = saved
+            throw error
+        }
+    }
+
+    private func perform(_ write: StoreWrite, stamp: RevocationStamp, into applied: inout AppliedWrites) async throws {
+        let now = stamp.revokedAt
+        switch write {
+        case .insertAccount(let account, let hash):
+            try await insertAccount(account, passwordHash: hash)
+            applied.account = account
+        case .setPasswordHash(let accountID, let hash):
+            try await setPasswordHash(hash, accountID: accountID)
+        case .changeAccount(let id, let change):
+            applied.account = try await changeAccount(id: id, change, at: now)
+        case .endAccess(let scope):
+            endAccess(scope, stamp: stamp, into: &applied)
+        case .insertOneTimeToken(let token):
+            guard state.oneTimeTokens[token.hash] == nil else { throw StoreError.duplicate }
+            state.oneTimeTokens[token.hash] = token
+        case .useOneTimeToken(let hash, let purpose):
+            guard let token = state.oneTimeTokens[hash], token.purpose == purpose, token.isUsable(at: now) else { throw StoreError(.unusable) }
+            state.oneTimeTokens[hash] = OneTimeToken(
+                hash: hash, purpose: purpose, accountID: token.accountID, email: token.email, createdAt: token.createdAt,
+                expiresAt: token.expiresAt, usedAt: now
+            )
+            applied.usedToken = token
+        case .retireOneTimeTokens(let accountID, let purpose):
+            for (hash, token) in state.oneTimeTokens where token.accountID == accountID && token.purpose == purpose && token.usedAt == nil {
+                state.oneTimeTokens[hash] = OneTimeToken(
+                    hash: hash, purpose: purpose, accountID: accountID, email: token.email, createdAt: token.createdAt,
+                    expiresAt: token.expiresAt, usedAt: now
+                )
+            }
+        case .enqueueMail(let mail):
+            guard state.outbox[mail.id] == nil else { throw StoreError.duplicate }
+            state.outbox[mail.id] = (mail, nil, nil)
+        }
+    }
+
+    private func endAccess(_ scope: AccessScope, stamp: RevocationStamp, into applied: inout AppliedWrites) {
         switch scope {
         case .session(let id, let owner):
-            guard let session = sessionsByID[id], owner.map({ $0 == session.accountID }) ?? true else { return .nothing }
-            _ = try await deleteSession(id: id)
-            return EndedAccess(sessionIDs: [id], familyIDs: [], account: nil, revocation: append(stamp.entry(.session, id: id)))
+            guard let session = state.sessionsByID[id], owner.map({ $0 == session.accountID }) ?? true else { return }
+            removeSession(id)
+            applied.sessionIDs.append(id)
+            applied.revocations.append(append(stamp.entry(.session, id: id)))
         case .refreshFamily(let id, let owner):
-            guard var family = families[id], family.revokedAt == nil, owner.map({ $0 == family.accountID }) ?? true else { return .nothing }
+            guard var family = state.families[id], family.revokedAt == nil, owner.map({ $0 == family.accountID }) ?? true else { return }
             family.revokedAt = stamp.revokedAt
-            families[id] = family
-            return EndedAccess(sessionIDs: [], familyIDs: [id], account: nil, revocation: append(stamp.entry(.session, id: id)))
-        case .account(let id):
-            let account = try await changeAccount(id: id, change ?? AccountChange(), at: stamp.revokedAt)
-            let sessionIDs = sessionsByID.values.filter { $0.accountID == id }.map(\.id).sorted()
-            for sessionID in sessionIDs { _ = try await deleteSession(id: sessionID) }
-            let familyIDs = families.values.filter { $0.accountID == id && $0.revokedAt == nil }.map(\.id).sorted()
-            for familyID in familyIDs { families[familyID]?.revokedAt = stamp.revokedAt }
-            for ended in sessionIDs + familyIDs { append(stamp.entry(.session, id: ended)) }
-            return EndedAccess(sessionIDs: sessionIDs, familyIDs: familyIDs, account: account, revocation: append(stamp.entry(.user, id: id)))
+            state.families[id] = family
+            applied.familyIDs.append(id)
+            applied.revocations.append(append(stamp.entry(.session, id: id)))
+        case .account(let id, let kept):
+            let sessionIDs = state.sessionsByID.values.filter { $0.accountID == id && $0.id != kept }.map(\.id).sorted()
+            for sessionID in sessionIDs { removeSession(sessionID) }
+            let familyIDs = state.families.values.filter { $0.accountID == id && $0.revokedAt == nil }.map(\.id).sorted()
+            for familyID in familyIDs { state.families[familyID]?.revokedAt = stamp.revokedAt }
+            for ended in sessionIDs + familyIDs { applied.revocations.append(append(stamp.entry(.session, id: ended))) }
+            applied.revocations.append(append(stamp.entry(.user, id: id)))
+            applied.sessionIDs += sessionIDs
+            applied.familyIDs += familyIDs
+            applied.account = state.accounts[id]
         }
+    }
+
+    // MARK: One-time tokens and the outbox
+
+    public func oneTimeToken(hash: [UInt8]) async throws -> OneTimeToken? { state.oneTimeTokens[hash] }
+
+    public func deleteExpiredOneTimeTokens(now: Date) async throws -> Int {
+        let expired = state.oneTimeTokens.filter { $0.value.expiresAt <= now }.map(\.key)
+        for hash in expired { state.oneTimeTokens[hash] = nil }
+        return expired.count
+    }
+
+    public func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] {
+        let due = state.outbox.values
+            .filter { $0.finishedAt == nil && $0.mail.nextAttemptAt <= now && ($0.claimedUntil.map { $0 <= now } ?? true) }
+            .map(\.mail)
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            .prefix(limit)
+        for mail in due { state.outbox[mail.id]?.claimedUntil = now.addingTimeInterval(lease.timeInterval) }
+        return Array(due)
+    }
+
+    public func markMailSent(id: String, at now: Date) async throws {
+        guard let entry = state.outbox[id] else { return }
+        state.outbox[id] = (OutboxMail(id: id, sealedContent: [], createdAt: entry.mail.createdAt, attempts: entry.mail.attempts, nextAttemptAt: entry.mail.nextAttemptAt), nil, now)
+    }
+
+    public func markMailFailed(id: String, at now: Date, nextAttemptAt: Date, giveUp: Bool) async throws {
+        guard let entry = state.outbox[id] else { return }
+        let mail = OutboxMail(
+            id: id, sealedContent: giveUp ? [] : entry.mail.sealedContent, createdAt: entry.mail.createdAt,
+            attempts: entry.mail.attempts + 1, nextAttemptAt: nextAttemptAt
+        )
+        state.outbox[id] = (mail, nil, giveUp ? now : nil)
+    }
+
+    public func pendingMailCount() async throws -> Int {
+        state.outbox.values.filter { $0.finishedAt == nil }.count
+    }
+
+    public func deleteFinishedMail(before cutoff: Date) async throws -> Int {
+        let finished = state.outbox.filter { $0.value.finishedAt.map { $0 < cutoff } ?? false }.map(\.key)
+        for id in finished { state.outbox[id] = nil }
+        return finished.count
     }
 
     // MARK: Service clients
 
     public func insertClient(_ client: ServiceClient) async throws {
-        guard clients[client.id] == nil else { throw StoreError.duplicate }
-        clients[client.id] = client
+        guard state.clients[client.id] == nil else { throw StoreError.duplicate }
+        state.clients[client.id] = client
     }
 
-    public func client(id: String) async throws -> ServiceClient? { clients[id] }
+    public func client(id: String) async throws -> ServiceClient? { state.clients[id] }
 }

@@ -22,7 +22,7 @@ public protocol SessionStore: Sendable {
     func touchSession(id: String, lastSeenAt: Date) async throws
 
     /// Deletes one session that has expired (ending a live one goes through
-    /// ``AccessStore/endAccess(_:applying:stamp:)``, which publishes it). - Returns: whether it existed.
+    /// ``StoreWrite/endAccess(_:)``, which publishes it). - Returns: whether it existed.
     func deleteSession(id: String) async throws -> Bool
 
     /// Deletes sessions whose idle or absolute lifetime ended before `now`. - Returns: how many.
@@ -33,7 +33,7 @@ public protocol SessionStore: Sendable {
 ///
 /// Each capability is its own small protocol, so each backend states exactly what it implements.
 public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore,
-    AccessStore, ClientStore
+    WriteStore, OneTimeTokenStore, MailOutboxStore, ClientStore
 {
     /// Where the credential throttle counts attempts: in the database when it is shared by several
     /// instances (PostgreSQL), in this process otherwise.

@@ -5,7 +5,7 @@
 public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure.
     public struct Kind: Hashable, Sendable {
-        private enum Base: Hashable, Sendable { case duplicate, unavailable, corrupt }
+        private enum Base: Hashable, Sendable { case duplicate, unavailable, corrupt, unusable }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -15,6 +15,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let unavailable = Kind(.unavailable)
         /// A stored row could not be read back.
         public static let corrupt = Kind(.corrupt)
+        /// A one-time token to be used is unknown, used or expired; nothing was written.
+        public static let unusable = Kind(.unusable)
     }
 
     /// The kind of failure.
@@ -38,6 +40,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         switch kind {
         case .duplicate: "store: duplicate value"
         case .unavailable: "store: unavailable"
+        case .unusable: "store: token unknown, used or expired"
         default: "store: unreadable row"
         }
     }

@@ -1,0 +1,62 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// Applies several writes as one transaction: all of them or none.
+///
+/// Every use case that changes more than one thing goes through here, so no crash can leave half
+/// of it: a reset that set the password but kept the sessions, a sign-out that ended sessions but
+/// lost their revocation, a registration whose verification mail was never queued. Each backend
+/// implements each kind of write once; Core composes them.
+public protocol WriteStore: Sendable {
+    /// Applies `writes` in order, in one transaction. Times are `stamp.revokedAt` (whole seconds);
+    /// revocation entries carry `stamp`. List ``StoreWrite/endAccess(_:)`` last: publishing takes
+    /// the revocation log's lock until the commit, and nothing should wait behind it.
+    /// - Throws: ``StoreError`` `unusable` when a ``StoreWrite/useOneTimeToken(hash:purpose:)``
+    ///   finds no usable token (nothing is written), `duplicate` for a taken email.
+    func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites
+}
+
+/// One write of a ``WriteStore/apply(_:stamp:)``.
+public enum StoreWrite: Sendable, Hashable {
+    /// Creates an account with its first password hash.
+    case insertAccount(Account, passwordHash: String)
+    /// Replaces an account's password hash.
+    case setPasswordHash(accountID: String, hash: String)
+    /// Changes only the fields `change` names.
+    case changeAccount(id: String, AccountChange)
+    /// Ends what the scope names and publishes it on the revocation log (see ``AccessScope``).
+    case endAccess(AccessScope)
+    /// Stores a one-time token (its hash).
+    case insertOneTimeToken(OneTimeToken)
+    /// Uses a one-time token: unless it exists with this purpose, unused and unexpired, the whole
+    /// transaction fails with ``StoreError`` `unusable`.
+    case useOneTimeToken(hash: [UInt8], purpose: OneTimeToken.Purpose)
+    /// Ends every unused token of the account with this purpose (a reset or a password change
+    /// invalidates the other reset links).
+    case retireOneTimeTokens(accountID: String, purpose: OneTimeToken.Purpose)
+    /// Queues a message in the outbox.
+    case enqueueMail(OutboxMail)
+}
+
+/// What a ``WriteStore/apply(_:stamp:)`` did.
+public struct AppliedWrites: Sendable {
+    /// The sessions ended.
+    public var sessionIDs: [String] = []
+    /// The refresh families revoked.
+    public var familyIDs: [String] = []
+    /// The account as the last write touching it left it (`nil` if there is none).
+    public var account: Account?
+    /// The revocation entries appended (or already held).
+    public var revocations: [Revocation] = []
+    /// The one-time token used, as it was before.
+    public var usedToken: OneTimeToken?
+
+    /// Nothing yet.
+    public init() {}
+
+    /// Whether a session or family ended.
+    public var endedAnything: Bool { !sessionIDs.isEmpty || !familyIDs.isEmpty }
+}
