@@ -43,11 +43,15 @@ public enum PortcullisApplication {
     }
 
     /// The services Portcullis needs running beside its routes: the store sweeper (expired
-    /// sessions, ended refresh families, old revocations and throttle counts) and, with the session
-    /// cache on, the revocation follower that keeps the cache honest. Applications that embed
+    /// sessions, ended refresh families, old revocations and throttle counts), the mail delivery
+    /// that empties the outbox (when mail is on) and, with the session cache on, the revocation
+    /// follower that keeps the cache honest. Applications that embed
     /// Portcullis pass these to their own `Application(services:)`.
     public static func backgroundServices(services: PortcullisServices, logger: Logger) -> [any Service] {
         var background: [any Service] = [StoreSweeper(store: services.store, throttle: services.throttle, logger: logger)]
+        if let mailer = services.mailer, let transport = services.mailTransport {
+            background.append(MailDelivery(store: services.store, mailer: mailer, transport: transport, logger: logger))
+        }
         if let cache = services.sessions.cache {
             background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
         }
@@ -76,6 +80,8 @@ public enum PortcullisApplication {
         TokenRoutes(services: services).register(on: router)
         ServiceClientRoutes(services: services).register(on: router)
         AdminRoutes(services: services).register(on: router)
+        RecoveryRoutes(services: services).register(on: router)
         PageRoutes(services: services).register(on: router)
+        RecoveryPageRoutes(services: services).register(on: router)
     }
 }

@@ -19,6 +19,12 @@ public struct PortcullisServices: Sendable {
     public let sessions: SessionManager
     /// Access and refresh tokens.
     public let tokens: TokenService
+    /// Password change and reset, email verification; `nil` when mail is off.
+    public let recovery: AccountRecovery?
+    /// Writes the recovery mail into the outbox; `nil` when mail is off.
+    public let mailer: AccountMailer?
+    /// Sends the outbox, in a server that delivers mail; `nil` otherwise.
+    public let mailTransport: (any MailTransport)?
 
     /// Wires the services.
     /// - Parameters:
@@ -27,7 +33,16 @@ public struct PortcullisServices: Sendable {
     ///   - keyEncryption: the key that seals private signing keys (from `--key-file`).
     ///   - clock: the time source for every expiry decision.
     ///   - logger: the logger the services write to.
-    public init(configuration: ServerConfiguration, store: any PortcullisStore, keyEncryption: KeyEncryptionKey, clock: any WallClock = SystemClock(), logger: Logger) {
+    ///   - mailTransport: where the outbox's mail goes from this process (see ``MailTransports``);
+    ///     `nil` in processes that only queue mail (the admin commands) or when mail is off.
+    public init(
+        configuration: ServerConfiguration,
+        store: any PortcullisStore,
+        keyEncryption: KeyEncryptionKey,
+        clock: any WallClock = SystemClock(),
+        logger: Logger,
+        mailTransport: (any MailTransport)? = nil
+    ) {
         let hasher = PasswordHasher(
             parameters: configuration.passwordHashing,
             concurrency: configuration.passwordHashingConcurrency,
@@ -40,16 +55,34 @@ public struct PortcullisServices: Sendable {
             cache: configuration.sessionCache ? SessionCache() : nil, clock: clock, logger: logger
         )
         let passwordPolicy = PasswordPolicy(serviceWords: configuration.serviceWords)
+        let mailer = configuration.mail.isOn ? AccountMailer(
+            settings: .init(
+                publicURL: configuration.publicOrigin, resetLifetime: configuration.resetLifetime,
+                verificationLifetime: configuration.verificationLifetime
+            ),
+            encryption: keyEncryption, clock: clock
+        ) : nil
+        self.mailer = mailer
+        self.mailTransport = configuration.mail.isOn ? mailTransport : nil
+        self.recovery = mailer.map { mailer in
+            AccountRecovery(
+                store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions, mailer: mailer,
+                revocationHorizon: tokenPolicy.revocationHorizon, clock: clock, logger: logger
+            )
+        }
         self.configuration = configuration
         self.store = store
         self.hasher = hasher
         self.throttle = throttle
         self.sessions = sessions
         self.accounts = AccountService(
-            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions,
+            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions, mailer: mailer,
             revocationHorizon: tokenPolicy.revocationHorizon, clock: clock
         )
-        self.login = PasswordLogin(store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, logger: logger)
+        self.login = PasswordLogin(
+            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle,
+            requireVerifiedEmail: configuration.requireVerifiedEmail, logger: logger
+        )
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, clock: clock, logger: logger)
     }

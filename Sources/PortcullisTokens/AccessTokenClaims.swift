@@ -25,9 +25,14 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
     public var clientID: String
     /// `roles`, present only when non-empty.
     public var roles: [String]
+    /// `email_verified` (the OpenID Connect claim): whether the account's address is proven.
+    public var emailVerified: Bool
 
     /// Creates claims.
-    public init(issuer: String, subject: String, audience: [String], expiresAt: Int64, issuedAt: Int64, tokenID: String, sessionID: String, clientID: String, roles: [String]) {
+    public init(
+        issuer: String, subject: String, audience: [String], expiresAt: Int64, issuedAt: Int64, tokenID: String, sessionID: String,
+        clientID: String, roles: [String], emailVerified: Bool = false
+    ) {
         self.issuer = issuer
         self.subject = subject
         self.audience = audience
@@ -37,11 +42,12 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
         self.sessionID = sessionID
         self.clientID = clientID
         self.roles = roles
+        self.emailVerified = emailVerified
     }
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
-        case tokenID = "jti", sessionID = "sid", clientID = "client_id", roles
+        case tokenID = "jti", sessionID = "sid", clientID = "client_id", roles, emailVerified = "email_verified"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,6 +65,7 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
         sessionID = try container.decode(String.self, forKey: .sessionID)
         clientID = try container.decodeIfPresent(String.self, forKey: .clientID) ?? ""
         roles = try container.decodeIfPresent([String].self, forKey: .roles) ?? []
+        emailVerified = try container.decodeIfPresent(Bool.self, forKey: .emailVerified) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -72,6 +79,7 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
         try container.encode(sessionID, forKey: .sessionID)
         try container.encode(clientID, forKey: .clientID)
         if !roles.isEmpty { try container.encode(roles, forKey: .roles) }
+        try container.encode(emailVerified, forKey: .emailVerified)
     }
 
     /// Claims are checked by ``AccessTokenVerifier`` on the raw JSON before jwt-kit decodes them.

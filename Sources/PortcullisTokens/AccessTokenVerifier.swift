@@ -90,6 +90,7 @@ public struct AccessTokenVerifier: Sendable {
             guard let value = claims[name]?.string, !value.isEmpty else { throw .claims }
         }
         if let clientID = claims["client_id"], clientID.string == nil { throw .claims }
+        if let verified = claims["email_verified"], verified.bool == nil { throw .claims }
         if let roles = claims["roles"] {
             guard case .array(let items) = roles, items.allSatisfy({ $0.string != nil }) else { throw .claims }
         }

@@ -11,6 +11,8 @@ public enum JSONValue: Sendable, Equatable {
     public var string: String? { if case .string(let value) = self { value } else { nil } }
     /// The number, if this is one.
     public var number: Double? { if case .number(let value) = self { value } else { nil } }
+    /// The boolean, if this is one.
+    public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
 }
 
 /// A JSON reader for untrusted token segments (SECURITY.md §4): UTF-8 only, objects may not repeat

@@ -25,6 +25,8 @@ public struct VerifiedIdentity: Sendable, Hashable {
     public let issuedAt: Date
     /// When the token expires.
     public let expiresAt: Date
+    /// Whether the account's email address was proven when the token was issued.
+    public let emailVerified: Bool
 
     init(claims: AccessTokenClaims, scopes: Set<String>) {
         subject = claims.subject
@@ -36,6 +38,7 @@ public struct VerifiedIdentity: Sendable, Hashable {
         audiences = claims.audience
         issuedAt = Date(timeIntervalSince1970: TimeInterval(claims.issuedAt))
         expiresAt = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt))
+        emailVerified = claims.emailVerified
     }
 
     /// Whether the identity holds `role`.

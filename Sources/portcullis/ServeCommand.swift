@@ -30,7 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await backend.migrate()
             let keyEncryption = try KeyEncryptionKey.loadOrCreate(path: configuration.keyFile)
-            let services = PortcullisServices(configuration: configuration, store: backend, keyEncryption: keyEncryption, logger: logger)
+            let mailTransport = try MailTransports.make(configuration, logger: logger)
+            let services = PortcullisServices(
+                configuration: configuration, store: backend, keyEncryption: keyEncryption, logger: logger, mailTransport: mailTransport
+            )
             // Fail fast when the key file cannot open the stored keys, rather than answer 500s.
             _ = try await services.tokens.keyRing.signingKey()
             let app = PortcullisApplication.build(services: services, metrics: registry, logger: logger)

@@ -49,6 +49,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Refresh family absolute lifetime (default 90d).") var refreshAbsolute: String?
     @Option(help: "Grace window for a rotated refresh token (default 10s).") var refreshGrace: String?
     @Option(help: "How long a rotated-in key is published before it signs (default 1m).") var keyPublishAhead: String?
+    @Option(help: "Where mail goes: off (default), file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://….") var mail: String?
+    @Option(help: "The sender of every mail, e.g. \"Example <no-reply@example.com>\" (default: Portcullis <no-reply@PUBLIC-HOST>).") var mailFrom: String?
+    @Option(help: "on or off: refuse sign-in until the email address is verified (default off).") var requireVerifiedEmail: String?
+    @Option(help: "How long a password-reset link works (default 30m).") var resetTtl: String?
+    @Option(help: "How long an email-verification link works (default 24h).") var verificationTtl: String?
 
     /// The flags given on the command line, as configuration values.
     var values: [String: String] {
@@ -78,6 +83,11 @@ struct ServerOptions: ParsableArguments {
         values["refresh-absolute"] = refreshAbsolute
         values["refresh-grace"] = refreshGrace
         values["key-publish-ahead"] = keyPublishAhead
+        values["mail"] = mail
+        values["mail-from"] = mailFrom
+        values["require-verified-email"] = requireVerifiedEmail
+        values["reset-ttl"] = resetTtl
+        values["verification-ttl"] = verificationTtl
         return values
     }
 }

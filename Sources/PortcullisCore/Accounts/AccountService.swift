@@ -13,6 +13,7 @@ public struct AccountService: Sendable {
     private let policy: PasswordPolicy
     private let throttle: CredentialThrottle?
     private let sessions: SessionManager?
+    private let mailer: AccountMailer?
     private let revocations: RevocationLog
     private let clock: any WallClock
 
@@ -21,6 +22,7 @@ public struct AccountService: Sendable {
     ///   - throttle: counts registrations per client address; `nil` turns that off.
     ///   - sessions: the manager whose session cache must forget at once what an account change
     ///     ends (`nil` when sessions are not cached here).
+    ///   - mailer: mails a verification link to every new account; `nil` when mail is off.
     ///   - revocationHorizon: how long a `user` entry matters (the access lifetime plus verifier leeway).
     public init(
         store: any PortcullisStore,
@@ -28,6 +30,7 @@ public struct AccountService: Sendable {
         policy: PasswordPolicy = PasswordPolicy(),
         throttle: CredentialThrottle? = nil,
         sessions: SessionManager? = nil,
+        mailer: AccountMailer? = nil,
         revocationHorizon: Duration = TokenPolicy(issuer: "").revocationHorizon,
         clock: any WallClock = SystemClock()
     ) {
@@ -36,13 +39,15 @@ public struct AccountService: Sendable {
         self.policy = policy
         self.throttle = throttle
         self.sessions = sessions
+        self.mailer = mailer
         self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
         self.clock = clock
     }
 
-    /// Registers a new account. Registrations from one client address are throttled: every
-    /// attempt with a well-formed email counts, weak passwords included, before any other work;
-    /// the command line passes no address and is not throttled.
+    /// Registers a new account, and with mail on queues its verification link in the same
+    /// transaction. Registrations from one client address are throttled: every attempt with a
+    /// well-formed email counts, weak passwords included, before any other work; the command line
+    /// passes no address and is not throttled.
     /// - Throws: ``PortcullisError`` `invalidEmail`, `weakPassword`, `inputTooLarge`,
     ///   `invalidRequest` (a malformed role), `throttled`, `busy` or `emailTaken`.
     public func register(email rawEmail: String, password: String, roles: [String] = [], clientAddress: String? = nil) async throws -> Account {
@@ -58,7 +63,8 @@ public struct AccountService: Sendable {
             let account = Account(email: email, roles: roles, createdAt: Date(epochSeconds: clock.now.epochSeconds))
             let hash = try await hasher.hash(password)
             do {
-                try await store.insertAccount(account, passwordHash: hash)
+                let verification = try mailer?.verification(for: account) ?? []
+                _ = try await store.apply([.insertAccount(account, passwordHash: hash)] + verification, stamp: revocations.stamp())
             } catch let error as StoreError where error.kind == .duplicate {
                 throw PortcullisError(.emailTaken, "An account with this email address already exists.")
             }

@@ -10,25 +10,30 @@ public struct PasswordLogin: Sendable {
     private let hasher: PasswordHasher
     private let policy: PasswordPolicy
     private let throttle: CredentialThrottle?
+    private let requireVerifiedEmail: Bool
     private let logger: Logger
 
-    /// Creates the login check. Pass `throttle: nil` to disable throttling (`--login-throttle off`).
+    /// Creates the login check. Pass `throttle: nil` to disable throttling (`--login-throttle off`);
+    /// `requireVerifiedEmail` refuses accounts whose address is not proven (once the password is right).
     public init(
         store: any PortcullisStore,
         hasher: PasswordHasher,
         policy: PasswordPolicy = PasswordPolicy(),
         throttle: CredentialThrottle?,
+        requireVerifiedEmail: Bool = false,
         logger: Logger = Logger(label: "portcullis.login", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.store = store
         self.hasher = hasher
         self.policy = policy
         self.throttle = throttle
+        self.requireVerifiedEmail = requireVerifiedEmail
         self.logger = logger
     }
 
     /// The account the credentials prove, or a ``PortcullisError``: `inputTooLarge` (checked
-    /// before any hashing), `throttled`, `busy` (the hash queue is full), or `invalidCredentials`.
+    /// before any hashing), `throttled`, `busy` (the hash queue is full), `invalidCredentials`, or
+    /// `emailNotVerified` (only after the right password, so it reveals nothing to a guesser).
     public func authenticate(email rawEmail: String, password: String, clientAddress: String?) async throws -> Account {
         try policy.checkSize(password)
         let email: String?
@@ -55,6 +60,9 @@ public struct PasswordLogin: Sendable {
             throw error
         }
         if let reservation { await throttle?.release(reservation) }
+        guard !requireVerifiedEmail || account.isEmailVerified else {
+            throw PortcullisError(.emailNotVerified, "Confirm your email address first: follow the link we sent you.")
+        }
         return account
     }
 

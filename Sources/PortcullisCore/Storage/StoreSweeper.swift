@@ -8,7 +8,8 @@ public import ServiceLifecycle
 
 /// A background service that deletes, at a fixed interval, what no longer matters: expired
 /// sessions, revoked or expired refresh families (with their tokens), revocation entries past the
-/// life of every token they could refuse, and throttle attempts older than any window. Stops on
+/// life of every token they could refuse, throttle attempts older than any window, expired
+/// one-time tokens, and mail sent or abandoned more than a week ago. Stops on
 /// graceful shutdown. Several instances may sweep one database: every deletion is idempotent.
 public struct StoreSweeper: Service {
     /// How much one sweep deleted.
@@ -21,6 +22,10 @@ public struct StoreSweeper: Service {
         public var revocations = 0
         /// Throttle attempts outside every window.
         public var attempts = 0
+        /// Expired one-time tokens.
+        public var oneTimeTokens = 0
+        /// Sent or abandoned mail older than a week.
+        public var mail = 0
     }
 
     private let store: any PortcullisStore
@@ -64,6 +69,8 @@ public struct StoreSweeper: Service {
         swept.refreshFamilies = try await store.deleteEndedRefreshFamilies(now: now)
         swept.revocations = try await store.deleteExpiredRevocations(now: now)
         swept.attempts = try await throttle?.purge() ?? 0
+        swept.oneTimeTokens = try await store.deleteExpiredOneTimeTokens(now: now)
+        swept.mail = try await store.deleteFinishedMail(before: now.addingTimeInterval(-7 * 86400))
         return swept
     }
 }

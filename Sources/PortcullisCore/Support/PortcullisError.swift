@@ -9,6 +9,7 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidCredentials, throttled, invalidEmail, weakPassword, emailTaken
             case notFound, inputTooLarge, storeUnavailable, invalidGrant, invalidRequest, forbidden, busy
+            case invalidToken, emailNotVerified, mailDisabled
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -39,6 +40,13 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
         /// Too much work is already waiting (the password-hash queue is full);
         /// ``PortcullisError/retryAfterSeconds`` says when to try again.
         public static let busy = Kind(.busy)
+        /// A link's token (reset, verification) that is unknown, used or expired.
+        public static let invalidToken = Kind(.invalidToken)
+        /// The password was right, but the account must prove its email address first
+        /// (`--require-verified-email`).
+        public static let emailNotVerified = Kind(.emailNotVerified)
+        /// The feature needs mail, and mail is switched off (`--mail off`).
+        public static let mailDisabled = Kind(.mailDisabled)
 
         public var description: String { base.rawValue }
     }
@@ -61,4 +69,6 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
 
     /// The single answer for every failed login.
     public static let invalidCredentials = PortcullisError(.invalidCredentials, "The email or password is incorrect.")
+    /// The single answer for every link that cannot be used.
+    public static let invalidToken = PortcullisError(.invalidToken, "This link is invalid, already used or expired. Ask for a new one.")
 }

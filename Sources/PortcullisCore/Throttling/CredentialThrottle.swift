@@ -28,8 +28,11 @@ public struct CredentialThrottle: Sendable {
         public var failuresPerAddress: Int
         /// The sliding window of the sign-in counts.
         public var window: Duration
-        /// Registrations allowed per client network.
+        /// Registrations allowed per client network; mail requests (password resets, verification
+        /// mails) are allowed per client network at the same rate.
         public var registrations: AttemptRate
+        /// Mail requests allowed per account (or per address typed, whether it has an account or not).
+        public var mailRequestsPerAccount: AttemptRate
 
         /// Creates a policy. Defaults: 10 failures per account and 100 per address in 15
         /// minutes; 20 registrations per address an hour.
@@ -37,16 +40,18 @@ public struct CredentialThrottle: Sendable {
             failuresPerAccount: Int = 10,
             failuresPerAddress: Int = 100,
             window: Duration = .seconds(15 * 60),
-            registrations: AttemptRate = AttemptRate(count: 20, per: .seconds(3600))
+            registrations: AttemptRate = AttemptRate(count: 20, per: .seconds(3600)),
+            mailRequestsPerAccount: AttemptRate = AttemptRate(count: 5, per: .seconds(3600))
         ) {
             self.failuresPerAccount = failuresPerAccount
             self.failuresPerAddress = failuresPerAddress
             self.window = window
             self.registrations = registrations
+            self.mailRequestsPerAccount = mailRequestsPerAccount
         }
 
         /// The longest window: attempts older than this count for nothing.
-        public var longestWindow: Duration { max(window, registrations.period) }
+        public var longestWindow: Duration { max(window, registrations.period, mailRequestsPerAccount.period) }
     }
 
     /// An attempt that was counted; release it if it turns out not to be a failure.
@@ -86,6 +91,17 @@ public struct CredentialThrottle: Sendable {
         guard let network = clientAddress.map(Self.network) else { return nil }
         let count = Count(scope: "registration:address", value: network, limit: policy.registrations.count, window: policy.registrations.period)
         return try await reserve([count], refusal: "Too many accounts were created from this network. Try again later.")
+    }
+
+    /// Reserves a request that sends mail (a password reset, a verification mail) for `account`
+    /// (the email typed, whether or not it has an account) from `clientAddress`.
+    /// - Throws: ``PortcullisError`` `throttled` when either count is full.
+    public func reserveMailRequest(account: String, clientAddress: String?) async throws {
+        var counts = [Count(scope: "mail:account", value: account, limit: policy.mailRequestsPerAccount.count, window: policy.mailRequestsPerAccount.period)]
+        if let network = clientAddress.map(Self.network) {
+            counts.append(Count(scope: "mail:address", value: network, limit: policy.registrations.count, window: policy.registrations.period))
+        }
+        _ = try await reserve(counts, refusal: "Too many emails were requested. Try again later.")
     }
 
     /// Un-counts a reservation: the sign-in succeeded, or the work never happened. Best effort: a

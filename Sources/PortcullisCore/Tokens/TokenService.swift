@@ -220,7 +220,8 @@ public struct TokenService: Sendable {
         let expiresAt = min(now + policy.accessLifetime.components.seconds, notAfter ?? .max)
         let claims = AccessTokenClaims(
             issuer: policy.issuer, subject: account.id, audience: [audience], expiresAt: expiresAt, issuedAt: issuedAt,
-            tokenID: SecureRandom.token(byteCount: 12), sessionID: sessionID, clientID: policy.firstPartyClientID, roles: account.roles
+            tokenID: SecureRandom.token(byteCount: 12), sessionID: sessionID, clientID: policy.firstPartyClientID, roles: account.roles,
+            emailVerified: account.isEmailVerified
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
         return Issued(accessToken: token, claims: claims, expiresIn: Int(max(0, expiresAt - now)), refreshToken: refreshToken)

@@ -54,11 +54,31 @@ extension ServerConfiguration {
         refreshGrace = try Self.duration(config, "refresh-grace", default: refreshGrace)
         keyPublishAhead = try Self.duration(config, "key-publish-ahead", default: keyPublishAhead)
         keyFile = config.string(forKey: "key-file", default: keyFile)
+        if let text = config.string(forKey: "mail") {
+            guard let setting = MailSetting(setting: text) else {
+                throw ConfigurationError(setting: "mail", value: text.contains("@") ? "(a URL with credentials)" : text,
+                                         expected: "off, file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://…")
+            }
+            mail = setting
+        }
+        mailFrom = config.string(forKey: "mail-from")
+        requireVerifiedEmail = try Self.onOff(config, "require-verified-email", default: requireVerifiedEmail)
+        resetLifetime = try Self.duration(config, "reset-ttl", default: resetLifetime)
+        verificationLifetime = try Self.duration(config, "verification-ttl", default: verificationLifetime)
         if let cost = try Self.integer(config, "scrypt-log-n") {
             guard (10...22).contains(cost) else {
                 throw ConfigurationError(setting: "scrypt-log-n", value: "\(cost)", expected: "10 to 22")
             }
             passwordHashing.logN = cost
+        }
+    }
+
+    private static func onOff(_ config: ConfigReader, _ key: String, default value: Bool) throws -> Bool {
+        switch config.string(forKey: ConfigKey(key))?.lowercased() {
+        case nil: value
+        case "on", "true", "1": true
+        case "off", "false", "0": false
+        case let other?: throw ConfigurationError(setting: key, value: other, expected: "on or off")
         }
     }
 

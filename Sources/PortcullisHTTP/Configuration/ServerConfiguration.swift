@@ -48,6 +48,16 @@ public struct ServerConfiguration: Sendable {
     public var keyPublishAhead: Duration = .seconds(60)
     /// The key-encryption key file for private signing keys at rest.
     public var keyFile: String = "portcullis.key"
+    /// Where mail goes; `.off` disables the features that need it.
+    public var mail: MailSetting = .off
+    /// The sender of every mail (`Name <address>`); by default `Portcullis <no-reply@PUBLIC-HOST>`.
+    public var mailFrom: String?
+    /// Refuse sign-in to accounts whose email address is not verified.
+    public var requireVerifiedEmail = false
+    /// How long a password-reset link works.
+    public var resetLifetime: Duration = .seconds(30 * 60)
+    /// How long an email-verification link works.
+    public var verificationLifetime: Duration = .seconds(24 * 3600)
 
     /// The defaults.
     public init() {}
@@ -75,6 +85,13 @@ public struct ServerConfiguration: Sendable {
         let generic: Set<String> = ["www", "auth", "login", "sso", "accounts", "account", "identity", "localhost"]
         let distinctive = labels.dropLast(labels.count > 1 ? 1 : 0).filter { $0.count >= 4 && !generic.contains($0) && Int($0) == nil }
         return ["portcullis"] + distinctive
+    }
+
+    /// The sender in force: `--mail-from`, or `Portcullis <no-reply@PUBLIC-HOST>`.
+    public var effectiveMailFrom: String {
+        if let mailFrom { return mailFrom }
+        let host = publicOrigin.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? "localhost"
+        return "Portcullis <no-reply@\(host.isEmpty ? "localhost" : host)>"
     }
 
     /// Whether browsers reach the server over HTTPS, so every answer carries `Strict-Transport-Security`.

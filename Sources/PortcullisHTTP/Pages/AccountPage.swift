@@ -12,6 +12,8 @@ struct AccountPage {
     let currentSessionID: String
     /// The CSRF token of that session, for every form.
     let csrfToken: String
+    /// Whether mail is on: the email's state with "resend", and the password change, need it.
+    let mailEnabled: Bool
     /// The account's live sessions, newest first.
     let sessions: [Session]
     /// The account's live refresh families, newest first.
@@ -33,6 +35,7 @@ struct AccountPage {
                 <p class="lede">Signed in as <strong class="email">\(account.email)</strong></p>
                 </div>
                 \(notice?.html ?? .empty)
+                \(mailEnabled ? emailSection : .empty)
                 <section class="card" aria-labelledby="devices-heading">
                 <h2 id="devices-heading">Devices</h2>
                 <p class="lede">Browsers signed in to your account. Sign out any you do not recognise.</p>
@@ -45,6 +48,7 @@ struct AccountPage {
                 <p class="lede">Apps signed in with tokens, such as a mobile app or a command-line tool.</p>
                 \(appList)
                 </section>
+                \(mailEnabled ? passwordSection : .empty)
                 <section class="card danger-zone" aria-labelledby="everywhere-heading">
                 <div>
                 <h2 id="everywhere-heading">Sign out everywhere</h2>
@@ -57,6 +61,41 @@ struct AccountPage {
     }
 
     private var csrfField: HTML { FormParts.csrfField(csrfToken) }
+
+    /// The address and whether it is confirmed, with a button to send the link again.
+    private var emailSection: HTML {
+        let state: HTML = account.isEmailVerified
+            ? "<span class=\"badge\" id=\"email-state\">Confirmed</span>"
+            : "<span class=\"badge badge-warning\" id=\"email-state\">Not confirmed</span>"
+        let resend: HTML = account.isEmailVerified ? .empty : """
+            <form method="post" action="/account/email-verification">\(csrfField)\
+            <button class="button button-secondary button-small" type="submit">Send the link again</button></form>
+            """
+        return """
+            <section class="card" aria-labelledby="email-heading">
+            <h2 id="email-heading">Email address</h2>
+            <div class="inline-form">
+            <p><span class="email">\(account.email)</span> \(state)</p>
+            \(resend)
+            </div>
+            </section>
+            """
+    }
+
+    /// The change of password: the current one and a new one.
+    private var passwordSection: HTML {
+        """
+        <section class="card" aria-labelledby="password-heading">
+        <h2 id="password-heading">Change password</h2>
+        <p class="lede">Every other device and app signed in to your account will be signed out.</p>
+        <form method="post" action="/account/password">\(csrfField)
+        \(FormParts.passwordField(name: "current_password", label: "Current password", new: false))
+        \(FormParts.passwordField(name: "new_password", label: "New password", new: true))
+        <button class="button button-primary" type="submit">Change password</button>
+        </form>
+        </section>
+        """
+    }
 
     private func deviceItem(_ session: Session) -> HTML {
         let isCurrent = session.id == currentSessionID

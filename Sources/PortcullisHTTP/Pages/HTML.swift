@@ -1,3 +1,5 @@
+import PortcullisCore
+
 /// A fragment of HTML that is safe to send.
 ///
 /// Written as a string literal, an `HTML` value takes its literal text as markup and escapes
@@ -23,21 +25,10 @@ struct HTML: ExpressibleByStringInterpolation, Sendable, Equatable {
     /// The empty fragment.
     static let empty: HTML = ""
 
-    /// `text`, escaped for use in element content and in quoted attribute values.
+    /// `text`, escaped for use in element content and in quoted attribute values (the same rule
+    /// the mail's HTML uses).
     static func escape(_ text: some StringProtocol) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
+        HTMLText.escape(String(text))
     }
 
     /// Builds `HTML` from literal markup and escaped values.

@@ -16,6 +16,8 @@ struct LoginPage {
     var error: FormError?
     /// The remembered session's lifetimes, for the checkbox's hint.
     let rememberLifetimes: (idle: Duration, absolute: Duration)
+    /// Whether to offer "Forgot your password?" (only when mail is on).
+    var offersPasswordReset = false
 
     /// The page.
     var page: Page {
@@ -30,6 +32,7 @@ struct LoginPage {
             <form method="post" action="/login">
             \(FormParts.emailField(value: email, error: error))
             \(FormParts.passwordField(new: false, error: error))
+            \(offersPasswordReset ? "<p class=\"forgot\"><a href=\"/forgot-password\">Forgot your password?</a></p>" : HTML.empty)
             <div class="checkbox">
             <input id="remember" name="remember" type="checkbox" value="on" aria-describedby="remember-hint"\(checked)>
             <div>

@@ -24,6 +24,12 @@ struct MessagePage {
         message: "For your safety the action was not carried out. Open your account page again and retry from there."
     )
 
+    /// 400 for a mail link that cannot be used.
+    static let linkExpired = MessagePage(
+        title: "This link cannot be used",
+        message: "It is invalid, has been used already, or has expired. Ask for a new one: sign in, or use \"Forgot your password?\"."
+    )
+
     /// 404 for a device or app that is not (or no longer) signed in to this account.
     static let notSignedIn = MessagePage(
         title: "Nothing to sign out",

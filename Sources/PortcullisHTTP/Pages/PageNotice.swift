@@ -9,6 +9,10 @@ enum PageNotice: String {
     case signedOutEverywhere = "signed-out-everywhere"
     case deviceSignedOut = "device-signed-out"
     case appRevoked = "app-revoked"
+    case passwordReset = "password-reset"
+    case passwordChanged = "password-changed"
+    case emailVerified = "email-verified"
+    case verificationSent = "verification-sent"
 
     /// The notice named by a `notice` query value, if it names one.
     init?(code: Substring?) {
@@ -24,6 +28,10 @@ enum PageNotice: String {
         case .signedOutEverywhere: "You have signed out everywhere: every device and app needs to sign in again."
         case .deviceSignedOut: "That device has been signed out."
         case .appRevoked: "That app has been signed out."
+        case .passwordReset: "Your password has been changed and every device signed out. Sign in with your new password."
+        case .passwordChanged: "Your password has been changed. Every other device and app has been signed out."
+        case .emailVerified: "Your email address is confirmed."
+        case .verificationSent: "We have sent you a new link. It may take a minute to arrive."
         }
     }
 

@@ -28,14 +28,14 @@ struct PageRoutes {
         router.get("login", use: showLogin)
         router.post("login", use: logIn)
         router.post("logout") { request, context in
-            try await withFormSession(request, context) { current in
+            try await Self.withFormSession(request, context) { current in
                 _ = try await services.sessions.end(sessionID: current.session.id)
                 return Self.signedOut(.signedOut)
             }
         }
         router.get("account", use: showAccount)
         router.post("account/sessions/{id}/revoke") { request, context in
-            try await withFormSession(request, context) { current in
+            try await Self.withFormSession(request, context) { current in
                 let id = try context.parameters.require("id")
                 guard try await services.sessions.end(sessionID: id, accountID: current.account.id) else {
                     return MessagePage.notSignedIn.page.response(status: .notFound)
@@ -44,13 +44,13 @@ struct PageRoutes {
             }
         }
         router.post("account/sessions/revoke-all") { request, context in
-            try await withFormSession(request, context) { current in
+            try await Self.withFormSession(request, context) { current in
                 try await services.accounts.signOutEverywhere(accountID: current.account.id)
                 return Self.signedOut(.signedOutEverywhere)
             }
         }
         router.post("account/apps/{id}/revoke") { request, context in
-            try await withFormSession(request, context) { current in
+            try await Self.withFormSession(request, context) { current in
                 let id = try context.parameters.require("id")
                 guard try await services.tokens.revokeRefreshFamily(id: id, accountID: current.account.id) else {
                     return MessagePage.notSignedIn.page.response(status: .notFound)
@@ -134,6 +134,14 @@ struct PageRoutes {
                 // Never which of the two: that would tell a stranger the account exists.
                 page.error = FormError(title: "Could not sign in", message: "Email or password is incorrect.")
                 return page.page.response(status: .unauthorized)
+            case .emailNotVerified:
+                // The password was right: only now may the page say more, and offer a new link.
+                let inbox = CheckInboxPage(
+                    title: "Confirm your email address",
+                    message: "Before you can sign in, confirm your address with the link we sent you. It may have expired: you can ask for a new one.",
+                    resendEmail: services.recovery != nil ? email : nil
+                )
+                return inbox.page.response(status: .forbidden)
             case .throttled, .busy:
                 let (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
                 page.error = formError
@@ -161,7 +169,8 @@ struct PageRoutes {
     private func loginPage(next: String?) -> LoginPage {
         LoginPage(
             next: next.flatMap { LocalRedirect.isLocalPath($0) ? $0 : nil },
-            rememberLifetimes: services.configuration.sessions.lifetimes(remember: true)
+            rememberLifetimes: services.configuration.sessions.lifetimes(remember: true),
+            offersPasswordReset: services.recovery != nil
         )
     }
 
@@ -177,6 +186,7 @@ struct PageRoutes {
             account: current.account,
             currentSessionID: current.session.id,
             csrfToken: current.secret.csrfToken,
+            mailEnabled: services.recovery != nil,
             sessions: try await services.sessions.activeSessions(accountID: accountID),
             apps: try await services.tokens.activeRefreshFamilies(accountID: accountID),
             notice: PageNotice(code: request.uri.queryParameters["notice"])
@@ -186,9 +196,18 @@ struct PageRoutes {
     /// Runs `action` for a signed-in person's form post once its CSRF token checks out. Without
     /// a session the browser is sent to sign in; with a missing or wrong token the answer is
     /// 403 and nothing happens.
-    private func withFormSession(
+    static func withFormSession(
         _ request: Request, _ context: PortcullisRequestContext,
         _ action: (AuthenticatedSession) async throws -> Response
+    ) async throws -> Response {
+        try await withFormSession(request, context) { current, _ in try await action(current) }
+    }
+
+    /// ``withFormSession(_:_:_:)`` for an action that reads more of the form: it gets the request
+    /// with its body already read (the CSRF check read it first).
+    static func withFormSession(
+        _ request: Request, _ context: PortcullisRequestContext,
+        _ action: (AuthenticatedSession, Request) async throws -> Response
     ) async throws -> Response {
         guard context.session != nil else { return Self.seeOther("/login") }
         var request = request
@@ -198,7 +217,7 @@ struct PageRoutes {
         } catch let problem as Problem where problem.status == .forbidden {
             return MessagePage.formExpired.page.response(status: .forbidden)
         }
-        return try await action(current)
+        return try await action(current, request)
     }
 
     // MARK: Answers

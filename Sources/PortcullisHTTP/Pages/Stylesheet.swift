@@ -148,6 +148,10 @@ enum Stylesheet {
         .item-body { min-width: 0; }
         .item form { flex: none; }
         .item-title { display: flex; flex-wrap: wrap; gap: 0.375rem 0.5rem; align-items: center; margin: 0; font-size: 1rem; font-weight: 600; }
+        .badge-warning { background: var(--danger-soft); color: var(--danger); }
+        .inline-form { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; justify-content: space-between; }
+        .inline-form p { margin: 0; }
+        .forgot { margin: -0.5rem 0 1.25rem; font-size: 0.9375rem; }
         .badge { display: inline-block; padding: 0.0625rem 0.5rem; border-radius: 999px; background: var(--accent-soft); color: var(--accent); font-size: 0.75rem; font-weight: 700; letter-spacing: 0.02em; }
         .facts { display: flex; flex-wrap: wrap; gap: 0.125rem 1.25rem; margin: 0.375rem 0 0; color: var(--muted); font-size: 0.875rem; }
         .facts div { display: flex; gap: 0.3rem; }

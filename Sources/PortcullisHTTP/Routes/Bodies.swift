@@ -50,18 +50,21 @@ struct SessionBody: Encodable {
 struct UserBody: Encodable {
     let id: String
     let email: String
+    let emailVerified: Bool
     let roles: [String]
     let createdAt: Int64
 
     init(_ account: Account) {
         id = account.id
         email = account.email
+        emailVerified = account.isEmailVerified
         roles = account.roles
         createdAt = account.createdAt.epochSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case id, email, roles
+        case emailVerified = "email_verified"
         case createdAt = "created_at"
     }
 }

@@ -94,12 +94,19 @@ struct SessionRoutes {
     struct Me: Encodable {
         let id: String
         let email: String
+        let emailVerified: Bool
         let roles: [String]
         let auth: Auth
+
+        enum CodingKeys: String, CodingKey {
+            case id, email, roles, auth
+            case emailVerified = "email_verified"
+        }
 
         init(_ caller: Caller) {
             id = caller.account.id
             email = caller.account.email
+            emailVerified = caller.account.isEmailVerified
             roles = caller.account.roles
             switch caller {
             case .session(let current):

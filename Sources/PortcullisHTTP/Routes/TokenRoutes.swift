@@ -84,7 +84,7 @@ struct TokenRoutes {
         } catch let error as PortcullisError {
             switch error.kind {
             case .invalidCredentials, .invalidGrant: throw OAuthError("invalid_grant", error.reason)
-            case .throttled, .busy, .storeUnavailable: throw error
+            case .throttled, .busy, .storeUnavailable, .emailNotVerified: throw error
             default: throw OAuthError.invalidRequest(error.reason)
             }
         }

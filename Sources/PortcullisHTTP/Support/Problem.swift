@@ -15,6 +15,9 @@ import NIOFoundationEssentialsCompat
 /// echoes a token, password or cookie, nor says whether an account exists.
 public struct Problem: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
+    /// The problem type: `about:blank` (the status says it all) or a reference such as
+    /// `/problems/email-not-verified` that a client can branch on.
+    public let type: String
     /// A short summary of the problem type.
     public let title: String
     /// What happened and what to do.
@@ -23,15 +26,16 @@ public struct Problem: HTTPResponseError, Sendable {
     public var headers: HTTPFields
 
     /// Creates a problem.
-    public init(_ status: HTTPResponse.Status, title: String? = nil, detail: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, type: String = "about:blank", title: String? = nil, detail: String, headers: HTTPFields = [:]) {
         self.status = status
+        self.type = type
         self.title = title ?? status.reasonPhrase
         self.detail = detail
         self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(type: "about:blank", title: title, status: status.code, detail: detail)
+        let body = Body(type: type, title: title, status: status.code, detail: detail)
         var buffer = ByteBuffer()
         try buffer.writeJSONEncodable(body, encoder: .portcullis)
         var headers = self.headers
@@ -82,6 +86,12 @@ extension Problem {
             self.init(.forbidden, detail: error.reason)
         case .storeUnavailable:
             self.init(.serviceUnavailable, detail: "The service is temporarily unavailable; try again shortly.")
+        case .invalidToken:
+            self.init(.badRequest, type: "/problems/invalid_token", title: "Invalid token", detail: error.reason)
+        case .emailNotVerified:
+            self.init(.forbidden, type: "/problems/email-not-verified", title: "Email not verified", detail: error.reason)
+        case .mailDisabled:
+            self.init(.serviceUnavailable, type: "/problems/mail-disabled", title: "Mail is off", detail: error.reason)
         case .busy:
             var headers = HTTPFields()
             headers[.retryAfter] = "\(error.retryAfterSeconds ?? 1)"

@@ -1,0 +1,19 @@
+/// Escaping for HTML text and attribute values: the only way a value reaches a mail's HTML.
+public enum HTMLText {
+    /// `text` with `&`, `<`, `>`, `"` and `'` escaped.
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
