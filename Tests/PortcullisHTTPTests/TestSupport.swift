@@ -24,9 +24,13 @@ struct TestApp {
     /// Scrypt at N=2^12: the real algorithm and format, cheap enough for hundreds of logins.
     static let cheapHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
 
+    /// Where mail goes when the app was made with one: a recorder, delivered by ``deliverMail()``.
+    let mail: RecordingMailTransport?
+
     init(
         store: (any PortcullisStore)? = nil,
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        mail: RecordingMailTransport? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) {
         var configuration = ServerConfiguration()
@@ -35,13 +39,29 @@ struct TestApp {
         // Tests here change accounts behind the services' back (promote); the cache and its
         // follower are tested in PortcullisCoreTests and, across processes, end to end.
         configuration.sessionCache = false
+        if mail != nil { configuration.mail = .folder("unused: the recorder delivers") }
         configure(&configuration)
         let store = store ?? MemoryStore()
         let clock = ManualClock()
         self.store = store
         self.clock = clock
-        self.services = PortcullisServices(configuration: configuration, store: store, keyEncryption: Self.keyEncryption, clock: clock, logger: logger)
+        self.mail = mail
+        self.services = PortcullisServices(
+            configuration: configuration, store: store, keyEncryption: Self.keyEncryption, clock: clock, logger: logger, mailTransport: mail
+        )
         self.app = PortcullisApplication.build(services: services, metrics: TestMetrics.registry, logger: logger)
+    }
+
+    /// Sends what the outbox holds through the recorder, waiting for mail that requests queue
+    /// after answering, until `count` messages have been recorded.
+    func deliverMail(until count: Int) async throws {
+        let mail = try #require(self.mail)
+        let delivery = MailDelivery(store: store, mailer: try #require(services.mailer), transport: mail, clock: clock, logger: Logger(label: "test"))
+        for _ in 0..<300 where mail.sent.count < count {
+            try await delivery.deliverDue()
+            if mail.sent.count < count { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(mail.sent.count >= count, "only \(mail.sent.count) of \(count) messages")
     }
 
     func test<Value>(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
