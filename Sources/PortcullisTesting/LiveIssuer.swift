@@ -38,10 +38,12 @@ public final class LiveIssuer: Sendable {
     /// - Parameters:
     ///   - store: the store; a fresh in-memory one by default.
     ///   - logger: the server's logger.
+    ///   - mail: where the issuer's mail goes; with one, mail is on (and delivered by the issuer).
     ///   - configure: changes to the default configuration (issuer and port are set here).
     public init(
         store: any PortcullisStore = MemoryStore(),
         logger: Logger = Logger(label: "issuer", factory: { _ in SwiftLogNoOpLogHandler() }),
+        mail: (any MailTransport)? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws {
         let port = try LoopbackPort.free()
@@ -50,11 +52,13 @@ public final class LiveIssuer: Sendable {
         configuration.port = port
         configuration.issuer = "http://127.0.0.1:\(port)"
         configuration.passwordHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
+        if mail != nil { configuration.mail = .folder("unused: the given transport delivers") }
         configure(&configuration)
         self.port = port
         self.logger = logger
         self.services = PortcullisServices(
-            configuration: configuration, store: store, keyEncryption: try KeyEncryptionKey(bytes: Array(repeating: 9, count: 32)), logger: logger
+            configuration: configuration, store: store, keyEncryption: try KeyEncryptionKey(bytes: Array(repeating: 9, count: 32)), logger: logger,
+            mailTransport: mail
         )
     }
 
@@ -80,9 +84,13 @@ public final class LiveIssuer: Sendable {
         router.add(middleware: TrafficMiddleware(issuer: self))
         PortcullisApplication.addRoutes(to: router, services: services, metrics: PrometheusCollectorRegistry())
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        // The session sweeper and cache follower stay off (tests drive those themselves); the mail
+        // delivery runs, as mail is only ever sent by it.
+        let mailDelivery = PortcullisApplication.backgroundServices(services: services, logger: logger).filter { $0 is MailDelivery }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "Portcullis"),
+            services: mailDelivery,
             onServerRunning: { _ in readyContinuation.yield() },
             logger: logger
         )

@@ -64,6 +64,32 @@ struct RevocationTests {
         await issuer.stop()
     }
 
+    @Test func aPasswordResetRevokesEveryTokenOfTheAccountWithinASecond() async throws {
+        let mail = RecordingMailTransport()
+        let issuer = try LiveIssuer(mail: mail)
+        try await issuer.start()
+        let api = IssuerAPI(issuer: issuer)
+        _ = try await issuer.signUp("ada@example.com")
+        try await withVerifier(issuer) { verifier in
+            let (token, _) = try await api.passwordGrant("ada@example.com")
+            let (other, _) = try await api.passwordGrant("ada@example.com")
+            #expect(try await api.send("POST", "/v1/password-reset", json: ["email": "ada@example.com"]).status == 202)
+            var link: String?
+            for _ in 0..<100 where link == nil {
+                link = mail.token("/reset-password", to: "ada@example.com")
+                if link == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let resetToken = try #require(link)
+            let elapsed = try await Self.timeUntilRefused(token, by: verifier, issuer: issuer) {
+                let reply = try await api.send("POST", "/v1/password-reset/confirm", json: ["token": resetToken, "password": "a brand new passphrase for ada"])
+                #expect(reply.status == 204)
+            }
+            #expect(elapsed < .seconds(1))
+            #expect(await verifier.rejection(other) == .revoked)
+        }
+        await issuer.stop()
+    }
+
     @Test func disablingAnAccountRevokesItsTokensWithinASecond() async throws {
         let issuer = try LiveIssuer()
         try await issuer.start()

@@ -152,6 +152,7 @@ public struct AccountRecovery: Sendable {
             .useOneTimeToken(hash: hash, purpose: .verifyEmail),
             .changeAccount(id: account.id, AccountChange(emailVerified: true)),
         ])
+        await sessions?.refresh(accountID: account.id)
         logger.info("email verified", metadata: ["portcullis.account_id": "\(account.id)"])
         return applied.account ?? account
     }

@@ -70,6 +70,13 @@ public actor SessionCache {
         evictions &+= 1
     }
 
+    /// Forgets every entry of the account, so the next request reads it afresh: for a change that
+    /// ends nothing but shows in the account (its address confirmed).
+    public func forget(accountID: String) {
+        entries = entries.filter { $0.value.validated.account.id != accountID }
+        evictions &+= 1
+    }
+
     /// How many entries are held.
     public var count: Int { entries.count }
 }

@@ -126,6 +126,12 @@ public struct SessionManager: Sendable {
         return !ended.sessionIDs.isEmpty
     }
 
+    /// Drops the account's sessions from this instance's cache, so their next request sees the
+    /// account as it is now (other instances see it when their entries age out, within 30 s).
+    public func refresh(accountID: String) async {
+        await cache?.forget(accountID: accountID)
+    }
+
     /// Drops from this instance's cache what a ``StoreWrite/endAccess(_:)`` ended; other
     /// instances drop it when their ``RevocationFollower`` reads the entries.
     public func forget(_ applied: AppliedWrites) async {

@@ -70,6 +70,7 @@ struct FolderMailTransport: MailTransport {
             throw MailTransportFailure(isTransient: true, description: "cannot write \(partial)")
         }
         // A whole file or none: a reader never sees half a message.
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: partial))
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }  // a retry after a failed rename
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 }
