@@ -7,15 +7,20 @@ Starts the built `portcullis` executable on http://localhost:PORT (a throwaway i
 and an attacker's web server on another port, then checks what only a browser can show: the
 session cookie is HttpOnly, Secure, SameSite=Lax and out of reach of script; two browser
 profiles are two devices that can sign each other out; sign out everywhere; forms posted from
-another site are refused; `next` never leads off the server. Screenshots of the three pages at
-phone and desktop widths go to SCREENSHOT_DIR. Prints one line per check; exits non-zero at the
-first failure.
+another site are refused; `next` never leads off the server. The server mails through a real SMTP
+server on loopback (aiosmtpd, in this process), and the browser follows the links in that mail:
+confirming the address, resetting a forgotten password; the account page changes the password.
+Screenshots of the pages at phone and desktop widths go to SCREENSHOT_DIR. Prints one line per
+check; exits non-zero at the first failure.
 
 Chromium and chromedriver come from Debian (/usr/bin/chromium, /usr/bin/chromedriver), Selenium
-from PyPI; Scripts/test installs them when missing.
+and aiosmtpd from PyPI; Scripts/test installs them when missing.
 """
+import email
+import email.policy
 import http.server
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +31,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from aiosmtpd.controller import Controller
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -33,6 +39,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "correct horse battery staple"
+CHANGED_PASSWORD = "violet tugboat under quiet marble"
+RESET_PASSWORD = "seven lanterns drifting past midnight"
 EMAIL = "ada@example.com"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
@@ -58,13 +66,14 @@ def free_port():
 class Portcullis:
     """`portcullis serve` on 127.0.0.1, known to browsers as http://localhost:PORT."""
 
-    def __init__(self, binary, directory):
+    def __init__(self, binary, directory, smtp_port):
         self.port = free_port()
         self.origin = f"http://localhost:{self.port}"
         self.log_path = os.path.join(directory, "server.log")
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [binary, "serve", "--port", str(self.port), "--issuer", self.origin, "--database", "memory:", "--scrypt-log-n", "12"],
+            [binary, "serve", "--port", str(self.port), "--issuer", self.origin, "--database", "memory:", "--scrypt-log-n", "12",
+             "--mail", f"smtp://127.0.0.1:{smtp_port}", "--mail-from", "Portcullis <auth@localhost>"],
             cwd=directory, stdout=log, stderr=log,
         )
         deadline = time.monotonic() + 60
@@ -92,6 +101,39 @@ class Portcullis:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class Inbox:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+        inbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                inbox.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+                return "250 2.0.0 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+        self.port = self.controller.port
+
+    def link(self, path, after, timeout=30):
+        """The first link to `path` in a message that arrived after the first `after` messages,
+        waiting up to `timeout` seconds for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages[after:]:
+                text = message.get_body(preferencelist=("plain",)).get_content()
+                found = re.search(r"https?://\S+" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+", text)
+                if found:
+                    return found.group(0)
+            time.sleep(0.2)
+        raise CheckFailed(f"no mail with a {path} link arrived within {timeout} s")
+
+    def stop(self):
+        self.controller.stop()
 
 
 class AttackerSite:
@@ -177,6 +219,21 @@ class Browser:
             return False
         return True
 
+    def shows(self, fragment, timeout=30):
+        """Whether the page comes to contain `fragment` within `timeout` seconds: for answers to
+        a form that stay at the form's address, where no change of path says the page is in."""
+        def contains(driver):
+            try:
+                return fragment in driver.find_element(By.TAG_NAME, "body").text
+            except WebDriverException:  # the old page went away while being read
+                return False
+        try:
+            WebDriverWait(self.driver, timeout).until(contains)
+        except Exception:
+            print(f"# {self.name} does not show {fragment!r} on {self.driver.current_url}", flush=True)
+            return False
+        return True
+
     def fill(self, field_id, text):
         element = self.driver.find_element(By.ID, field_id)
         element.clear()
@@ -191,9 +248,9 @@ class Browser:
     def devices(self):
         return self.driver.find_elements(By.CSS_SELECTOR, "li.device")
 
-    def sign_in(self, remember=False):
+    def sign_in(self, remember=False, password=PASSWORD):
         self.fill("email", EMAIL)
-        self.fill("password", PASSWORD)
+        self.fill("password", password)
         if remember:
             self.driver.find_element(By.ID, "remember").click()
         self.submit("form[action='/login'] button[type=submit]")
@@ -215,7 +272,8 @@ class Browser:
 
 
 def run(binary, screenshots, directory):
-    server = Portcullis(binary, directory)
+    inbox = Inbox()
+    server = Portcullis(binary, directory, inbox.port)
     attacker = AttackerSite(server.origin)
     first = second = None
     try:
@@ -242,6 +300,22 @@ def run(binary, screenshots, directory):
         check(session["httpOnly"] and session["secure"] and session.get("sameSite") == "Lax" and session["path"] == "/",
               "the session cookie is HttpOnly, Secure, SameSite=Lax, Path=/")
         check("domain" not in session or session["domain"] == "localhost", "the session cookie is host-only")
+
+        # The address is confirmed with the link mailed at registration.
+        check(first.driver.find_element(By.ID, "email-state").text == "Not confirmed", "the account page shows the address unconfirmed")
+        verify_link = inbox.link("/verify-email", after=0)
+        check(verify_link.startswith(server.origin + "/verify-email?token="), "registering mails a link to /verify-email on the server")
+        first.open(verify_link)
+        check(first.driver.title == "Confirm your email address · Portcullis", "the link opens a page asking to confirm")
+        first.screenshot(screenshots, "verify-email-phone", PHONE)
+        first.screenshot(screenshots, "verify-email-desktop", DESKTOP)
+        first.submit("form[action='/verify-email'] button[type=submit]")
+        check(first.arrives_at("/account?notice=email-verified") and first.driver.find_element(By.ID, "email-state").text == "Confirmed",
+              "pressing Confirm confirms the address")
+        first.open(verify_link)
+        first.submit("form[action='/verify-email'] button[type=submit]")
+        check(first.shows("This link cannot be used"), "the link works once")
+        first.open(server.url("/account"))
 
         # Sign out, then sign in through the login form.
         first.submit("form[action='/logout'] button")
@@ -304,12 +378,56 @@ def run(binary, screenshots, directory):
             second.open(server.url("/login?next=" + urllib.parse.quote(evil, safe="")))
             check(second.origin == server.origin and second.path == "/account",
                   f"a signed-in visit to /login?next={evil!r} stays on the server")
+
+        # Changing the password on the account page signs every other device out.
+        first.open(server.url("/login"))
+        first.sign_in()
+        check(first.arrives_at("/account"), "the first browser signs in once more")
+        second.open(server.url("/account"))
+        second.fill("current_password", PASSWORD)
+        second.fill("new_password", CHANGED_PASSWORD)
+        second.submit("form[action='/account/password'] button[type=submit]")
+        check(second.arrives_at("/account?notice=password-changed") and len(second.devices()) == 1,
+              "changing the password keeps this device signed in, alone")
+        first.open(server.url("/account"))
+        check(first.arrives_at("/login?next=/account"), "changing the password signed the other browser out")
+
+        # A forgotten password is reset through the mailed link.
+        mails_before = len(inbox.messages)
+        first.open(server.url("/login"))
+        first.driver.find_element(By.LINK_TEXT, "Forgot your password?").click()
+        check(first.arrives_at("/forgot-password"), "the sign-in page links to /forgot-password")
+        first.screenshot(screenshots, "forgot-password-phone", PHONE)
+        first.screenshot(screenshots, "forgot-password-desktop", DESKTOP)
+        first.fill("email", EMAIL)
+        first.submit("form[action='/forgot-password'] button[type=submit]")
+        check(first.shows("Check your inbox"), "asking for a reset link answers: check your inbox")
+        reset_link = inbox.link("/reset-password", after=mails_before)
+        check(reset_link.startswith(server.origin + "/reset-password?token="), "a link to /reset-password on the server is mailed")
+        first.open(reset_link)
+        check(first.driver.title == "Choose a new password · Portcullis", "the link opens a page to choose a new password")
+        first.screenshot(screenshots, "reset-password-phone", PHONE)
+        first.screenshot(screenshots, "reset-password-desktop", DESKTOP)
+        first.fill("password", RESET_PASSWORD)
+        first.submit("form[action='/reset-password'] button[type=submit]")
+        check(first.arrives_at("/login?notice=password-reset"), "setting the new password lands on the sign-in page")
+        second.open(server.url("/account"))
+        check(second.arrives_at("/login?next=/account"), "the reset signed every browser out")
+        second.sign_in(password=CHANGED_PASSWORD)
+        check(second.shows("Could not sign in") and second.path.startswith("/login"), "the old password no longer signs in")
+        first.sign_in(password=RESET_PASSWORD)
+        check(first.arrives_at("/account") and first.path == "/account", "the new password signs in")
+        first.open(reset_link)
+        first.fill("password", PASSWORD)
+        first.submit("form[action='/reset-password'] button[type=submit]")
+        check(first.shows("This link cannot be used"), "the reset link works once")
     finally:
         for browser in (first, second):
             if browser:
                 browser.quit()
         attacker.stop()
         server.stop()
+        inbox.stop()
 
 
 def main():

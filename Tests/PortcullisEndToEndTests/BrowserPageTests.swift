@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// The pages in headless Chromium (Tests/Browser/pages_in_chromium.py): cookies, `SameSite`,
+/// The pages in headless Chromium (Tests/Browser/pages_in_chromium.py), with mail through a real
+/// SMTP server whose links the browser follows: cookies, `SameSite`,
 /// `HttpOnly`, cross-site forms and redirects are browser behaviour, shown here in a browser
 /// against the built `portcullis` executable. Needs /usr/bin/chromium, /usr/bin/chromedriver and
 /// Selenium, which Scripts/test installs.
@@ -14,7 +15,7 @@ struct BrowserPageTests {
         ?? packageRoot.appendingPathComponent(".build/screenshots")
 
     @Test(.timeLimit(.minutes(5)))
-    func signUpSignInDevicesAndAttacksInChromium() async throws {
+    func signUpSignInDevicesAttacksAndRecoveryInChromium() async throws {
         let script = Self.packageRoot.appendingPathComponent("Tests/Browser/pages_in_chromium.py")
         let (status, output) = await offloaded { () -> (Int32, String) in
             let python = Process()
@@ -33,7 +34,7 @@ struct BrowserPageTests {
             return (python.terminationStatus, output)
         }
         #expect(status == 0, "the browser test failed:\n\(output)")
-        for page in ["register", "login", "account"] {
+        for page in ["register", "login", "account", "verify-email", "forgot-password", "reset-password"] {
             for width in ["phone", "desktop"] {
                 #expect(FileManager.default.fileExists(atPath: Self.screenshots.appendingPathComponent("\(page)-\(width).png").path))
             }

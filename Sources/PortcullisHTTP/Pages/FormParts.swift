@@ -35,8 +35,8 @@ enum FormParts {
     }
 
     /// A password field: `current-password` to sign in, `new-password` (with the policy as a
-    /// hint) to register.
-    static func passwordField(new: Bool, error: FormError?) -> HTML {
+    /// hint) to register or reset; `label` is what the field is called on the page.
+    static func passwordField(new: Bool, error: FormError?, label: String = "Password") -> HTML {
         let autocomplete = new ? "new-password" : "current-password"
         guard new else {
             return """
@@ -49,7 +49,7 @@ enum FormParts {
         }
         return """
             <div class="field">
-            <label for="password">Password</label>
+            <label for="password">\(label)</label>
             <input id="password" name="password" type="password" autocomplete="\(autocomplete)" required minlength="12"\
             \(state(of: .password, error: error, hintID: "password-hint"))>
             <p class="hint" id="password-hint">At least 12 characters. A few unrelated words make a strong, memorable password.</p>

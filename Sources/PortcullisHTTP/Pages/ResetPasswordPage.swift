@@ -16,7 +16,7 @@ struct ResetPasswordPage {
             \(error?.html ?? .empty)
             <form method="post" action="/reset-password">
             <input type="hidden" name="token" value="\(token)">
-            \(FormParts.passwordField(new: true, error: error))
+            \(FormParts.passwordField(new: true, error: error, label: "New password"))
             <button class="button button-primary" type="submit">Set my new password</button>
             </form>
             </div>
