@@ -107,6 +107,9 @@ public struct SMTPClient: Sendable {
             if case .startTLS(let required) = configuration.security {
                 if capabilities.offers("STARTTLS") {
                     _ = try await session.command("STARTTLS", expect: 220)
+                    // Anything after the 220 arrived in plaintext, so whoever sent it is not
+                    // necessarily the server: it must not be read as a reply from inside TLS.
+                    guard session.buffer.isEmpty else { throw SMTPError.malformedReply }
                     try await channel.channel.pipeline.addHandler(
                         try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)), position: .first
                     ).get()
@@ -142,8 +145,12 @@ public struct SMTPClient: Sendable {
         host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
     }
 
-    private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    /// Whether `host` is this machine: `localhost`, `::1` or an IPv4 address in 127.0.0.0/8
+    /// (an address, not a name that happens to start with `127.`).
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { UInt8($0) != nil } && octets[0] == "127"
     }
 }
 

@@ -98,3 +98,47 @@ struct SMTPClientTests {
         #expect(ContinuousClock.now - started < .seconds(15))
     }
 }
+
+extension SMTPClientTests {
+    @Test func onlyThisMachineCountsAsLoopback() {
+        for host in ["localhost", "127.0.0.1", "127.8.9.10", "::1"] { #expect(SMTPClient.isLoopback(host), "\(host)") }
+        for host in ["127.attacker.example", "127.0.0.1.example", "1270.0.0.1", "mail.example.com", "10.0.0.1", "127.0.0"] {
+            #expect(!SMTPClient.isLoopback(host), "\(host)")
+        }
+    }
+
+    /// Someone between the client and the server answers STARTTLS with the server's 220 followed,
+    /// in the same packet, by a forged reply: the client must not take plaintext for something
+    /// said inside TLS.
+    @Test func repliesInjectedBeforeTheTLSHandshakeAreRefused() async throws {
+        let script = """
+            import socket, sys
+            listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(1)
+            print(listener.getsockname()[1], flush=True)
+            connection, _ = listener.accept()
+            connection.sendall(b"220 mail.example ESMTP\\r\\n")
+            connection.recv(1024)
+            connection.sendall(b"250-mail.example\\r\\n250-AUTH PLAIN\\r\\n250 STARTTLS\\r\\n")
+            connection.recv(1024)
+            connection.sendall(b"220 Go ahead\\r\\n250-mail.example\\r\\n250 AUTH PLAIN\\r\\n")
+            connection.recv(1024)
+            connection.close()
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", script]
+        let output = Pipe()
+        server.standardOutput = output
+        try server.run()
+        defer { server.terminate() }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let client = SMTPClient(configuration: .init(host: "127.0.0.1", port: port, security: .startTLS(required: true), credentials: ("ada", "secret")))
+        do {
+            try await client.send(Self.message())
+            Issue.record("the client went on after an injected reply")
+        } catch let error as SMTPError {
+            #expect(error.description == "the server's reply is not SMTP", "\(error)")
+        }
+    }
+}

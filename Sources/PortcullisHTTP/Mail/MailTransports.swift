@@ -18,6 +18,12 @@ public enum MailTransports {
         case .folder(let path):
             return FolderMailTransport(folder: path, from: from)
         case .server(let server):
+            if !server.implicitTLS && !server.requireSTARTTLS && !SMTPClient.isLoopback(server.host) {
+                logger.warning(
+                    "mail: STARTTLS is used only if the server offers it, so someone on the network can strip it and read reset links; add ?starttls=required or use smtps://",
+                    metadata: ["portcullis.mail_host": "\(server.host)"]
+                )
+            }
             var smtp = SMTPClient.Configuration(
                 host: server.host, port: server.port,
                 security: server.implicitTLS ? .implicitTLS : .startTLS(required: server.requireSTARTTLS),
