@@ -92,4 +92,29 @@ struct RecoveryPageTests {
             #expect(app.mail?.sent.filter { $0.subject.contains("Confirm") }.count == 2)
         }
     }
+
+    @Test func registeringWhileVerificationIsRequiredSignsNobodyIn() async throws {
+        let app = TestApp(mail: RecordingMailTransport()) { $0.requireVerifiedEmail = true }
+        try await app.test { client in
+            let registered = try await client.form("/register", ["email": "ada@example.com", "password": strongPassword])
+            #expect(registered.status == .created && registered.headers[.setCookie] == nil)
+            #expect(registered.text.contains("Confirm your email address") && registered.text.contains("action=\"/verify-email/resend\""))
+            try await app.deliverMail(until: 1)
+            #expect(app.mail?.token("/verify-email", to: "ada@example.com") != nil)
+        }
+    }
+
+    @Test func aLinkPageShowsOnlyATokenOfTheRightShape() async throws {
+        let app = TestApp(mail: RecordingMailTransport())
+        try await app.test { client in
+            // A quote that shares a grapheme with the character around it is still a quote to HTML.
+            let forged = "\u{600}\"\u{600}><meta http-equiv=refresh content=0;url=https://evil.example/ \u{600}>"
+            let query = forged.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            for path in ["/reset-password", "/verify-email"] {
+                let page = try await client.get("\(path)?token=\(query)")
+                #expect(page.status == .badRequest && page.text.contains("This link cannot be used"))
+                #expect(!page.text.contains("<meta http-equiv=refresh") && !page.text.contains("evil.example"))
+            }
+        }
+    }
 }

@@ -20,12 +20,14 @@ struct RecoveryPageRoutes {
         router.post("forgot-password", use: requestReset)
         router.get("reset-password") { request, _ in
             guard services.recovery != nil else { return Self.notOffered }
-            return ResetPasswordPage(token: String(request.uri.queryParameters["token"] ?? "")).page.response()
+            guard let token = Self.linkToken(request) else { return MessagePage.linkExpired.page.response(status: .badRequest) }
+            return ResetPasswordPage(token: token).page.response()
         }
         router.post("reset-password", use: reset)
         router.get("verify-email") { request, _ in
             guard services.recovery != nil else { return Self.notOffered }
-            return VerifyEmailPage(token: String(request.uri.queryParameters["token"] ?? "")).page.response()
+            guard let token = Self.linkToken(request) else { return MessagePage.linkExpired.page.response(status: .badRequest) }
+            return VerifyEmailPage(token: token).page.response()
         }
         router.post("verify-email", use: confirmEmail)
         router.post("verify-email/resend", use: resendVerification)
@@ -128,6 +130,13 @@ struct RecoveryPageRoutes {
             }
             return PageRoutes.seeOther("/account", notice: .passwordChanged)
         }
+    }
+
+    /// The link's `token`, if it has the shape of one we mail (43 base64url characters): anything
+    /// else is never echoed into a page.
+    static func linkToken(_ request: Request) -> String? {
+        guard let token = request.uri.queryParameters["token"].map(String.init), AccountMailer.tokenHash(token) != nil else { return nil }
+        return token
     }
 
     // MARK: Answers

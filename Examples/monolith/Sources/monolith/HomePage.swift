@@ -9,41 +9,26 @@ struct HomePage {
     let csrfToken: String
 
     var response: Response {
-        let items = notes.isEmpty ? "<li><em>No notes yet.</em></li>" : notes.map { "<li>\(escape($0))</li>" }.joined()
+        let items = notes.isEmpty ? "<li><em>No notes yet.</em></li>" : notes.map { "<li>\(HTMLText.escape($0))</li>" }.joined()
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Notes</title></head>
             <body>
-            <h1>Notes of \(escape(email))</h1>
+            <h1>Notes of \(HTMLText.escape(email))</h1>
             <ul>\(items)</ul>
             <form method="post" action="/notes">
-            <input type="hidden" name="csrf_token" value="\(escape(csrfToken))">
+            <input type="hidden" name="csrf_token" value="\(HTMLText.escape(csrfToken))">
             <label for="text">New note</label> <input id="text" name="text" required maxlength="500">
             <button type="submit">Add</button>
             </form>
             <p><a href="/account">Your devices</a></p>
             <form method="post" action="/logout">
-            <input type="hidden" name="csrf_token" value="\(escape(csrfToken))">
+            <input type="hidden" name="csrf_token" value="\(HTMLText.escape(csrfToken))">
             <button type="submit">Sign out</button>
             </form>
             </body></html>
             """
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: html)))
-    }
-
-    private func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
