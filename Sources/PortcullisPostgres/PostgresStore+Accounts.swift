@@ -64,24 +64,7 @@ extension PostgresStore {
         try await rows("SELECT phc FROM password_credentials WHERE account_id = \(accountID)").first.map { try $0["phc"].decode(String.self) }
     }
 
-    public func setPasswordHash(_ hash: String, accountID: String) async throws {
-        let now = Date().epochSeconds
-        _ = try await rows("UPDATE password_credentials SET phc = \(hash), updated_at = \(now) WHERE account_id = \(accountID)")
-    }
-
     // MARK: Sessions
-
-    public func insertSession(_ session: Session) async throws {
-        let hash = ByteBuffer(bytes: session.secretHash)
-        let idle = session.idleTimeout.components.seconds
-        _ = try await rows(
-            """
-            INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds, absolute_expires_at, remember, user_agent, ip)
-            VALUES (\(session.id), \(session.accountID), \(hash), \(session.createdAt.epochSeconds), \(session.lastSeenAt.epochSeconds),
-                \(idle), \(session.absoluteExpiry.epochSeconds), \(session.remember), \(session.userAgent), \(session.ipAddress))
-            """
-        )
-    }
 
     public func session(secretHash: [UInt8]) async throws -> Session? {
         try await rows("SELECT * FROM sessions WHERE secret_hash = \(ByteBuffer(bytes: secretHash))").first.map(Self.session(from:))

@@ -58,24 +58,6 @@ extension PostgresStore {
 
     // MARK: Refresh families
 
-    public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
-        let idle = family.idleTimeout.components.seconds
-        try await transaction { connection in
-            _ = try await connection.query(
-                """
-                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
-                VALUES (\(family.id), \(family.accountID), \(family.clientID), \(family.audience), \(family.createdAt.epochSeconds),
-                    \(family.lastUsedAt.epochSeconds), \(idle), \(family.absoluteExpiry.epochSeconds))
-                """,
-                logger: self.logger
-            )
-            _ = try await connection.query(
-                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (\(ByteBuffer(bytes: firstTokenHash)), \(family.id))",
-                logger: self.logger
-            )
-        }
-    }
-
     public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         let presented = ByteBuffer(bytes: hash)
         let successor = ByteBuffer(bytes: successorHash)

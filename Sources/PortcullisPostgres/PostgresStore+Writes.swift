@@ -15,11 +15,48 @@ extension PostgresStore {
     private static func perform(_ write: StoreWrite, stamp: RevocationStamp, on connection: PostgresConnection, logger: Logger, into applied: inout AppliedWrites) async throws {
         let now = stamp.revokedAt.epochSeconds
         switch write {
+        case .requireCredential(let accountID, let passwordHash):
+            // FOR SHARE holds both rows until the commit. A reset, change or disable that updated
+            // them first makes this wait for its commit, then re-read them (and fail); one that
+            // comes later waits for this commit, and its own DELETE then sees what this inserted.
+            let held = try await rows(
+                """
+                SELECT 1 FROM password_credentials c JOIN accounts a ON a.id = c.account_id
+                WHERE c.account_id = \(accountID) AND c.phc = \(passwordHash) AND a.disabled_at IS NULL
+                FOR SHARE
+                """,
+                on: connection, logger: logger
+            )
+            guard !held.isEmpty else { throw StoreError(.changed) }
         case .insertAccount(let account, let hash):
             try await insert(account, passwordHash: hash, on: connection, logger: logger)
             applied.account = account
         case .setPasswordHash(let accountID, let hash):
             _ = try await connection.query("UPDATE password_credentials SET phc = \(hash), updated_at = \(now) WHERE account_id = \(accountID)", logger: logger)
+        case .insertSession(let session):
+            let idle = session.idleTimeout.components.seconds
+            _ = try await connection.query(
+                """
+                INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds, absolute_expires_at, remember, user_agent, ip)
+                VALUES (\(session.id), \(session.accountID), \(ByteBuffer(bytes: session.secretHash)), \(session.createdAt.epochSeconds),
+                    \(session.lastSeenAt.epochSeconds), \(idle), \(session.absoluteExpiry.epochSeconds), \(session.remember), \(session.userAgent),
+                    \(session.ipAddress))
+                """,
+                logger: logger
+            )
+        case .insertRefreshFamily(let family, let firstTokenHash):
+            let idle = family.idleTimeout.components.seconds
+            _ = try await connection.query(
+                """
+                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
+                VALUES (\(family.id), \(family.accountID), \(family.clientID), \(family.audience), \(family.createdAt.epochSeconds),
+                    \(family.lastUsedAt.epochSeconds), \(idle), \(family.absoluteExpiry.epochSeconds))
+                """,
+                logger: logger
+            )
+            _ = try await connection.query(
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (\(ByteBuffer(bytes: firstTokenHash)), \(family.id))", logger: logger
+            )
         case .changeAccount(let id, let change):
             applied.account = try await apply(change, toAccount: id, at: stamp.revokedAt, on: connection, logger: logger)
         case .endAccess(let scope):

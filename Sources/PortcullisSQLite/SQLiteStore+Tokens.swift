@@ -55,23 +55,6 @@ extension SQLiteStore {
 
     // MARK: Refresh families
 
-    public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
-        try await transaction { connection in
-            _ = try await connection.query(
-                """
-                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), Self.time(family.createdAt),
-                 Self.time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), Self.time(family.absoluteExpiry)]
-            )
-            _ = try await connection.query(
-                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)",
-                [.blob(.init(bytes: firstTokenHash)), .text(family.id)]
-            )
-        }
-    }
-
     public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         try await transaction { connection in
             let rows = try await connection.query(

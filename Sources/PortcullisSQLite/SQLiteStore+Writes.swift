@@ -13,11 +13,46 @@ extension SQLiteStore {
     private static func perform(_ write: StoreWrite, stamp: RevocationStamp, on connection: SQLiteConnection, into applied: inout AppliedWrites) async throws {
         let now = stamp.revokedAt
         switch write {
+        case .requireCredential(let accountID, let passwordHash):
+            // The write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+            let held = try await connection.query(
+                """
+                SELECT 1 FROM password_credentials c JOIN accounts a ON a.id = c.account_id
+                WHERE c.account_id = ? AND c.phc = ? AND a.disabled_at IS NULL
+                """,
+                [.text(accountID), .text(passwordHash)]
+            )
+            guard !held.isEmpty else { throw StoreError(.changed) }
         case .insertAccount(let account, let hash):
             try await insert(account, passwordHash: hash, on: connection)
             applied.account = account
         case .setPasswordHash(let accountID, let hash):
-            _ = try await connection.query(updatePasswordHash, [.text(hash), time(now), .text(accountID)])
+            _ = try await connection.query(
+                "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?", [.text(hash), time(now), .text(accountID)]
+            )
+        case .insertSession(let session):
+            _ = try await connection.query(
+                """
+                INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds,
+                    absolute_expires_at, remember, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
+                 time(session.createdAt), time(session.lastSeenAt), .integer(Int(session.idleTimeout.components.seconds)),
+                 time(session.absoluteExpiry), .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
+                 session.ipAddress.map { .text($0) } ?? .null]
+            )
+        case .insertRefreshFamily(let family, let firstTokenHash):
+            _ = try await connection.query(
+                """
+                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), time(family.createdAt),
+                 time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), time(family.absoluteExpiry)]
+            )
+            _ = try await connection.query(
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)", [.blob(.init(bytes: firstTokenHash)), .text(family.id)]
+            )
         case .changeAccount(let id, let change):
             applied.account = try await apply(change, toAccount: id, at: now, on: connection)
         case .endAccess(let scope):

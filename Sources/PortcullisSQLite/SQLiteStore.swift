@@ -152,27 +152,7 @@ public final class SQLiteStore: PortcullisStore {
         try await read("SELECT phc FROM password_credentials WHERE account_id = ?", [.text(accountID)]).first?.column("phc")?.string
     }
 
-    public func setPasswordHash(_ hash: String, accountID: String) async throws {
-        _ = try await write(Self.updatePasswordHash, [.text(hash), .integer(Int(Date().epochSeconds)), .text(accountID)])
-    }
-
-    static let updatePasswordHash = "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?"
-
     // MARK: Sessions
-
-    public func insertSession(_ session: Session) async throws {
-        _ = try await write(
-            """
-            INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds,
-                absolute_expires_at, remember, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [.text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
-             .integer(Int(session.createdAt.epochSeconds)), .integer(Int(session.lastSeenAt.epochSeconds)),
-             .integer(Int(session.idleTimeout.components.seconds)), .integer(Int(session.absoluteExpiry.epochSeconds)),
-             .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
-             session.ipAddress.map { .text($0) } ?? .null]
-        )
-    }
 
     public func session(secretHash: [UInt8]) async throws -> Session? {
         try await read("SELECT * FROM sessions WHERE secret_hash = ?", [.blob(.init(bytes: secretHash))]).first.map(Self.session(from:))

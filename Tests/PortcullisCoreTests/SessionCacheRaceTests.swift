@@ -73,8 +73,6 @@ actor PausingStore: PortcullisStore {
     func allAccounts() async throws -> [Account] { try await base.allAccounts() }
     func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? { try await base.changeAccount(id: id, change, at: now) }
     func passwordHash(accountID: String) async throws -> String? { try await base.passwordHash(accountID: accountID) }
-    func setPasswordHash(_ hash: String, accountID: String) async throws { try await base.setPasswordHash(hash, accountID: accountID) }
-    func insertSession(_ session: Session) async throws { try await base.insertSession(session) }
     func session(secretHash: [UInt8]) async throws -> Session? { try await base.session(secretHash: secretHash) }
     func session(id: String) async throws -> Session? { try await base.session(id: id) }
     func sessions(accountID: String) async throws -> [Session] { try await base.sessions(accountID: accountID) }
@@ -86,7 +84,6 @@ actor PausingStore: PortcullisStore {
     func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
         try await base.rotateSigningKeys(adding: key, retiring: retire)
     }
-    func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws { try await base.insertRefreshFamily(family, firstTokenHash: firstTokenHash) }
     func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         try await base.useRefreshToken(hash: hash, successorHash: successorHash, now: now, grace: grace, revocation: revocation)
     }

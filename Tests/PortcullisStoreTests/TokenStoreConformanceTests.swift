@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import PortcullisTesting
 import PortcullisTokens
 import Testing
 

@@ -53,13 +53,18 @@ public struct AccountRecovery: Sendable {
     // MARK: Password reset
 
     /// Asks for a reset link for `email`. Answers the same way, after the same work, whether or
-    /// not the address has an account: the throttle (per address typed and per client address) is
-    /// the only thing done before returning; looking the account up and queuing the mail happen
-    /// afterwards, off the caller's clock.
+    /// not the address has an account: the throttle is the only thing done before returning;
+    /// looking the account up and queuing the mail happen afterwards, off the caller's clock.
+    ///
+    /// Too many requests from one client network are refused (`throttled`). Too many reset links
+    /// to one address in an hour are not: the request is answered as usual and no mail is sent, so
+    /// a stranger can neither learn anything from the answer nor lock the owner out; the owner
+    /// already has the recent links.
     /// - Throws: ``PortcullisError`` `invalidEmail` for a malformed address, `throttled`.
     public func requestPasswordReset(email rawEmail: String, clientAddress: String?) async throws {
         let email = try EmailAddress.normalize(rawEmail)
-        try await throttle?.reserveMailRequest(account: email, clientAddress: clientAddress)
+        try await throttle?.reserveMailRequest(clientAddress: clientAddress)
+        guard try await mayMail(.resetPassword, to: email) else { return }
         Task { await issue(.resetPassword, to: email) }
     }
 
@@ -98,9 +103,10 @@ public struct AccountRecovery: Sendable {
         try policy.checkSize(current)
         if let busy = hasher.busyRefusal { throw busy }
         let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
-        let matches: Bool
+        let matches: Bool, stored: String
         do {
-            guard let stored = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
+            guard let hash = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
+            stored = hash
             matches = try await hasher.verify(current, against: stored)
         } catch {
             if let reservation { await throttle?.release(reservation) }
@@ -113,12 +119,19 @@ public struct AccountRecovery: Sendable {
         if let reservation { await throttle?.release(reservation) }
         try policy.validate(newPassword, email: account.email)
         let passwordHash = try await hasher.hash(newPassword)
-        let applied = try await store.apply([
-            .setPasswordHash(accountID: account.id, hash: passwordHash),
-            .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
-            try mailer.passwordChangedNotice(for: account),
-            .endAccess(.account(id: account.id, keepingSession: keepingSession)),
-        ], stamp: revocations.stamp())
+        let applied: AppliedWrites
+        do {
+            // Only over the password just checked: a reset that committed meanwhile wins.
+            applied = try await store.apply([
+                .requireCredential(accountID: account.id, passwordHash: stored),
+                .setPasswordHash(accountID: account.id, hash: passwordHash),
+                .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
+                try mailer.passwordChangedNotice(for: account),
+                .endAccess(.account(id: account.id, keepingSession: keepingSession)),
+            ], stamp: revocations.stamp())
+        } catch let error as StoreError where error.kind == .changed {
+            throw PortcullisError(.forbidden, "The password was changed meanwhile. Nothing was changed now.")
+        }
         await sessions?.forget(applied)
         logger.info("password changed", metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"])
     }
@@ -129,8 +142,9 @@ public struct AccountRecovery: Sendable {
     /// already verified).
     /// - Throws: ``PortcullisError`` `throttled`.
     public func sendVerification(to account: Account, clientAddress: String?) async throws {
-        try await throttle?.reserveMailRequest(account: account.email, clientAddress: clientAddress)
         guard !account.isEmailVerified else { return }
+        try await throttle?.reserveMailRequest(clientAddress: clientAddress)
+        try await throttle?.reserveMail(.verifyEmail, to: account.email)
         _ = try await store.apply(try mailer.verification(for: account), stamp: revocations.stamp())
     }
 
@@ -139,7 +153,8 @@ public struct AccountRecovery: Sendable {
     /// the same way, after the same work, whether or not the address has an account.
     public func requestVerification(email rawEmail: String, clientAddress: String?) async throws {
         let email = try EmailAddress.normalize(rawEmail)
-        try await throttle?.reserveMailRequest(account: email, clientAddress: clientAddress)
+        try await throttle?.reserveMailRequest(clientAddress: clientAddress)
+        guard try await mayMail(.verifyEmail, to: email) else { return }
         Task { await issue(.verifyEmail, to: email) }
     }
 
@@ -175,6 +190,18 @@ public struct AccountRecovery: Sendable {
             return try await store.apply(writes, stamp: revocations.stamp())
         } catch let error as StoreError where error.kind == .unusable {
             throw PortcullisError.invalidToken
+        }
+    }
+
+    /// Whether one more mail of `purpose` may go to `email`, counting it if so. A full count is
+    /// logged and answered like any other request (see ``requestPasswordReset(email:clientAddress:)``).
+    private func mayMail(_ purpose: OneTimeToken.Purpose, to email: String) async throws -> Bool {
+        do {
+            try await throttle?.reserveMail(purpose, to: email)
+            return true
+        } catch let error as PortcullisError where error.kind == .throttled {
+            logger.notice("link not sent: too many to this address", metadata: ["portcullis.purpose": "\(purpose.rawValue)"])
+            return false
         }
     }
 

@@ -60,7 +60,12 @@ public struct SessionManager: Sendable {
 
     /// Starts a session for `account` with a fresh secret. Any session the request came with is
     /// left alone: login never promotes an existing cookie (no fixation).
-    public func start(account: Account, remember: Bool, userAgent: String?, ipAddress: String?) async throws -> Started {
+    /// - Parameter passwordHash: the hash the sign-in's password was checked against
+    ///   (``PasswordLogin/Proof``): the session is stored only if the account is still enabled with
+    ///   that password, so a sign-in in flight when a reset commits cannot outlive it. `nil` (an
+    ///   account just registered) stores it unconditionally.
+    /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
+    public func start(account: Account, remember: Bool, userAgent: String?, ipAddress: String?, passwordHash: String? = nil) async throws -> Started {
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let lifetimes = policy.lifetimes(remember: remember)
         let secret = SessionSecret.generate()
@@ -76,7 +81,14 @@ public struct SessionManager: Sendable {
             userAgent: userAgent.map { String($0.prefix(512)) },
             ipAddress: ipAddress
         )
-        try await store.insertSession(session)
+        var writes: [StoreWrite] = [.insertSession(session)]
+        if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
+        do {
+            _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))
+        } catch let error as StoreError where error.kind == .changed {
+            logger.info("sign-in outrun by a change of password", metadata: ["portcullis.account_id": "\(account.id)"])
+            throw PortcullisError.invalidCredentials
+        }
         logger.info("session started", metadata: ["portcullis.session_id": "\(session.id)", "portcullis.account_id": "\(account.id)"])
         return Started(session: session, secret: secret)
     }

@@ -27,9 +27,7 @@ public protocol AccountStore: Sendable {
 
 /// Where the secrets that prove an account's identity live (passwords now; later, client secrets).
 public protocol CredentialStore: Sendable {
-    /// The account's password hash (a PHC string).
+    /// The account's password hash (a PHC string). It is replaced with
+    /// ``StoreWrite/setPasswordHash(accountID:hash:)``.
     func passwordHash(accountID: String) async throws -> String?
-
-    /// Replaces the account's password hash (after a change, or to upgrade its parameters).
-    func setPasswordHash(_ hash: String, accountID: String) async throws
 }

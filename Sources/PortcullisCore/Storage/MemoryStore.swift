@@ -71,18 +71,7 @@ public actor MemoryStore: PortcullisStore {
 
     public func passwordHash(accountID: String) async throws -> String? { state.passwordHashes[accountID] }
 
-    public func setPasswordHash(_ hash: String, accountID: String) async throws {
-        guard state.accounts[accountID] != nil else { return }
-        state.passwordHashes[accountID] = hash
-    }
-
     // MARK: Sessions
-
-    public func insertSession(_ session: Session) async throws {
-        guard state.sessionsByID[session.id] == nil, state.sessionIDsByHash[session.secretHash] == nil else { throw StoreError.duplicate }
-        state.sessionsByID[session.id] = session
-        state.sessionIDsByHash[session.secretHash] = session.id
-    }
 
     public func session(secretHash: [UInt8]) async throws -> Session? {
         state.sessionIDsByHash[secretHash].flatMap { state.sessionsByID[$0] }
@@ -133,12 +122,6 @@ public actor MemoryStore: PortcullisStore {
     }
 
     // MARK: Refresh families
-
-    public func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws {
-        guard state.families[family.id] == nil, state.refreshTokens[firstTokenHash] == nil else { throw StoreError.duplicate }
-        state.families[family.id] = family
-        state.refreshTokens[firstTokenHash] = (family.id, nil)
-    }
 
     public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
         guard let token = state.refreshTokens[hash], var family = state.families[token.familyID], family.isLive(at: now) else { return .invalid }
@@ -233,11 +216,24 @@ public actor MemoryStore: PortcullisStore {
     private func perform(_ write: StoreWrite, stamp: RevocationStamp, into applied: inout AppliedWrites) async throws {
         let now = stamp.revokedAt
         switch write {
+        case .requireCredential(let accountID, let passwordHash):
+            guard state.accounts[accountID]?.isDisabled == false, state.passwordHashes[accountID] == passwordHash else {
+                throw StoreError(.changed)
+            }
         case .insertAccount(let account, let hash):
             try await insertAccount(account, passwordHash: hash)
             applied.account = account
         case .setPasswordHash(let accountID, let hash):
-            try await setPasswordHash(hash, accountID: accountID)
+            guard state.accounts[accountID] != nil else { return }
+            state.passwordHashes[accountID] = hash
+        case .insertSession(let session):
+            guard state.sessionsByID[session.id] == nil, state.sessionIDsByHash[session.secretHash] == nil else { throw StoreError.duplicate }
+            state.sessionsByID[session.id] = session
+            state.sessionIDsByHash[session.secretHash] = session.id
+        case .insertRefreshFamily(let family, let firstTokenHash):
+            guard state.families[family.id] == nil, state.refreshTokens[firstTokenHash] == nil else { throw StoreError.duplicate }
+            state.families[family.id] = family
+            state.refreshTokens[firstTokenHash] = (family.id, nil)
         case .changeAccount(let id, let change):
             applied.account = try await changeAccount(id: id, change, at: now)
         case .endAccess(let scope):

@@ -4,11 +4,9 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// Where browser sessions live, keyed by the hash of their secret.
+/// Where browser sessions live, keyed by the hash of their secret. New sessions are stored with
+/// ``StoreWrite/insertSession(_:)``.
 public protocol SessionStore: Sendable {
-    /// Stores a new session.
-    func insertSession(_ session: Session) async throws
-
     /// The session whose secret hashes to `secretHash`.
     func session(secretHash: [UInt8]) async throws -> Session?
 

@@ -5,7 +5,7 @@
 public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure.
     public struct Kind: Hashable, Sendable {
-        private enum Base: Hashable, Sendable { case duplicate, unavailable, corrupt, unusable }
+        private enum Base: Hashable, Sendable { case duplicate, unavailable, corrupt, unusable, changed }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -17,6 +17,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let corrupt = Kind(.corrupt)
         /// A one-time token to be used is unknown, used or expired; nothing was written.
         public static let unusable = Kind(.unusable)
+        /// A ``StoreWrite/requireCredential(accountID:passwordHash:)`` found the password changed
+        /// or the account disabled; nothing was written.
+        public static let changed = Kind(.changed)
     }
 
     /// The kind of failure.
@@ -41,6 +44,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugS
         case .duplicate: "store: duplicate value"
         case .unavailable: "store: unavailable"
         case .unusable: "store: token unknown, used or expired"
+        case .changed: "store: credential changed"
         default: "store: unreadable row"
         }
     }

@@ -15,16 +15,31 @@ public protocol WriteStore: Sendable {
     /// revocation entries carry `stamp`. List ``StoreWrite/endAccess(_:)`` last: publishing takes
     /// the revocation log's lock until the commit, and nothing should wait behind it.
     /// - Throws: ``StoreError`` `unusable` when a ``StoreWrite/useOneTimeToken(hash:purpose:)``
-    ///   finds no usable token (nothing is written), `duplicate` for a taken email.
+    ///   finds no usable token, `changed` when a ``StoreWrite/requireCredential(accountID:passwordHash:)``
+    ///   does not hold (nothing is written either way), `duplicate` for a taken email or id.
     func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites
 }
 
 /// One write of a ``WriteStore/apply(_:stamp:)``.
 public enum StoreWrite: Sendable, Hashable {
+    /// A condition, not a change: unless the account is enabled and its password hash is still
+    /// `passwordHash`, the whole transaction fails with ``StoreError`` `changed`. List it first.
+    /// On a shared store it holds the account and its credential until the commit, so a password
+    /// reset or change (or a disable) running at the same time either commits first, and this
+    /// transaction fails, or waits for it, and then ends what it started.
+    ///
+    /// A sign-in writes its session or refresh family under this condition, with the hash its
+    /// password was checked against: a sign-in with the old password that is still in flight when
+    /// a reset commits cannot leave a session behind.
+    case requireCredential(accountID: String, passwordHash: String)
     /// Creates an account with its first password hash.
     case insertAccount(Account, passwordHash: String)
     /// Replaces an account's password hash.
     case setPasswordHash(accountID: String, hash: String)
+    /// Stores a new browser session.
+    case insertSession(Session)
+    /// Stores a new refresh family with (the hash of) its first refresh token.
+    case insertRefreshFamily(RefreshFamily, firstTokenHash: [UInt8])
     /// Changes only the fields `change` names.
     case changeAccount(id: String, AccountChange)
     /// Ends what the scope names and publishes it on the revocation log (see ``AccessScope``).

@@ -18,11 +18,9 @@ public protocol SigningKeyStore: Sendable {
     func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws
 }
 
-/// Where refresh families and their tokens live, by the hash of each token.
+/// Where refresh families and their tokens live, by the hash of each token. New families are
+/// stored with ``StoreWrite/insertRefreshFamily(_:firstTokenHash:)``.
 public protocol RefreshTokenStore: Sendable {
-    /// Starts a family with its first token.
-    func insertRefreshFamily(_ family: RefreshFamily, firstTokenHash: [UInt8]) async throws
-
     /// Uses a refresh token, atomically: the first use rotates it to `successorHash`; later uses
     /// within `grace` of that are replays answered with the same successor; any later use is reuse,
     /// which revokes the whole family and publishes it (a `session` entry stamped `revocation`) in

@@ -71,4 +71,6 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
     public static let invalidCredentials = PortcullisError(.invalidCredentials, "The email or password is incorrect.")
     /// The single answer for every link that cannot be used.
     public static let invalidToken = PortcullisError(.invalidToken, "This link is invalid, already used or expired. Ask for a new one.")
+    /// An account whose address is not confirmed, where the server requires it.
+    public static let emailNotVerified = PortcullisError(.emailNotVerified, "Confirm your email address first: follow the link we sent you.")
 }

@@ -31,7 +31,8 @@ public struct CredentialThrottle: Sendable {
         /// Registrations allowed per client network; mail requests (password resets, verification
         /// mails) are allowed per client network at the same rate.
         public var registrations: AttemptRate
-        /// Mail requests allowed per account (or per address typed, whether it has an account or not).
+        /// Mails of one kind (reset links, verification links) allowed per address typed, whether
+        /// it has an account or not; each kind has its own count.
         public var mailRequestsPerAccount: AttemptRate
 
         /// Creates a policy. Defaults: 10 failures per account and 100 per address in 15
@@ -93,15 +94,24 @@ public struct CredentialThrottle: Sendable {
         return try await reserve([count], refusal: "Too many accounts were created from this network. Try again later.")
     }
 
-    /// Reserves a request that sends mail (a password reset, a verification mail) for `account`
-    /// (the email typed, whether or not it has an account) from `clientAddress`.
-    /// - Throws: ``PortcullisError`` `throttled` when either count is full.
-    public func reserveMailRequest(account: String, clientAddress: String?) async throws {
-        var counts = [Count(scope: "mail:account", value: account, limit: policy.mailRequestsPerAccount.count, window: policy.mailRequestsPerAccount.period)]
-        if let network = clientAddress.map(Self.network) {
-            counts.append(Count(scope: "mail:address", value: network, limit: policy.registrations.count, window: policy.registrations.period))
-        }
-        _ = try await reserve(counts, refusal: "Too many emails were requested. Try again later.")
+    /// Reserves a request for mail (a reset link, a verification link) from `clientAddress`,
+    /// counted per client network at the registration rate; a request with no address (the
+    /// command line) is not counted.
+    /// - Throws: ``PortcullisError`` `throttled` when the network has used its allowance.
+    public func reserveMailRequest(clientAddress: String?) async throws {
+        guard let network = clientAddress.map(Self.network) else { return }
+        let count = Count(scope: "mail:address", value: network, limit: policy.registrations.count, window: policy.registrations.period)
+        _ = try await reserve([count], refusal: "Too many emails were requested. Try again later.")
+    }
+
+    /// Reserves one mail of `purpose` to `email` (the address typed, whether or not it has an
+    /// account). Each purpose is counted apart, so asking for verification links can never use up
+    /// the allowance of reset links.
+    /// - Throws: ``PortcullisError`` `throttled` when that address has had its allowance of that kind.
+    public func reserveMail(_ purpose: OneTimeToken.Purpose, to email: String) async throws {
+        let rate = policy.mailRequestsPerAccount
+        let count = Count(scope: "mail:\(purpose.rawValue)", value: email, limit: rate.count, window: rate.period)
+        _ = try await reserve([count], refusal: "Too many emails were sent to this address. Try again later.")
     }
 
     /// Un-counts a reservation: the sign-in succeeded, or the work never happened. Best effort: a

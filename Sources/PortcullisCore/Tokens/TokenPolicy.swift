@@ -18,6 +18,9 @@ public struct TokenPolicy: Sendable, Hashable {
     public var keyPublishAhead: Duration
     /// The `client_id` of tokens issued to Portcullis's first-party clients.
     public var firstPartyClientID: String
+    /// Whether tokens are issued only to accounts whose email address is confirmed
+    /// (`--require-verified-email`): then no grant gives an unconfirmed account a token.
+    public var requireVerifiedEmail: Bool
 
     /// The contract's defaults for `issuer`.
     public init(
@@ -29,7 +32,8 @@ public struct TokenPolicy: Sendable, Hashable {
         refreshAbsolute: Duration = .seconds(90 * 86400),
         refreshGrace: Duration = .seconds(10),
         keyPublishAhead: Duration = .seconds(60),
-        firstPartyClientID: String = "portcullis"
+        firstPartyClientID: String = "portcullis",
+        requireVerifiedEmail: Bool = false
     ) {
         self.issuer = issuer
         self.audiences = audiences
@@ -40,6 +44,7 @@ public struct TokenPolicy: Sendable, Hashable {
         self.refreshGrace = refreshGrace
         self.keyPublishAhead = keyPublishAhead
         self.firstPartyClientID = firstPartyClientID
+        self.requireVerifiedEmail = requireVerifiedEmail
     }
 
     /// The audience Portcullis's own endpoints accept.

@@ -59,8 +59,13 @@ public struct TokenService: Sendable {
     }
 
     /// The password grant: a new refresh family and its first tokens.
-    public func issue(for account: Account, audience requested: String?) async throws -> Issued {
+    /// - Parameter passwordHash: the hash the grant's password was checked against
+    ///   (``PasswordLogin/Proof``): the family is stored only if the account is still enabled with
+    ///   that password, so a grant in flight when a reset commits fails with `invalidCredentials`
+    ///   instead of outliving it. `nil` stores it unconditionally.
+    public func issue(for account: Account, audience requested: String?, passwordHash: String? = nil) async throws -> Issued {
         let audience = try audience(requested)
+        try requireVerifiedEmail(account)
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let refreshToken = SecureRandom.token(byteCount: 32)
         let family = RefreshFamily(
@@ -68,7 +73,13 @@ public struct TokenService: Sendable {
             createdAt: now, lastUsedAt: now, idleTimeout: policy.refreshIdle,
             absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval)
         )
-        try await store.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))
+        var writes: [StoreWrite] = [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
+        if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
+        do {
+            _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))
+        } catch let error as StoreError where error.kind == .changed {
+            throw PortcullisError.invalidCredentials
+        }
         logger.info("refresh family started", metadata: ["portcullis.family_id": "\(family.id)", "portcullis.account_id": "\(account.id)"])
         return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: refreshToken)
     }
@@ -94,6 +105,7 @@ public struct TokenService: Sendable {
             throw Self.invalidGrant
         }
         guard let account = try await store.account(id: family.accountID), !account.isDisabled else { throw Self.invalidGrant }
+        try requireVerifiedEmail(account)
         let audience = requested == nil ? family.audience : try audience(requested)
         return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: successor)
     }
@@ -101,7 +113,8 @@ public struct TokenService: Sendable {
     /// The session token-exchange grant: a short-lived access token bound to the browser session,
     /// expiring no later than the session does.
     public func exchange(session: Session, account: Account, audience requested: String?) async throws -> Issued {
-        try await accessToken(
+        try requireVerifiedEmail(account)
+        return try await accessToken(
             for: account, sessionID: session.id, audience: try audience(requested), refreshToken: nil, notAfter: session.expiresAt.epochSeconds
         )
     }
@@ -225,6 +238,12 @@ public struct TokenService: Sendable {
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
         return Issued(accessToken: token, claims: claims, expiresIn: Int(max(0, expiresAt - now)), refreshToken: refreshToken)
+    }
+
+    /// Refuses an unconfirmed address when the policy requires one (a session or family from
+    /// before the setting was turned on gets no new token either).
+    private func requireVerifiedEmail(_ account: Account) throws {
+        guard !policy.requireVerifiedEmail || account.isEmailVerified else { throw PortcullisError.emailNotVerified }
     }
 
     private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }

@@ -69,7 +69,8 @@ public struct ServerConfiguration: Sendable {
     public var tokenPolicy: TokenPolicy {
         TokenPolicy(
             issuer: effectiveIssuer, audiences: audiences, signingAlgorithm: signingAlgorithm, accessLifetime: accessLifetime,
-            refreshIdle: refreshIdle, refreshAbsolute: refreshAbsolute, refreshGrace: refreshGrace, keyPublishAhead: keyPublishAhead
+            refreshIdle: refreshIdle, refreshAbsolute: refreshAbsolute, refreshGrace: refreshGrace, keyPublishAhead: keyPublishAhead,
+            requireVerifiedEmail: requireVerifiedEmail
         )
     }
 

@@ -75,7 +75,16 @@ struct PageRoutes {
         do {
             let account = try await services.accounts.register(email: form.email ?? "", password: form.password ?? "", clientAddress: context.clientAddress)
             context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
-            let signedIn = try await signIn.startSession(for: account, remember: false, request: request, context: context)
+            if services.configuration.requireVerifiedEmail {
+                // No session until the address is confirmed: say where the link went.
+                let inbox = CheckInboxPage(
+                    title: "Confirm your email address",
+                    message: "Your account is created. We have sent a link to \(account.email): follow it, then sign in.",
+                    resendEmail: services.recovery != nil ? account.email : nil
+                )
+                return inbox.page.response(status: .created)
+            }
+            let signedIn = try await signIn.startSession(for: account, passwordHash: nil, remember: false, request: request, context: context)
             return Self.seeOther(LocalRedirect.fallback, notice: .welcome, headers: [.setCookie: signedIn.setCookie])
         } catch let error as PortcullisError {
             switch error.kind {

@@ -33,9 +33,9 @@ struct BrowserSignIn {
     /// Checks the credentials and starts a session.
     /// - Throws: ``PortcullisError`` `invalidCredentials`, `throttled` or `inputTooLarge`.
     func signIn(email: String, password: String, remember: Bool, request: Request, context: PortcullisRequestContext) async throws -> SignedIn {
-        let account: Account
+        let proof: PasswordLogin.Proof
         do {
-            account = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
+            proof = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
         } catch let error as PortcullisError {
             switch error.kind {
             case .throttled: throttled.increment()
@@ -44,14 +44,21 @@ struct BrowserSignIn {
             }
             throw error
         }
-        let signedIn = try await startSession(for: account, remember: remember, request: request, context: context)
+        let signedIn: SignedIn
+        do {
+            signedIn = try await startSession(for: proof.account, passwordHash: proof.passwordHash, remember: remember, request: request, context: context)
+        } catch let error as PortcullisError where error.kind == .invalidCredentials {
+            failures.increment()
+            throw error
+        }
         successes.increment()
         return signedIn
     }
 
-    /// Starts a session for `account`, whose credentials the caller has just proven. The session
-    /// the request came with, if any, ends: its cookie is about to be replaced.
-    func startSession(for account: Account, remember: Bool, request: Request, context: PortcullisRequestContext) async throws -> SignedIn {
+    /// Starts a session for `account`, whose credentials the caller has just proven (against
+    /// `passwordHash`, when they include a password: see ``PasswordLogin/Proof``). The session the
+    /// request came with, if any, ends: its cookie is about to be replaced.
+    func startSession(for account: Account, passwordHash: String?, remember: Bool, request: Request, context: PortcullisRequestContext) async throws -> SignedIn {
         if let replaced = context.session {
             _ = try await services.sessions.end(sessionID: replaced.session.id)
         }
@@ -59,7 +66,8 @@ struct BrowserSignIn {
             account: account,
             remember: remember,
             userAgent: request.headers[.userAgent],
-            ipAddress: context.clientAddress
+            ipAddress: context.clientAddress,
+            passwordHash: passwordHash
         )
         let session = started.session
         let maxAge = Int(session.absoluteExpiry.timeIntervalSince(session.createdAt))

@@ -60,8 +60,8 @@ struct TokenRoutes {
                 guard let username = form["username"], let password = form["password"] else {
                     throw OAuthError.invalidRequest("The password grant needs username and password.")
                 }
-                let account = try await services.login.authenticate(email: username, password: password, clientAddress: context.clientAddress)
-                issued = try await tokens.issue(for: account, audience: audience)
+                let proof = try await services.login.authenticate(email: username, password: password, clientAddress: context.clientAddress)
+                issued = try await tokens.issue(for: proof.account, audience: audience, passwordHash: proof.passwordHash)
             case "refresh_token":
                 guard let refreshToken = form["refresh_token"] else { throw OAuthError.invalidRequest("The refresh_token parameter is required.") }
                 issued = try await tokens.refresh(refreshToken, audience: audience)
