@@ -70,7 +70,7 @@ public final class PortcullisVerifier: Service, Sendable {
             let key = await keys.keyAfterRefetchIfUnknown(candidate.keyID)
             let identity = VerifiedIdentity(claims: try await rules.verifySignature(of: candidate, with: key), scopes: candidate.scopes)
             try checkRevocation(of: identity, token: token, now: now)
-            cache.insert(token, identity: identity, keyID: candidate.keyID, now: now)
+            cache.insert(token, identity: identity, keyID: candidate.keyID)
             metrics.count(.verified)
             return identity
         } catch {

@@ -56,7 +56,7 @@ public struct VerifierConfiguration: Sendable {
     /// How long after losing the event stream the verifier tries it again (polling meanwhile).
     public var streamRetryDelay: Duration = .seconds(5)
     /// How many verified tokens are remembered, so a repeated token skips the signature check.
-    public var cacheCapacity: Int = 10_000
+    public var cacheCapacity: Int = 50_000
     /// The bound on each request to the issuer (metadata, key set, one feed page).
     public var requestTimeout: Duration = .seconds(5)
 

@@ -59,23 +59,25 @@ struct ComponentTests {
         #expect(list.count == 0)
     }
 
-    @Test func tokenCacheIsBoundedAndDropsExpiredEntries() {
+    @Test func tokenCacheIsBoundedKeepsWhatIsUsedAndDropsExpiredEntries() {
         let cache = VerifiedTokenCache(capacity: 3)
         let now = Date(timeIntervalSince1970: 10_000)
-        cache.insert("expired-soon", identity: Self.identity(issuedAt: 9_000, lifetime: 1_001), keyID: "k", now: now)
-        cache.insert("t0", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: now)
-        cache.insert("t1", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: now)
+        cache.insert("expired-soon", identity: Self.identity(issuedAt: 9_000, lifetime: 1_001), keyID: "k")
+        cache.insert("t0", identity: Self.identity(issuedAt: 10_000), keyID: "k")
+        cache.insert("t1", identity: Self.identity(issuedAt: 10_000), keyID: "k")
         #expect(cache.count == 3)
         let later = now.addingTimeInterval(2)
-        cache.insert("t2", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later)
+        #expect(cache.entry(for: "expired-soon", now: later) == nil, "an entry dies at its token's exp")
+        #expect(cache.count == 2)
+        cache.insert("t2", identity: Self.identity(issuedAt: 10_000), keyID: "k")
+        #expect(cache.count == 3, "the expired entry's place was reused")
+        #expect(cache.entry(for: "t0", now: later) != nil)
+        cache.insert("t3", identity: Self.identity(issuedAt: 10_000), keyID: "k")
         #expect(cache.count == 3)
-        #expect(cache.entry(for: "t0", now: later) != nil, "the expired entry made room")
-        cache.insert("t3", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later)
-        #expect(cache.count == 3)
-        #expect(cache.entry(for: "t0", now: later) == nil, "then the oldest went")
+        #expect(cache.entry(for: "t0", now: later) != nil, "a token presented since the last sweep stays")
+        #expect(cache.entry(for: "t1", now: later) == nil, "one not presented made room")
         #expect(cache.entry(for: "t3", now: later) != nil)
-        #expect(cache.entry(for: "t3", now: now.addingTimeInterval(301)) == nil, "an entry dies at its token's exp")
-        for index in 0 ..< 100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), keyID: "k", now: later) }
+        for index in 0 ..< 100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), keyID: "k") }
         #expect(cache.count == 3)
     }
 }
