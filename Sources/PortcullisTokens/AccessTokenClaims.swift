@@ -3,10 +3,9 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import JWTKit
 
 /// The claims of a Portcullis access token: the RFC 9068 profile, kept minimal.
-public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
+public struct AccessTokenClaims: Sendable, Hashable, Codable {
     /// `iss`: the issuer URL.
     public var issuer: String
     /// `sub`: the account id.
@@ -50,6 +49,25 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
         case tokenID = "jti", sessionID = "sid", clientID = "client_id", roles, emailVerified = "email_verified"
     }
 
+    /// The claims of a payload that passed ``AccessTokenVerifier``'s claim rules, which guarantee
+    /// every required claim is present with the right type.
+    init(checked payload: [String: JSONValue]) {
+        issuer = payload["iss"]?.string ?? ""
+        subject = payload["sub"]?.string ?? ""
+        audience = switch payload["aud"] {
+        case .string(let single)?: [single]
+        case .array(let items)?: items.compactMap(\.string)
+        default: []
+        }
+        expiresAt = Int64(payload["exp"]?.number ?? 0)
+        issuedAt = Int64(payload["iat"]?.number ?? 0)
+        tokenID = payload["jti"]?.string ?? ""
+        sessionID = payload["sid"]?.string ?? ""
+        clientID = payload["client_id"]?.string ?? ""
+        roles = if case .array(let items)? = payload["roles"] { items.compactMap(\.string) } else { [] }
+        emailVerified = payload["email_verified"]?.bool ?? false
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         issuer = try container.decode(String.self, forKey: .issuer)
@@ -81,7 +99,4 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable, JWTPayload {
         if !roles.isEmpty { try container.encode(roles, forKey: .roles) }
         try container.encode(emailVerified, forKey: .emailVerified)
     }
-
-    /// Claims are checked by ``AccessTokenVerifier`` on the raw JSON before jwt-kit decodes them.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

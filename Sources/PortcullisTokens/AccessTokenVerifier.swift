@@ -3,15 +3,14 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import JWTKit
 
 /// Verifies access tokens by every rule of SECURITY.md §1–4, for the server and for other
 /// services alike.
 ///
-/// jwt-kit does the signature math; everything it leaves to its user happens here first, on the
-/// raw token: the size and shape, the header (`alg` from our key, never from the token; no
-/// embedded keys; a known `kid`, no fallback; `typ`; `crit`), and every claim. Only a token that
-/// passes all of that reaches jwt-kit, with a key collection holding the one named key.
+/// Everything happens here, on the raw token: the size and shape, the header (`alg` from our
+/// key, never from the token; no embedded keys; a known `kid`, no fallback; `typ`; `crit`), and
+/// every claim, all before the signature is checked with swift-crypto against the one key the
+/// `kid` names. The claims returned are read from the JSON already checked, never decoded twice.
 public struct AccessTokenVerifier: Sendable {
     /// What a valid token must say.
     public struct Policy: Sendable {
@@ -58,20 +57,19 @@ public struct AccessTokenVerifier: Sendable {
         let jws = try CompactJWS(token)
         let (keyID, algorithm) = try Self.checkHeader(jws.header)
         try checkClaims(jws.payload, now: now)
-        return UnverifiedAccessToken(token: token, keyID: keyID, algorithm: algorithm, payload: jws.payload)
+        return UnverifiedAccessToken(
+            token: token, keyID: keyID, algorithm: algorithm, payload: jws.payload, signingInput: jws.signingInput, signature: jws.signature
+        )
     }
 
     /// Checks `candidate`'s signature with `key`, the key its `kid` names (`nil` when no key has
     /// that `kid`: refused, never replaced by a default).
     public func verifySignature(of candidate: UnverifiedAccessToken, with key: VerificationKey?) async throws(TokenRejection) -> AccessTokenClaims {
-        // jwt-kit would use a collection's only key for any kid: the key must be the one named.
+        // The key must be the one named: never a default, never another key that happens to fit.
         guard let key, key.kid == candidate.keyID else { throw .unknownKey }
         guard candidate.algorithm == key.algorithm.rawValue else { throw .algorithm }
-        do {
-            return try await key.collection.verify(candidate.token, as: AccessTokenClaims.self)
-        } catch {
-            throw .signature
-        }
+        guard key.isValidSignature(candidate.signature, for: candidate.signingInput) else { throw .signature }
+        return AccessTokenClaims(checked: candidate.payload)
     }
 
     /// The header rules (SECURITY.md §1–3); returns the `kid` and `alg` the header names.
@@ -124,6 +122,10 @@ public struct UnverifiedAccessToken: Sendable {
     public let algorithm: String
     /// The claims, parsed by the strict parser.
     let payload: [String: JSONValue]
+    /// What the signature covers.
+    let signingInput: [UInt8]
+    /// The signature, decoded.
+    let signature: [UInt8]
 
     /// The `scope` claim's space-separated values (RFC 9068 §2.2.3), empty when absent.
     public var scopes: Set<String> {

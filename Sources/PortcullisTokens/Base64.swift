@@ -20,9 +20,14 @@ public enum Base64 {
         }
     }
 
+    private static let urlCharacters = Alphabet.url.characters
+    private static let standardCharacters = Alphabet.standard.characters
+    private static let urlReverse = Alphabet.url.reverse
+    private static let standardReverse = Alphabet.standard.reverse
+
     /// Encodes bytes without padding.
     public static func encode(_ bytes: some Collection<UInt8>, alphabet: Alphabet = .url) -> String {
-        let characters = alphabet.characters
+        let characters = alphabet == .url ? urlCharacters : standardCharacters
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count * 4 + 2) / 3)
         var iterator = bytes.makeIterator()
@@ -41,8 +46,12 @@ public enum Base64 {
     /// Decodes unpadded base64; `nil` for any character outside the alphabet, an impossible
     /// length, or non-zero trailing bits (so each byte string has exactly one encoding).
     public static func decode(_ text: some StringProtocol, alphabet: Alphabet = .url) -> [UInt8]? {
-        let reverse = alphabet.reverse
-        let input = Array(text.utf8)
+        decode(bytes: text.utf8, alphabet: alphabet)
+    }
+
+    /// Decodes unpadded base64 given as UTF-8 bytes; see ``decode(_:alphabet:)``.
+    public static func decode(bytes input: some Collection<UInt8>, alphabet: Alphabet = .url) -> [UInt8]? {
+        let reverse = alphabet == .url ? urlReverse : standardReverse
         guard input.count % 4 != 1 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 3 / 4)

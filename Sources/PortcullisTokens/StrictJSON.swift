@@ -35,7 +35,12 @@ enum StrictJSON {
         var index = 0
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) -> JSONValue? {
@@ -100,6 +105,19 @@ enum StrictJSON {
 
         mutating func string() -> String? {
             index += 1
+            // Most strings have no escapes: take them whole.
+            var end = index
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") {
+                    guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { return nil }
+                    index = end + 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { return nil }
+                end += 1
+            }
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
             while index < bytes.count {
@@ -168,7 +186,14 @@ enum StrictJSON {
 
         mutating func number() -> JSONValue? {
             let start = index
-            while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
+            scan: while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                    index += 1
+                default:
+                    break scan
+                }
+            }
             guard index > start, let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else { return nil }
             return .number(value)
         }
