@@ -44,17 +44,15 @@ public enum PortcullisApplication {
 
     /// The services Portcullis needs running beside its routes: the store sweeper (expired
     /// sessions, ended refresh families, old revocations and throttle counts), the mail delivery
-    /// that empties the outbox (when mail is on) and, with the session cache on, the revocation
-    /// follower that keeps the cache honest. Applications that embed
+    /// that empties the outbox (when mail is on) and the revocation broadcaster that keeps the
+    /// session and bearer-token caches honest and feeds the revocation streams. Applications that embed
     /// Portcullis pass these to their own `Application(services:)`.
     public static func backgroundServices(services: PortcullisServices, logger: Logger) -> [any Service] {
         var background: [any Service] = [StoreSweeper(store: services.store, throttle: services.throttle, logger: logger)]
         if let mailer = services.mailer, let transport = services.mailTransport {
             background.append(MailDelivery(store: services.store, mailer: mailer, transport: transport, logger: logger))
         }
-        if let cache = services.sessions.cache {
-            background.append(RevocationFollower(store: services.store, cache: cache, logger: logger))
-        }
+        background.append(services.revocations)
         return background
     }
 

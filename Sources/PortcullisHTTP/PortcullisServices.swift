@@ -19,6 +19,8 @@ public struct PortcullisServices: Sendable {
     public let sessions: SessionManager
     /// Access and refresh tokens.
     public let tokens: TokenService
+    /// Reads the revocation log once for the instance: feeds its caches and every revocation stream.
+    public let revocations: RevocationBroadcaster
     /// Password change and reset, email verification; `nil` when mail is off.
     public let recovery: AccountRecovery?
     /// Writes the recovery mail into the outbox; `nil` when mail is off.
@@ -46,13 +48,17 @@ public struct PortcullisServices: Sendable {
         let hasher = PasswordHasher(
             parameters: configuration.passwordHashing,
             concurrency: configuration.passwordHashingConcurrency,
-            queueLimit: configuration.passwordHashQueue
+            queueLimit: configuration.passwordHashQueue,
+            niceness: configuration.passwordHashingNiceness
         )
         let throttle = configuration.loginThrottle.map { CredentialThrottle(policy: $0, ledger: store.attemptLedger, clock: clock) }
         let tokenPolicy = configuration.tokenPolicy
+        let bearerCache = BearerCache()
+        let sessionCache = configuration.sessionCache ? SessionCache(capacity: configuration.sessionCacheCapacity) : nil
+        let broadcaster = RevocationBroadcaster(store: store, caches: (sessionCache.map { [$0] } ?? []) + [bearerCache], logger: logger)
         let sessions = SessionManager(
             store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
-            cache: configuration.sessionCache ? SessionCache() : nil, clock: clock, logger: logger
+            cache: sessionCache, otherCaches: [bearerCache, broadcaster], clock: clock, logger: logger
         )
         let passwordPolicy = PasswordPolicy(serviceWords: configuration.serviceWords)
         let mailer = configuration.mail.isOn ? AccountMailer(
@@ -71,6 +77,7 @@ public struct PortcullisServices: Sendable {
             )
         }
         self.configuration = configuration
+        self.revocations = broadcaster
         self.store = store
         self.hasher = hasher
         self.throttle = throttle
@@ -84,6 +91,9 @@ public struct PortcullisServices: Sendable {
             requireVerifiedEmail: configuration.requireVerifiedEmail, logger: logger
         )
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
-        self.tokens = TokenService(store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, clock: clock, logger: logger)
+        self.tokens = TokenService(
+            store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, cache: bearerCache, listeners: [broadcaster],
+            clock: clock, logger: logger
+        )
     }
 }

@@ -156,9 +156,25 @@ extension PostgresStore {
                 on: connection, logger: logger
             )
         }
-        if let row = inserted.first, let stored = try revocation(from: row) { return stored }
+        if let row = inserted.first, let stored = try revocation(from: row) {
+            // Delivered at commit, once per transaction however many entries it appends.
+            _ = try await connection.query("NOTIFY \(unescaped: revocationChannel)", logger: logger)
+            return stored
+        }
         let held = try await rows("SELECT * FROM revocations WHERE kind = \(kind) AND id = \(id) ORDER BY cursor DESC LIMIT 1", on: connection, logger: logger)
         return try held.first.flatMap(revocation(from:)) ?? entry
+    }
+
+    /// The channel appends notify, so every instance's broadcaster reads new entries at once.
+    static let revocationChannel = "portcullis_revocations"
+
+    /// Listens on the revocation channel (holding one pooled connection) until cancelled.
+    public func watchRevocations(_ appended: @escaping @Sendable () -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.revocationChannel) { notifications in
+                for try await _ in notifications { appended() }
+            }
+        }
     }
 
     public func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {

@@ -52,6 +52,9 @@ public final class LiveIssuer: Sendable {
         configuration.port = port
         configuration.issuer = "http://127.0.0.1:\(port)"
         configuration.passwordHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
+        // Normal priority: beside a test suite that keeps every core busy, hashing that yields
+        // (the server's default) could wait for seconds.
+        configuration.passwordHashingNiceness = 0
         if mail != nil { configuration.mail = .folder("unused: the given transport delivers") }
         configure(&configuration)
         self.port = port
@@ -84,13 +87,15 @@ public final class LiveIssuer: Sendable {
         router.add(middleware: TrafficMiddleware(issuer: self))
         PortcullisApplication.addRoutes(to: router, services: services, metrics: PrometheusCollectorRegistry())
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        // The session sweeper and cache follower stay off (tests drive those themselves); the mail
-        // delivery runs, as mail is only ever sent by it.
-        let mailDelivery = PortcullisApplication.backgroundServices(services: services, logger: logger).filter { $0 is MailDelivery }
+        // The store sweeper stays off (tests drive it themselves); the mail delivery runs, as mail
+        // is only ever sent by it, and so does the revocation broadcaster, which feeds the streams.
+        let background = PortcullisApplication.backgroundServices(services: services, logger: logger).filter {
+            $0 is MailDelivery || $0 is RevocationBroadcaster
+        }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "Portcullis"),
-            services: mailDelivery,
+            services: background,
             onServerRunning: { _ in readyContinuation.yield() },
             logger: logger
         )

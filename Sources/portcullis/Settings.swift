@@ -35,11 +35,13 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "on or off: every credential throttle, sign-ins and registrations (default on).") var loginThrottle: String?
     @Option(help: "Registrations allowed per client address, e.g. 20/h (default), 5/m or 100/1d.") var registrationThrottle: String?
     @Option(help: "How many password hashes may wait for a free slot before requests get 503 (default 64).") var hashQueue: Int?
+    @Option(help: "How much password hashing yields the CPU to requests: a nice value, 0 (not at all) to 19 (default 10).") var hashNiceness: Int?
     @Option(help: "How long a client has to send a request's headers (default 10s).") var headerTimeout: String?
     @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
     @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).") var maxConnectionsPerAddress: Int?
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
     @Option(help: "on or off: cache validated sessions in memory, invalidated through the revocation log (default on).") var sessionCache: String?
+    @Option(help: "The most validated sessions the cache holds, about 1 KB each (default 100000).") var sessionCacheSize: Int?
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
     @Option(help: "An audience access tokens may carry (repeatable; default api, the first is Portcullis's own).") var audience: [String] = []
@@ -69,10 +71,12 @@ struct ServerOptions: ParsableArguments {
         values["login-throttle"] = loginThrottle
         values["registration-throttle"] = registrationThrottle
         values["hash-queue"] = hashQueue.map(String.init)
+        values["hash-niceness"] = hashNiceness.map(String.init)
         values["header-timeout"] = headerTimeout
         values["idle-timeout"] = idleTimeout
         values["max-connections-per-address"] = maxConnectionsPerAddress.map(String.init)
         values["session-cache"] = sessionCache
+        values["session-cache-size"] = sessionCacheSize.map(String.init)
         values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
         values["scrypt-log-n"] = scryptLogN.map(String.init)
         values["log-level"] = logLevel

@@ -11,7 +11,7 @@ struct SessionCacheTests {
     func setUp(_ clock: ManualClock, followed: Bool = true) async throws -> (MemoryStore, SessionManager, SessionCache, Account) {
         let store = MemoryStore()
         let cache = SessionCache()
-        if followed { await cache.markFollowed() }
+        if followed { cache.markFollowed() }
         let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
         return (store, SessionManager(store: store, cache: cache, clock: clock), cache, account)
     }
@@ -21,12 +21,12 @@ struct SessionCacheTests {
         let (store, sessions, cache, account) = try await setUp(clock)
         let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         _ = try #require(try await sessions.validate(started.secret))
-        #expect(await cache.count == 1)
+        #expect(cache.count == 1)
         // Another instance deletes the row: this instance answers from its cache…
         _ = try await store.deleteSession(id: started.session.id)
         #expect(try await sessions.validate(started.secret) != nil)
         // …until the revocation log names the session.
-        await cache.evict(Revocation(kind: .session, id: started.session.id, revokedAt: clock.now, expiresAt: clock.now))
+        cache.evict(Revocation(kind: .session, id: started.session.id, revokedAt: clock.now, expiresAt: clock.now))
         #expect(try await sessions.validate(started.secret) == nil)
     }
 
@@ -64,30 +64,61 @@ struct SessionCacheTests {
         #expect(try await sessions.validate(second.secret) == nil)
     }
 
-    @Test func theFollowerEvictsWhatAnotherInstanceRevokes() async throws {
+    @Test func aFullCacheKeepsItsCapacityAndARevocationTakesOnlyWhatItNames() async throws {
+        let clock = ManualClock()
+        let store = MemoryStore()
+        let accounts = AccountService(store: store, hasher: Self.hasher, clock: clock)
+        let ada = try await accounts.register(email: "ada@example.com", password: "correct horse battery staple")
+        let grace = try await accounts.register(email: "grace@example.com", password: "correct horse battery staple")
+        let cache = SessionCache(capacity: 100, shards: 4)
+        cache.markFollowed()
+        let sessions = SessionManager(store: store, cache: cache, clock: clock)
+        var graces: [SessionManager.Started] = []
+        for index in 0..<20 {
+            let started = try await sessions.start(account: index < 10 ? ada : grace, remember: false, userAgent: nil, ipAddress: nil)
+            if index >= 10 { graces.append(started) }
+            _ = try await sessions.validate(started.secret)
+        }
+        #expect(cache.count == 20)
+        cache.evict(Revocation(kind: .user, id: ada.id, revokedAt: clock.now, expiresAt: clock.now))
+        #expect(cache.count == 10, "every session of Ada's went, in every shard, and none of Grace's")
+        cache.evict(Revocation(kind: .session, id: graces[3].session.id, revokedAt: clock.now, expiresAt: clock.now))
+        #expect(cache.count == 9)
+
+        let small = SessionCache(capacity: 8, shards: 4)
+        small.markFollowed()
+        let crowded = SessionManager(store: store, cache: small, clock: clock)
+        for _ in 0..<50 {
+            _ = try await crowded.validate(try await crowded.start(account: grace, remember: false, userAgent: nil, ipAddress: nil).secret)
+        }
+        #expect(small.count <= 8)
+        #expect(small.count >= 4)
+    }
+
+    @Test func theBroadcasterEvictsWhatAnotherInstanceRevokes() async throws {
         let clock = ManualClock()
         let (store, sessions, cache, account) = try await setUp(clock, followed: false)
         let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         _ = try await sessions.validate(started.secret)
-        #expect(await cache.count == 0)  // nothing is kept before a follower runs
-        let follower = RevocationFollower(store: store, cache: cache, interval: .milliseconds(20), logger: Logger(label: "test"))
-        let running = Task { try await follower.run() }
+        #expect(cache.count == 0)  // nothing is kept before the broadcaster runs
+        let broadcaster = RevocationBroadcaster(store: store, caches: [cache], safetyPoll: .milliseconds(20), logger: Logger(label: "test"))
+        let running = Task { try await broadcaster.run() }
         defer { running.cancel() }
-        while await !cache.isFollowed { try await Task.sleep(for: .milliseconds(5)) }
+        while !cache.isFollowed { try await Task.sleep(for: .milliseconds(5)) }
         _ = try await sessions.validate(started.secret)
-        #expect(await cache.count == 1)
+        #expect(cache.count == 1)
         // "Another instance" signs the account out: deletes the rows and publishes, in one transaction.
         let stamp = RevocationStamp(revokedAt: clock.now, expiresAt: clock.now.addingTimeInterval(300))
         _ = try await store.endAccess(.account(id: account.id), applying: nil, stamp: stamp)
         // The mechanism, not the latency (the multi-instance end-to-end test holds the 1 s bound):
         // while the whole suite runs, CPU-bound tests (RSA key generation in debug builds) can keep
-        // the follower's task off the two cooperative threads for seconds.
+        // the broadcaster's task off the two cooperative threads for seconds.
         let deadline = ContinuousClock.now + .seconds(45)
         while try await sessions.validate(started.secret) != nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         let entries = try await store.revocations(after: 0, now: Date(), limit: 10)
-        let held = await cache.count
+        let held = cache.count
         #expect(try await sessions.validate(started.secret) == nil, "cache \(held), log \(entries.map(\.cursor)), clock \(clock.now), date \(Date())")
     }
 }

@@ -43,8 +43,13 @@ struct MultiInstanceTests {
         #expect(disabled.status == 200)
         try await Self.eventually { try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(fresh)"]).status == 401 }
 
-        // A key rotated on A is published by B, and B accepts tokens A signs with it.
+        // An emergency rotation on A ends the old key's tokens: at once on A, and on B (which has
+        // the token cached) when it next reads the keys, as before the cache.
+        #expect(try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 200)
         let rotated = try await a.request(.POST, "/v1/admin/keys/rotate", json: ["alg": "ES256", "now": true], headers: ["authorization": "Bearer \(adminToken)"])
+        #expect(try await a.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 401)
+        try await Self.eventually(within: .seconds(15)) { try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 401 }
+        // The new key is published by B, and B accepts tokens A signs with it.
         let kid = try #require(rotated.json["kid"] as? String)
         let adminAgain = try #require(try await a.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "admin@example.com", "password": password]).json["access_token"] as? String)
         #expect(try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminAgain)"]).status == 200)

@@ -67,10 +67,14 @@ final class ServerProcess: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts the server in `directory` and waits until it listens. Password hashing is cheap
-    /// (N=2^12) unless the arguments say otherwise, so tests can log in many times.
+    /// (N=2^12) unless the arguments say otherwise, so tests can log in many times. It also runs
+    /// at normal priority: the suite's tests run side by side and keep both cores busy, and the
+    /// default (hashing yields to everything else, as it should to request handling) would leave
+    /// the logins of a debug build, against hashes the command line made at full cost, waiting
+    /// longer than a test's deadline.
     static func start(in directory: URL, port: Int = 0, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         try await launch(
-            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12"] + arguments,
+            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12", "--hash-niceness", "0"] + arguments,
             in: directory, environment: environment
         )
     }

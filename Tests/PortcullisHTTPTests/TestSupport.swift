@@ -36,8 +36,11 @@ struct TestApp {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.passwordHashing = Self.cheapHashing
+        // Normal priority: beside the rest of the suite, which keeps every core busy, hashing
+        // that yields (the server's default) could wait for seconds.
+        configuration.passwordHashingNiceness = 0
         // Tests here change accounts behind the services' back (promote); the cache and its
-        // follower are tested in PortcullisCoreTests and, across processes, end to end.
+        // broadcaster are tested in PortcullisCoreTests and, across processes, end to end.
         configuration.sessionCache = false
         if mail != nil { configuration.mail = .folder("unused: the recorder delivers") }
         configure(&configuration)

@@ -86,7 +86,7 @@ public struct AccountRecovery: Sendable {
             try mailer.passwordChangedNotice(for: account),
             .endAccess(.account(id: account.id)),
         ])
-        await sessions?.forget(applied)
+        sessions?.forget(applied)
         logger.info("password reset", metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"])
         return applied.account ?? account
     }
@@ -132,7 +132,7 @@ public struct AccountRecovery: Sendable {
         } catch let error as StoreError where error.kind == .changed {
             throw PortcullisError(.forbidden, "The password was changed meanwhile. Nothing was changed now.")
         }
-        await sessions?.forget(applied)
+        sessions?.forget(applied)
         logger.info("password changed", metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"])
     }
 
@@ -167,7 +167,7 @@ public struct AccountRecovery: Sendable {
             .useOneTimeToken(hash: hash, purpose: .verifyEmail),
             .changeAccount(id: account.id, AccountChange(emailVerified: true)),
         ])
-        await sessions?.refresh(accountID: account.id)
+        sessions?.refresh(accountID: account.id)
         logger.info("email verified", metadata: ["portcullis.account_id": "\(account.id)"])
         return applied.account ?? account
     }

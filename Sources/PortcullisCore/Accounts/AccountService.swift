@@ -82,7 +82,7 @@ public struct AccountService: Sendable {
     @discardableResult
     public func signOutEverywhere(accountID: String) async throws -> AppliedWrites {
         let ended = try await store.endAccess(.account(id: accountID), applying: nil, stamp: revocations.stamp())
-        await sessions?.forget(ended)
+        sessions?.forget(ended)
         return ended
     }
 
@@ -99,7 +99,7 @@ public struct AccountService: Sendable {
             return try await store.changeAccount(id: accountID, change, at: clock.now)
         }
         let ended = try await store.endAccess(.account(id: accountID), applying: change, stamp: revocations.stamp())
-        await sessions?.forget(ended)
+        sessions?.forget(ended)
         return ended.account
     }
 }

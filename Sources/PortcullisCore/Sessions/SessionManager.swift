@@ -33,6 +33,9 @@ public struct SessionManager: Sendable {
     private let revocations: RevocationLog
     /// Validations kept in memory, if caching is on.
     public let cache: SessionCache?
+    /// Every cache that must forget at once what this instance revokes: ``cache`` and the
+    /// caches given at creation (the bearer-token cache).
+    public let caches: [any RevocationListener]
     /// The lifetimes in force.
     public let policy: SessionPolicy
     private let clock: any WallClock
@@ -41,17 +44,21 @@ public struct SessionManager: Sendable {
     /// Creates the manager.
     /// - Parameter revocationHorizon: how long an ended session stays on the revocation feed (the
     ///   lifetime of access tokens minted from it, plus verifier leeway).
-    /// - Parameter cache: keeps validations in memory (run a ``RevocationFollower`` beside it).
+    /// - Parameter cache: keeps validations in memory (run a ``RevocationBroadcaster`` beside it).
+    /// - Parameter otherCaches: caches that must also forget what an ended session, a sign-out
+    ///   everywhere or a password change revokes (the bearer-token cache).
     public init(
         store: any PortcullisStore,
         policy: SessionPolicy = SessionPolicy(),
         revocationHorizon: Duration = .seconds(360),
         cache: SessionCache? = nil,
+        otherCaches: [any RevocationListener] = [],
         clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "portcullis.sessions", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.store = store
         self.cache = cache
+        self.caches = (cache.map { [$0] } ?? []) + otherCaches
         self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
         self.policy = policy
         self.clock = clock
@@ -99,12 +106,12 @@ public struct SessionManager: Sendable {
     public func validate(_ secret: SessionSecret) async throws -> Validated? {
         let now = clock.now
         let hash = secret.hash
-        if let cached = await cache?.lookup(secretHash: hash, now: now),
+        if let cached = cache?.lookup(secretHash: hash, now: now),
             now.timeIntervalSince(cached.session.lastSeenAt) < policy.touchInterval.timeInterval
         {
             return cached
         }
-        let ticket = await cache?.readTicket()
+        let ticket = cache?.readTicket()
         guard var session = try await store.session(secretHash: hash) else { return nil }
         if session.isExpired(at: now) {
             _ = try await store.deleteSession(id: session.id)
@@ -116,7 +123,7 @@ public struct SessionManager: Sendable {
             try await store.touchSession(id: session.id, lastSeenAt: session.lastSeenAt)
         }
         let validated = Validated(session: session, account: account)
-        if let ticket { await cache?.store(validated, now: now, readSince: ticket) }
+        if let ticket { cache?.store(validated, now: now, readSince: ticket) }
         return validated
     }
 
@@ -133,21 +140,22 @@ public struct SessionManager: Sendable {
     /// - Returns: whether there was such a session.
     public func end(sessionID: String, accountID: String? = nil) async throws -> Bool {
         let ended = try await store.endAccess(.session(id: sessionID, owner: accountID), applying: nil, stamp: revocations.stamp())
-        await forget(ended)
+        forget(ended)
         if !ended.sessionIDs.isEmpty { logger.info("session ended", metadata: ["portcullis.session_id": "\(sessionID)"]) }
         return !ended.sessionIDs.isEmpty
     }
 
-    /// Drops the account's sessions from this instance's cache, so their next request sees the
-    /// account as it is now (other instances see it when their entries age out, within 30 s).
-    public func refresh(accountID: String) async {
-        await cache?.forget(accountID: accountID)
+    /// Drops the account's sessions and tokens from this instance's caches, so their next request
+    /// sees the account as it is now (other instances see it when their entries age out, within 30 s).
+    public func refresh(accountID: String) {
+        for cache in caches { cache.forget(accountID: accountID) }
     }
 
     /// Drops from this instance's cache what a ``StoreWrite/endAccess(_:)`` ended; other
-    /// instances drop it when their ``RevocationFollower`` reads the entries.
-    public func forget(_ applied: AppliedWrites) async {
-        guard let cache else { return }
-        for revocation in applied.revocations { await cache.evict(revocation) }
+    /// instances drop it when their ``RevocationBroadcaster`` reads the entries.
+    public func forget(_ applied: AppliedWrites) {
+        for revocation in applied.revocations {
+            for cache in caches { cache.evict(revocation) }
+        }
     }
 }

@@ -64,6 +64,17 @@ public protocol RevocationStore: Sendable {
 
     /// Deletes entries whose ``Revocation/expiresAt`` has passed at `now`. - Returns: how many.
     func deleteExpiredRevocations(now: Date) async throws -> Int
+
+    /// Calls `appended` whenever another writer may have appended entries (PostgreSQL's
+    /// `LISTEN/NOTIFY`), until cancelled. A store with no such signal waits for cancellation:
+    /// readers then rely on polling.
+    func watchRevocations(_ appended: @escaping @Sendable () -> Void) async throws
+}
+
+extension RevocationStore {
+    public func watchRevocations(_ appended: @escaping @Sendable () -> Void) async throws {
+        while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+    }
 }
 
 /// A signing key as stored: the private key sealed with the key-encryption key.

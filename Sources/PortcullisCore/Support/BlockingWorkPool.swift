@@ -1,15 +1,15 @@
-import Dispatch
 import Synchronization
 
 /// Runs CPU-heavy blocking work (password hashing) off the event loops and the cooperative
-/// thread pool, at most `width` jobs at a time, with at most `maximumWaiting` more queued.
+/// thread pool, on threads of its own at a lower priority (``BackgroundThreads``), at most
+/// `width` jobs at a time, with at most `maximumWaiting` more queued.
 ///
 /// Bounding the width bounds memory: each scrypt job at OWASP parameters holds 128 MiB. Bounding
 /// the queue bounds the wait: beyond it a caller is told to come back (``PortcullisError/Kind/busy``,
 /// with an estimate of when) instead of queueing for minutes behind a flood.
 public final class BlockingWorkPool: Sendable {
     private let permits: AsyncSemaphore
-    private let queue = DispatchQueue(label: "portcullis.blocking-work", attributes: .concurrent)
+    private let threads: BackgroundThreads
     private let width: Int
     private let maximumWaiting: Int
     /// A moving average of how long one job takes, in seconds, for the `Retry-After` estimate.
@@ -19,10 +19,13 @@ public final class BlockingWorkPool: Sendable {
 
     /// A pool running at most `width` jobs at once, refusing work when `maximumWaiting` jobs
     /// already wait.
-    public init(width: Int, maximumWaiting: Int = .max) {
+    /// - Parameter niceness: how much the pool's threads yield to the rest of the process, as a
+    ///   nice value from 0 (not at all) to 19.
+    public init(width: Int, maximumWaiting: Int = .max, niceness: Int32 = 0) {
         precondition(width > 0, "a work pool needs at least one slot")
         precondition(maximumWaiting >= 0, "the queue bound cannot be negative")
         self.permits = AsyncSemaphore(permits: width)
+        self.threads = BackgroundThreads(limit: width, niceness: niceness)
         self.width = width
         self.maximumWaiting = maximumWaiting
     }
@@ -36,7 +39,7 @@ public final class BlockingWorkPool: Sendable {
             let started = ContinuousClock.now
             defer { self.record(ContinuousClock.now - started) }
             return try await withCheckedThrowingContinuation { continuation in
-                queue.async {
+                threads.submit {
                     continuation.resume(with: Swift.Result { try work() })
                 }
             }

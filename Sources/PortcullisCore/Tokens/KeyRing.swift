@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 public import PortcullisTokens
+import Synchronization
 
 /// The signing keys: which one signs now, which ones verify, and rotation without downtime.
 ///
@@ -26,6 +27,9 @@ public actor KeyRing {
     private let clock: any WallClock
     private var loaded: [LoadedKey] = []
     private var loadedAt: Date?
+    /// The keys that verify, as last computed, for the request path to read without crossing
+    /// into the actor; good for a second, and dropped by anything that changes the keys here.
+    private nonisolated let verifying = Mutex<(keys: [String: VerificationKey], takenAt: Date)?>(nil)
 
     /// How often keys are re-read from the store.
     public static let reloadInterval: Duration = .seconds(10)
@@ -48,10 +52,19 @@ public actor KeyRing {
         return key
     }
 
-    /// Every key whose tokens are still accepted, by `kid`.
-    public func verificationKeys() async throws -> [String: VerificationKey] {
+    /// Every key whose tokens are still accepted, by `kid`. Read from memory on the request path:
+    /// recomputed at most once a second, and at once after a rotation made here.
+    public nonisolated func verificationKeys() async throws -> [String: VerificationKey] {
         let now = clock.now
-        return Dictionary(uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) })
+        if let held = verifying.withLock({ $0 }), now.timeIntervalSince(held.takenAt) < 1, now >= held.takenAt { return held.keys }
+        return try await currentVerificationKeys()
+    }
+
+    private func currentVerificationKeys() async throws -> [String: VerificationKey] {
+        let now = clock.now
+        let keys = Dictionary(uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) })
+        verifying.withLock { $0 = (keys, now) }
+        return keys
     }
 
     /// Re-reads the keys from the store if the last read is older than a second: for a token whose
@@ -59,7 +72,7 @@ public actor KeyRing {
     /// a flood of made-up `kid`s costs at most one read a second.
     public func reloadAfterUnknownKid() async throws {
         guard let loadedAt, clock.now.timeIntervalSince(loadedAt) >= 1 || clock.now < loadedAt else { return }
-        self.loadedAt = nil
+        forgetLoaded()
         _ = try await keys()
     }
 
@@ -94,7 +107,7 @@ public actor KeyRing {
         try await store.rotateSigningKeys(adding: key) { held in
             held.compactMap { immediately ? Self.ended($0, at: now) : Self.handedOver($0, at: signsFrom, horizon: horizon) }
         }
-        loadedAt = nil
+        forgetLoaded()
         return key
     }
 
@@ -119,7 +132,7 @@ public actor KeyRing {
     private func add(algorithm: SigningAlgorithm, signsFrom: Date) async throws -> StoredSigningKey {
         let stored = try newKey(algorithm: algorithm, signsFrom: signsFrom)
         try await store.insertSigningKey(stored)
-        loadedAt = nil
+        forgetLoaded()
         return stored
     }
 
@@ -131,6 +144,12 @@ public actor KeyRing {
             sealedPrivateKey: try encryption.seal(key.privateKeyBytes, context: Self.context(kid: key.kid, algorithm: algorithm)),
             createdAt: Date(epochSeconds: clock.now.epochSeconds), signsFrom: signsFrom
         )
+    }
+
+    /// Makes the next read go to the store.
+    private func forgetLoaded() {
+        loadedAt = nil
+        verifying.withLock { $0 = nil }
     }
 
     private func current(now: Date) async throws -> SigningKey? {

@@ -27,7 +27,11 @@ public struct RevocationLog: Sendable {
     }
 
     /// Appends an entry for `id` (idempotent: an entry already held is not repeated).
-    public func publish(_ kind: Revocation.Kind, id: String) async throws {
-        try await store.appendRevocation(stamp().entry(kind, id: id))
+    /// - Returns: the entry, for this instance's caches to evict at once.
+    @discardableResult
+    public func publish(_ kind: Revocation.Kind, id: String) async throws -> Revocation {
+        let entry = stamp().entry(kind, id: id)
+        _ = try await store.appendRevocation(entry)
+        return entry
     }
 }

@@ -30,6 +30,10 @@ public struct TokenService: Sendable {
     public let policy: TokenPolicy
     /// The signing keys.
     public let keyRing: KeyRing
+    /// Bearer tokens already checked, if caching is on.
+    public let cache: BearerCache?
+    /// Everyone to tell at once of a revocation made here: the bearer cache and `listeners`.
+    private let told: [any RevocationListener]
     private let store: any PortcullisStore
     private let revocations: RevocationLog
     private let successorKey: SymmetricKey
@@ -38,8 +42,18 @@ public struct TokenService: Sendable {
     private let logger: Logger
 
     /// Creates the service.
-    public init(store: any PortcullisStore, keyRing: KeyRing, encryption: KeyEncryptionKey, policy: TokenPolicy, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.tokens", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameters:
+    ///   - cache: keeps checked bearer tokens in memory (run a ``RevocationBroadcaster`` beside
+    ///     it, and give it to the ``SessionManager`` so what sessions revoke reaches it too).
+    ///   - listeners: others to tell at once of a revocation made here (the broadcaster).
+    public init(
+        store: any PortcullisStore, keyRing: KeyRing, encryption: KeyEncryptionKey, policy: TokenPolicy, cache: BearerCache? = nil,
+        listeners: [any RevocationListener] = [],
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.tokens", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.store = store
+        self.cache = cache
+        self.told = (cache.map { [$0] } ?? []) + listeners
         self.revocations = RevocationLog(store: store, horizon: policy.revocationHorizon, clock: clock)
         self.keyRing = keyRing
         self.policy = policy
@@ -99,6 +113,7 @@ public struct TokenService: Sendable {
             family = current
         case .reused(let revoked):
             // The store revoked the family and published it in the same transaction.
+            tell(revocations.stamp().entry(.session, id: revoked.id))
             logger.warning("refresh token reuse: family revoked", metadata: ["portcullis.family_id": "\(revoked.id)"])
             throw Self.invalidGrant
         case .invalid:
@@ -120,18 +135,30 @@ public struct TokenService: Sendable {
     }
 
     /// The account a bearer token proves, if it is valid for Portcullis's own API and not revoked.
+    ///
+    /// A token checked before and still in the ``BearerCache`` costs a lookup (its key must still
+    /// verify); otherwise it is verified, checked against the revocation log and its account read.
     public func authenticate(bearer token: String) async throws -> (claims: AccessTokenClaims, account: Account) {
-        let claims: AccessTokenClaims
-        do {
-            claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
-        } catch let rejection as TokenRejection where rejection == .unknownKey {
+        let now = clock.now
+        let keys = try await keyRing.verificationKeys()
+        if let hit = cache?.lookup(token, now: now, keys: keys, leeway: TokenPolicy.leeway) {
+            return (hit.claims, hit.account)
+        }
+        let ticket = cache?.readTicket()
+        let candidate = try verifier.inspect(token, now: now)
+        var key = keys[candidate.keyID]
+        if key == nil {
             // Perhaps a key another instance has just added: look once more.
             try await keyRing.reloadAfterUnknownKid()
-            claims = try await verifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now)
+            key = try await keyRing.verificationKeys()[candidate.keyID]
         }
+        let claims = try await verifier.verifySignature(of: candidate, with: key)
         guard try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
             let account = try await store.account(id: claims.subject), !account.isDisabled
         else { throw TokenRejection.revoked }
+        if let ticket {
+            cache?.store(.init(claims: claims, account: account, keyID: candidate.keyID, cachedAt: now), for: token, readSince: ticket)
+        }
         return (claims, account)
     }
 
@@ -143,7 +170,7 @@ public struct TokenService: Sendable {
             return
         }
         guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: clock.now) else { return }
-        try await revocations.publish(.token, id: claims.tokenID)
+        tell(try await revocations.publish(.token, id: claims.tokenID))
     }
 
     /// The account's refresh families that can still be used ("apps signed in with tokens"),
@@ -167,6 +194,7 @@ public struct TokenService: Sendable {
     @discardableResult
     private func revokeFamily(_ scope: AccessScope) async throws -> Bool {
         let ended = try await store.endAccess(scope, applying: nil, stamp: revocations.stamp())
+        for revocation in ended.revocations { tell(revocation) }
         guard let id = ended.familyIDs.first else { return false }
         logger.info("refresh family revoked", metadata: ["portcullis.family_id": "\(id)"])
         return true
@@ -238,6 +266,11 @@ public struct TokenService: Sendable {
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
         return Issued(accessToken: token, claims: claims, expiresIn: Int(max(0, expiresAt - now)), refreshToken: refreshToken)
+    }
+
+    /// Tells this instance's caches and broadcaster of a revocation just made here.
+    private func tell(_ revocation: Revocation) {
+        for listener in told { listener.evict(revocation) }
     }
 
     /// Refuses an unconfirmed address when the policy requires one (a session or family from

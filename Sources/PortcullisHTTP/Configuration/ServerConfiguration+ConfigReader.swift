@@ -28,6 +28,7 @@ extension ServerConfiguration {
             loginThrottle?.registrations = rate
         }
         passwordHashQueue = try Self.integer(config, "hash-queue", in: 0...100_000) ?? passwordHashQueue
+        passwordHashingNiceness = try Self.integer(config, "hash-niceness", in: 0...19).map(Int32.init) ?? passwordHashingNiceness
         headerTimeout = try Self.duration(config, "header-timeout", default: headerTimeout)
         idleTimeout = try Self.duration(config, "idle-timeout", default: idleTimeout)
         maxConnectionsPerAddress = try Self.integer(config, "max-connections-per-address", in: 1...1_000_000) ?? maxConnectionsPerAddress
@@ -36,6 +37,7 @@ extension ServerConfiguration {
         case "off", "false", "0": sessionCache = false
         case let other: throw ConfigurationError(setting: "session-cache", value: other, expected: "on or off")
         }
+        sessionCacheCapacity = try Self.integer(config, "session-cache-size", in: 1...100_000_000) ?? sessionCacheCapacity
         trustedProxies = try Self.list(config, "trusted-proxies").map { text in
             guard let range = AddressRange(text) else {
                 throw ConfigurationError(setting: "trusted-proxies", value: text, expected: "a CIDR such as 10.0.0.0/8")

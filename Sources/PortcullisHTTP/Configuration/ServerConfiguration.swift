@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var sessions = SessionPolicy()
     /// Whether validated sessions are cached in memory (invalidated through the revocation log).
     public var sessionCache: Bool = true
+    /// The most validated sessions the cache holds (`--session-cache-size`).
+    public var sessionCacheCapacity: Int = SessionCache.defaultCapacity
     /// The credential throttle (failed sign-ins, registrations), or `nil` when switched off.
     public var loginThrottle: CredentialThrottle.Policy? = CredentialThrottle.Policy()
     /// Peers whose `X-Forwarded-For` is believed for the client address.
@@ -24,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var passwordHashing: ScryptParameters = .owasp
     /// How many password hashes may run at once (each holds `passwordHashing.memoryBytes`).
     public var passwordHashingConcurrency: Int = 2
+    /// How much hashing threads yield the CPU to request handling (`--hash-niceness`, 0 to 19).
+    public var passwordHashingNiceness: Int32 = PasswordHasher.defaultNiceness
     /// How many password hashes may wait for a free slot; beyond that requests get 503.
     public var passwordHashQueue: Int = 64
     /// How long a client has to send a request's headers, from connecting or from its first byte.

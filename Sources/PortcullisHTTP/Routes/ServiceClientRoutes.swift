@@ -12,9 +12,6 @@ import ServiceLifecycle
 struct ServiceClientRoutes {
     let services: PortcullisServices
 
-    /// How often the stream looks for new entries: the store is the one truth shared by every
-    /// instance, so polling it bounds the delay to verifiers at this interval.
-    static let streamPollInterval: Duration = .milliseconds(200)
     /// A quiet stream gets a comment this often, so verifiers can tell a quiet feed from a stuck one.
     static let keepAliveInterval: Duration = .seconds(5)
 
@@ -30,35 +27,43 @@ struct ServiceClientRoutes {
         router.get("v1/revocations") { request, context in
             _ = try await Self.requireClient(request, services: services)
             let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let entries = try await services.store.revocations(after: after, now: Date(), limit: 1000)
+            let entries = try await services.revocations.entries(after: after, now: Date())
             return try Response.json(Page(cursor: entries.last?.cursor ?? after, entries: entries.map(Entry.init)))
         }
         router.get("v1/revocations/stream") { request, context in
             _ = try await Self.requireClient(request, services: services)
             let start = request.headers[.lastEventID].flatMap(Int64.init) ?? request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let store = services.store
+            let broadcaster = services.revocations
             let logger = context.logger
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                 body: ResponseBody { writer in
+                    // One signal per read of the log by the instance's broadcaster: the stream
+                    // itself never polls the store once it has caught up.
+                    let reads = broadcaster.subscribe()
                     var cursor = start
-                    var quiet = Duration.zero
+                    var lastWrite = ContinuousClock.now
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-                    while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                        let entries = try await store.revocations(after: cursor, now: Date(), limit: 1000)
-                        for entry in entries {
-                            let data = String(decoding: try JSONEncoder.portcullis.encode(Entry(entry)), as: UTF8.self)
-                            try await writer.write(ByteBuffer(string: "id: \(entry.cursor)\nevent: revocation\ndata: \(data)\n\n"))
-                            cursor = entry.cursor
+                    var signals = reads.makeAsyncIterator()
+                    repeat {
+                        var entries = try await broadcaster.entries(after: cursor, now: Date())
+                        while !entries.isEmpty {
+                            var events = ""
+                            for entry in entries {
+                                let data = String(decoding: try JSONEncoder.portcullis.encode(Entry(entry)), as: UTF8.self)
+                                events += "id: \(entry.cursor)\nevent: revocation\ndata: \(data)\n\n"
+                                cursor = entry.cursor
+                            }
+                            try await writer.write(ByteBuffer(string: events))
+                            lastWrite = .now
+                            entries = entries.count < 1000 ? [] : try await broadcaster.entries(after: cursor, now: Date())
                         }
-                        quiet = entries.isEmpty ? quiet + Self.streamPollInterval : .zero
-                        if quiet >= Self.keepAliveInterval {
+                        if ContinuousClock.now - lastWrite >= Self.keepAliveInterval {
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                            quiet = .zero
+                            lastWrite = .now
                         }
-                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.streamPollInterval) }
-                    }
+                    } while await signals.next() != nil && !Task.isCancelled && !Task.isShuttingDownGracefully
                     logger.debug("revocation stream closed")
                     try await writer.finish(nil)
                 }

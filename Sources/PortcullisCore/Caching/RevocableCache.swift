@@ -1,0 +1,147 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PortcullisTokens
+import Synchronization
+
+/// What a cached proof of identity belongs to, so a revocation can find it.
+protocol RevocableEntry: Sendable {
+    /// The session or refresh family (`sid`).
+    var sessionID: String { get }
+    /// The account.
+    var accountID: String { get }
+    /// The access token's `jti`, for entries that are one token.
+    var tokenID: String? { get }
+}
+
+/// A bounded in-memory map of validated credentials (session secrets, bearer tokens) that forgets
+/// whatever a revocation names: the engine of ``SessionCache`` and ``BearerCache``.
+///
+/// Built for many active users: entries are spread over shards, each behind its own lock, so
+/// requests never queue on one; each shard evicts by CLOCK (``ClockCache``) in O(1); and each
+/// indexes its entries by session, account and token, so a revocation touches only what it names.
+/// Past its capacity the cache costs a request no more than its miss.
+///
+/// A validation takes a ``readTicket()`` before reading the store and may store its result only
+/// if no eviction began in between: otherwise a logout racing the read could be undone by caching
+/// what it just ended. Nothing is stored until a ``RevocationBroadcaster`` follows the log.
+final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sendable {
+    /// One lock's worth of entries, with their indexes.
+    private struct Shard {
+        var entries: ClockCache<Key, Entry>
+        var bySession: [String: Set<Key>] = [:]
+        var byAccount: [String: Set<Key>] = [:]
+        var byToken: [String: Key] = [:]
+
+        init(capacity: Int) { entries = ClockCache(capacity: capacity) }
+
+        mutating func insert(_ entry: Entry, for key: Key) {
+            if let previous = entries.value(for: key) { unindex(previous, key: key) }
+            if let evicted = entries.insert(entry, for: key) { unindex(evicted.value, key: evicted.key) }
+            bySession[entry.sessionID, default: []].insert(key)
+            byAccount[entry.accountID, default: []].insert(key)
+            if let token = entry.tokenID { byToken[token] = key }
+        }
+
+        mutating func remove(_ key: Key) {
+            guard let entry = entries.remove(key) else { return }
+            unindex(entry, key: key)
+        }
+
+        mutating func removeAll(in keys: Set<Key>?) {
+            for key in keys ?? [] { remove(key) }
+        }
+
+        private mutating func unindex(_ entry: Entry, key: Key) {
+            bySession[entry.sessionID]?.remove(key)
+            if bySession[entry.sessionID]?.isEmpty == true { bySession[entry.sessionID] = nil }
+            byAccount[entry.accountID]?.remove(key)
+            if byAccount[entry.accountID]?.isEmpty == true { byAccount[entry.accountID] = nil }
+            if let token = entry.tokenID, byToken[token] == key { byToken[token] = nil }
+        }
+    }
+
+    /// A shard behind its lock (a class, since a `Mutex` cannot be copied into an array).
+    private final class LockedShard: Sendable {
+        let state: Mutex<Shard>
+        init(capacity: Int) { state = Mutex(Shard(capacity: capacity)) }
+    }
+
+    private let shards: [LockedShard]
+    private let shardOf: @Sendable (Key) -> Int
+    /// Incremented before an eviction removes anything; compared under the shard's lock when storing.
+    private let evictions = Atomic<UInt64>(0)
+    private let followed = Atomic<Bool>(false)
+    /// The most entries kept.
+    let capacity: Int
+
+    /// An empty cache of `capacity` entries over `shards` locks; `shardOf` spreads keys over them.
+    init(capacity: Int, shards: Int, shardOf: @escaping @Sendable (Key) -> Int) {
+        self.capacity = max(1, capacity)
+        let count = max(1, min(shards, self.capacity))
+        let perShard = (self.capacity + count - 1) / count
+        self.shards = (0..<count).map { _ in LockedShard(capacity: perShard) }
+        self.shardOf = shardOf
+    }
+
+    var isFollowed: Bool { followed.load(ordering: .acquiring) }
+
+    func markFollowed() { followed.store(true, ordering: .releasing) }
+
+    func readTicket() -> UInt64 { evictions.load(ordering: .acquiring) }
+
+    /// The entry for `key` if `isFresh` says it may still be used; a stale entry is dropped.
+    func lookup(_ key: Key, isFresh: (Entry) -> Bool) -> Entry? {
+        shard(for: key).state.withLock { shard in
+            guard let entry = shard.entries.value(for: key) else { return nil }
+            guard isFresh(entry) else {
+                shard.remove(key)
+                return nil
+            }
+            return entry
+        }
+    }
+
+    /// Remembers `entry` (once followed), unless an eviction began since `ticket` was taken.
+    func store(_ entry: Entry, for key: Key, readSince ticket: UInt64) {
+        guard isFollowed else { return }
+        shard(for: key).state.withLock { shard in
+            // Under the lock: an eviction that has not begun yet will find this entry and remove it.
+            guard evictions.load(ordering: .acquiring) == ticket else { return }
+            shard.insert(entry, for: key)
+        }
+    }
+
+    /// Forgets `key` alone.
+    func remove(_ key: Key) {
+        shard(for: key).state.withLock { $0.remove(key) }
+    }
+
+    /// Forgets what a revocation entry names: a session or refresh family, an account, a token.
+    func evict(_ revocation: Revocation) {
+        switch revocation.kind {
+        case .session: removeEverywhere { $0.removeAll(in: $0.bySession[revocation.id]) }
+        case .user: forget(accountID: revocation.id)
+        case .token:
+            removeEverywhere { shard in
+                if let key = shard.byToken[revocation.id] { shard.remove(key) }
+            }
+        }
+    }
+
+    /// Forgets every entry of the account.
+    func forget(accountID: String) {
+        removeEverywhere { $0.removeAll(in: $0.byAccount[accountID]) }
+    }
+
+    var count: Int { shards.reduce(0) { total, shard in total + shard.state.withLock { $0.entries.count } } }
+
+    private func shard(for key: Key) -> LockedShard { shards[shardOf(key) % shards.count] }
+
+    private func removeEverywhere(_ removal: (inout Shard) -> Void) {
+        evictions.add(1, ordering: .acquiringAndReleasing)
+        for shard in shards { shard.state.withLock { removal(&$0) } }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import PortcullisCore
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hashing pool's own threads: lower priority than request handling, as wide as asked.
+@Suite("Background threads")
+struct BackgroundThreadsTests {
+    #if canImport(Glibc)
+    @Test func jobsRunAtTheNiceValueAskedForAndTheCallerKeepsItsOwn() async throws {
+        let pool = BlockingWorkPool(width: 2, niceness: 7)
+        let seen = try await pool.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        #expect(seen == 7)
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 0)
+        let normal = BlockingWorkPool(width: 1, niceness: 0)
+        #expect(try await normal.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) } == 0)
+    }
+    #endif
+
+    @Test func asManyJobsRunAtOnceAsThePoolIsWide() async throws {
+        let pool = BlockingWorkPool(width: 3, niceness: 10)
+        let arrived = Arrivals()
+        // Each job waits for the other two: only a pool running all three at once lets them meet.
+        let met = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<3 { group.addTask { try await pool.run { arrived.arriveAndWait(for: 3, atMost: 20) } } }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(met == [true, true, true])
+        // And the threads serve later jobs too.
+        #expect(try await pool.run { 42 } == 42)
+    }
+
+    /// A meeting point for jobs on different threads.
+    final class Arrivals: Sendable {
+        private let count = Mutex(0)
+
+        func arriveAndWait(for expected: Int, atMost seconds: Double) -> Bool {
+            count.withLock { $0 += 1 }
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if count.withLock({ $0 }) >= expected { return true }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return false
+        }
+    }
+}
