@@ -1,4 +1,5 @@
 import Benchmark
+import Crypto
 import Foundation
 import PortcullisCore
 import PortcullisPostgres
@@ -59,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
             store.start()
             try await store.migrate()
             let cache = SessionCache()
-            await cache.markFollowed()
+            cache.markFollowed()
             let (sessions, secret) = try await startSession(in: store, cache: cache)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
@@ -73,7 +74,7 @@ let benchmarks: @Sendable () -> Void = {
     // Issuing and verifying one access token per algorithm; verification is Portcullis's full
     // check (shape, header, claims, then jwt-kit's signature check).
     for algorithm in [SigningAlgorithm.eddsa, .es256, .rs256] {
-        Benchmark("Access token issue (\(algorithm.rawValue))", configuration: .init(maxIterations: 20_000)) { benchmark in
+        Benchmark("Access token issue (\(algorithm.rawValue))", configuration: .init(scalingFactor: .kilo, maxIterations: 20)) { benchmark in
             let key = try SigningKey.generate(algorithm)
             _ = try await AccessTokenSigner.sign(claims(), with: key)  // warm-up, as for sessions
             benchmark.startMeasurement()
@@ -81,7 +82,7 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(try await AccessTokenSigner.sign(claims(), with: key))
             }
         }
-        Benchmark("Access token verify (\(algorithm.rawValue))", configuration: .init(maxIterations: 20_000)) { benchmark in
+        Benchmark("Access token verify (\(algorithm.rawValue))", configuration: .init(scalingFactor: .kilo, maxIterations: 20)) { benchmark in
             let key = try SigningKey.generate(algorithm)
             let keys = [key.kid: try await VerificationKey(key)]
             let token = try await AccessTokenSigner.sign(claims(), with: key)
@@ -98,7 +99,7 @@ let benchmarks: @Sendable () -> Void = {
     // PortcullisVerifier, as another service runs it: every check, revocation and staleness
     // included. Cold: each token is new (parse, checks, signature, cache insert). Warm: the same
     // token again (the verified-token cache). Against jwt-kit alone verifying the same kind of token.
-    Benchmark("Verifier, cold cache (EdDSA)", configuration: .init(maxIterations: 10_000)) { benchmark in
+    Benchmark("Verifier, cold cache (EdDSA)", configuration: .init(scalingFactor: .kilo, maxIterations: 50)) { benchmark in
         let key = try SigningKey.generate(.eddsa)
         let verifier = try await pinnedVerifier(key)
         var tokens: [String] = []
@@ -109,7 +110,7 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try await verifier.verify(token))
         }
     }
-    Benchmark("Verifier, warm cache (EdDSA)", configuration: .init(maxIterations: 100_000)) { benchmark in
+    Benchmark("Verifier, warm cache (EdDSA)", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
         let key = try SigningKey.generate(.eddsa)
         let verifier = try await pinnedVerifier(key)
         let token = try await AccessTokenSigner.sign(claims(), with: key)
@@ -119,21 +120,77 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try await verifier.verify(token))
         }
     }
-    Benchmark("jwt-kit verify alone (EdDSA)", configuration: .init(maxIterations: 20_000)) { benchmark in
+    // The floors: swift-crypto's Ed25519 check of the same token's signature, and jwt-kit
+    // verifying it (signature and decoding, none of our checks).
+    Benchmark("Ed25519 signature check alone (swift-crypto)", configuration: .init(scalingFactor: .kilo, maxIterations: 50)) { benchmark in
+        let key = try SigningKey.generate(.eddsa)
+        let publicKey = try Curve25519.Signing.PrivateKey(rawRepresentation: key.privateKeyBytes).publicKey
+        let token = try await AccessTokenSigner.sign(claims(), with: key)
+        let parts = token.split(separator: ".")
+        let input = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        guard let signature = Base64.decode(parts[2]) else { return }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(publicKey.isValidSignature(signature, for: input))
+        }
+    }
+    Benchmark("jwt-kit verify alone (EdDSA)", configuration: .init(scalingFactor: .kilo, maxIterations: 50)) { benchmark in
         let key = try SigningKey.generate(.eddsa)
         let collection = JWTKeyCollection()
         guard let x = try key.publicJWK?["x"] else { return }
         await collection.add(eddsa: try EdDSA.PublicKey(x: x, curve: .ed25519), kid: JWKIdentifier(string: key.kid))
         let token = try await AccessTokenSigner.sign(claims(), with: key)
-        _ = try await collection.verify(token, as: AccessTokenClaims.self)
+        _ = try await collection.verify(token, as: JWTKitClaims.self)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(try await collection.verify(token, as: AccessTokenClaims.self))
+            blackHole(try await collection.verify(token, as: JWTKitClaims.self))
+        }
+    }
+
+    // Session validation with the cache on: a hit (the same cookie again) and the cache's lookup
+    // alone; the miss is "Session validation (SQLite)" above.
+    Benchmark("Session validation, cache hit", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
+        let cache = SessionCache()
+        cache.markFollowed()
+        let (sessions, secret) = try await startSession(in: MemoryStore(), cache: cache)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await sessions.validate(secret))
+        }
+    }
+
+    Benchmark("Session cache lookup alone", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
+        let cache = SessionCache()
+        cache.markFollowed()
+        let (sessions, secret) = try await startSession(in: MemoryStore(), cache: cache)
+        _ = sessions
+        let hash = secret.hash
+        let now = Date()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(cache.lookup(secretHash: hash, now: now))
+        }
+    }
+
+    // The server's bearer path: a token it has checked before (the bearer cache), and one it has
+    // not (signature, claims, revocation and account reads against the in-memory store).
+    Benchmark("Bearer authentication, cache hit (EdDSA)", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
+        let (tokens, token) = try await bearerToken(cached: true)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await tokens.authenticate(bearer: token))
+        }
+    }
+    Benchmark("Bearer authentication, no cache (EdDSA)", configuration: .init(scalingFactor: .kilo, maxIterations: 50)) { benchmark in
+        let (tokens, token) = try await bearerToken(cached: false)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await tokens.authenticate(bearer: token))
         }
     }
 
     // The same against the in-memory store: the cost of the session logic without storage.
-    Benchmark("Session validation (memory)", configuration: .init(maxIterations: 100_000)) { benchmark in
+    Benchmark("Session validation (memory)", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
         let (sessions, secret) = try await startSession(in: MemoryStore())
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
@@ -151,6 +208,31 @@ func startSession(in store: any PortcullisStore, cache: SessionCache? = nil) asy
     // statement on a connection, the first cache fill) out of every sample.
     _ = try await sessions.validate(started.secret)
     return (sessions, started.secret)
+}
+
+/// A token service on the in-memory store (with a followed bearer cache, or none) and one of its tokens.
+func bearerToken(cached: Bool) async throws -> (TokenService, String) {
+    let store = MemoryStore()
+    let policy = TokenPolicy(issuer: "http://127.0.0.1:8080")
+    let encryption = try KeyEncryptionKey(bytes: Array(repeating: 7, count: 32))
+    let cache = cached ? BearerCache() : nil
+    cache?.markFollowed()
+    let tokens = TokenService(store: store, keyRing: KeyRing(store: store, encryption: encryption, policy: policy), encryption: encryption, policy: policy, cache: cache)
+    let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
+    let account = try await AccountService(store: store, hasher: cheap).register(email: "bench@example.com", password: "correct horse battery staple")
+    let token = try await tokens.issue(for: account, audience: nil).accessToken
+    _ = try await tokens.authenticate(bearer: token)
+    return (tokens, token)
+}
+
+/// What jwt-kit decodes a Portcullis token into, for the comparison.
+struct JWTKitClaims: JWTPayload {
+    let sub: String
+    let exp: Int64
+    let iat: Int64
+    let jti: String
+    let sid: String
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// A verifier holding `key` (pinned: no issuer to fetch from) and no revocation feed.
