@@ -53,12 +53,13 @@ public struct PortcullisServices: Sendable {
         )
         let throttle = configuration.loginThrottle.map { CredentialThrottle(policy: $0, ledger: store.attemptLedger, clock: clock) }
         let tokenPolicy = configuration.tokenPolicy
-        let bearerCache = BearerCache()
         let sessionCache = configuration.sessionCache ? SessionCache(capacity: configuration.sessionCacheCapacity) : nil
-        let broadcaster = RevocationBroadcaster(store: store, caches: (sessionCache.map { [$0] } ?? []) + [bearerCache], logger: logger)
+        let bearerCache = configuration.sessionCache ? BearerCache() : nil
+        let caches: [any RevocationListener] = [sessionCache as (any RevocationListener)?, bearerCache].compactMap { $0 }
+        let broadcaster = RevocationBroadcaster(store: store, caches: caches, logger: logger)
         let sessions = SessionManager(
             store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
-            cache: sessionCache, otherCaches: [bearerCache, broadcaster], clock: clock, logger: logger
+            cache: sessionCache, otherCaches: (bearerCache.map { [$0] } ?? []) + [broadcaster], clock: clock, logger: logger
         )
         let passwordPolicy = PasswordPolicy(serviceWords: configuration.serviceWords)
         let mailer = configuration.mail.isOn ? AccountMailer(

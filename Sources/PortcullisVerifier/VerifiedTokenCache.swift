@@ -32,7 +32,10 @@ final class VerifiedTokenCache: Sendable {
 
     /// What `token` was verified as, unless it has expired by `now` (then it is dropped).
     func entry(for token: String, now: Date) -> Entry? {
-        entries?.withLock { entries in
+        // Strings compare by canonical equivalence: only ASCII (all a real token is) compares
+        // byte for byte, so another spelling of a cached token never hits.
+        guard token.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        return entries?.withLock { entries in
             guard let entry = entries.value(for: token) else { return nil }
             guard entry.identity.expiresAt > now else {
                 entries.remove(token)

@@ -40,7 +40,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
     @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).") var maxConnectionsPerAddress: Int?
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
-    @Option(help: "on or off: cache validated sessions in memory, invalidated through the revocation log (default on).") var sessionCache: String?
+    @Option(help: "on or off: cache validated sessions and bearer tokens in memory, invalidated through the revocation log (default on).") var sessionCache: String?
     @Option(help: "The most validated sessions the cache holds, about 1 KB each (default 100000).") var sessionCacheSize: Int?
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?

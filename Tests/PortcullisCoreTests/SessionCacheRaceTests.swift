@@ -11,7 +11,7 @@ struct SessionCacheRaceTests {
         let clock = ManualClock()
         let store = PausingStore()
         let cache = SessionCache()
-        cache.markFollowed()
+        cache.markFollowed(for: .seconds(3600))
         let sessions = SessionManager(store: store, cache: cache, clock: clock)
         let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
         let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")

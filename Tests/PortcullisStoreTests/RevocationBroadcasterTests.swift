@@ -9,15 +9,18 @@ import Testing
 /// One reader of the revocation log per instance, however many streams are open.
 @Suite("Revocation broadcaster")
 struct RevocationBroadcasterTests {
-    /// A real SQLite store that counts the reads of the log.
+    /// A real SQLite store that counts the reads of the log, and can be made to fail them.
     final class CountingStore: RevocationStore {
+        struct Unreadable: Error {}
         let store: SQLiteStore
         let reads = Mutex(0)
+        let failing = Mutex(false)
         init(_ store: SQLiteStore) { self.store = store }
 
         func appendRevocation(_ entry: Revocation) async throws -> Revocation { try await store.appendRevocation(entry) }
         func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
             reads.withLock { $0 += 1 }
+            if failing.withLock({ $0 }) { throw Unreadable() }
             return try await store.revocations(after: cursor, now: now, limit: limit)
         }
         func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
@@ -80,6 +83,30 @@ struct RevocationBroadcasterTests {
         broadcaster.evict(Self.entry("late"))
         for stream in streams { _ = await stream.result }
         #expect(delivered.count == 1000)
+        try await sqlite.close()
+    }
+
+    @Test func whenTheLogCannotBeReadNothingIsServedFromMemory() async throws {
+        let directory = try TemporaryDirectory()
+        let sqlite = try await SQLiteStore.open(path: directory.path("log.sqlite"))
+        try await sqlite.migrate()
+        let store = CountingStore(sqlite)
+        let cache = SessionCache()
+        let broadcaster = RevocationBroadcaster(store: store, caches: [cache], safetyPoll: .milliseconds(50), logger: Logger(label: "test"))
+        let running = Task { try await broadcaster.run() }
+        defer { running.cancel() }
+        while !cache.isFollowed { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await broadcaster.entries(after: 0, now: Date()).isEmpty)
+        store.failing.withLock { $0 = true }
+        // Past the lease (1 s), a caught-up reader is no longer told "nothing new" from memory:
+        // it gets the store's error, and the caches stop serving.
+        try await Task.sleep(for: broadcaster.lease + .milliseconds(300))
+        await #expect(throws: CountingStore.Unreadable.self) { try await broadcaster.entries(after: 0, now: Date()) }
+        #expect(!cache.isFollowed)
+        store.failing.withLock { $0 = false }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !cache.isFollowed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(cache.isFollowed, "reads that succeed again renew the lease")
         try await sqlite.close()
     }
 

@@ -59,6 +59,16 @@ struct ComponentTests {
         #expect(list.count == 0)
     }
 
+    @Test func aTokenSpelledWithOtherCharactersNeverHitsTheCache() {
+        let cache = VerifiedTokenCache(capacity: 10)
+        let now = Date(timeIntervalSince1970: 10_000)
+        cache.insert("eyJ.abcK", identity: Self.identity(issuedAt: 10_000), keyID: "k")
+        #expect(cache.entry(for: "eyJ.abcK", now: now) != nil)
+        // U+212A KELVIN SIGN is canonically equivalent to "K": equal as Swift strings, not as bytes.
+        #expect("eyJ.abc\u{212A}" == "eyJ.abcK")
+        #expect(cache.entry(for: "eyJ.abc\u{212A}", now: now) == nil)
+    }
+
     @Test func tokenCacheIsBoundedKeepsWhatIsUsedAndDropsExpiredEntries() {
         let cache = VerifiedTokenCache(capacity: 3)
         let now = Date(timeIntervalSince1970: 10_000)

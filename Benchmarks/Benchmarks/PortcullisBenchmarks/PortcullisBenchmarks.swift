@@ -60,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
             store.start()
             try await store.migrate()
             let cache = SessionCache()
-            cache.markFollowed()
+            cache.markFollowed(for: .seconds(3600))
             let (sessions, secret) = try await startSession(in: store, cache: cache)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
@@ -151,7 +151,7 @@ let benchmarks: @Sendable () -> Void = {
     // alone; the miss is "Session validation (SQLite)" above.
     Benchmark("Session validation, cache hit", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
         let cache = SessionCache()
-        cache.markFollowed()
+        cache.markFollowed(for: .seconds(3600))
         let (sessions, secret) = try await startSession(in: MemoryStore(), cache: cache)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
@@ -161,7 +161,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("Session cache lookup alone", configuration: .init(scalingFactor: .kilo, maxIterations: 1_000)) { benchmark in
         let cache = SessionCache()
-        cache.markFollowed()
+        cache.markFollowed(for: .seconds(3600))
         let (sessions, secret) = try await startSession(in: MemoryStore(), cache: cache)
         _ = sessions
         let hash = secret.hash
@@ -216,7 +216,7 @@ func bearerToken(cached: Bool) async throws -> (TokenService, String) {
     let policy = TokenPolicy(issuer: "http://127.0.0.1:8080")
     let encryption = try KeyEncryptionKey(bytes: Array(repeating: 7, count: 32))
     let cache = cached ? BearerCache() : nil
-    cache?.markFollowed()
+    cache?.markFollowed(for: .seconds(3600))
     let tokens = TokenService(store: store, keyRing: KeyRing(store: store, encryption: encryption, policy: policy), encryption: encryption, policy: policy, cache: cache)
     let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
     let account = try await AccountService(store: store, hasher: cheap).register(email: "bench@example.com", password: "correct horse battery staple")

@@ -44,6 +44,9 @@ public final class BearerCache: Sendable {
 
     /// What `token` was checked as, if that is still good at `now` with these verification keys.
     func lookup(_ token: String, now: Date, keys: [String: VerificationKey], leeway: Duration) -> Entry? {
+        // Strings compare by canonical equivalence: only ASCII (all a real token is) compares
+        // byte for byte, so another spelling of a cached token never hits.
+        guard token.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         let lifetime = lifetime.timeInterval, current = now.timeIntervalSince1970
         return entries.lookup(token) { entry in
             now.timeIntervalSince(entry.cachedAt) < lifetime && now >= entry.cachedAt
@@ -58,8 +61,11 @@ public final class BearerCache: Sendable {
         entries.store(entry, for: token, readSince: ticket)
     }
 
-    /// Called by the broadcaster once it has read the log.
-    public func markFollowed() { entries.markFollowed() }
+    /// Called by the broadcaster each time it has read the log: entries may be used for `lease` more.
+    public func markFollowed(for lease: Duration) { entries.markFollowed(for: lease) }
+
+    /// Forgets every entry (the broadcaster follows the log from a new point).
+    public func reset() { entries.reset() }
 
     /// Whether a ``RevocationBroadcaster`` keeps the cache honest (until then nothing is kept).
     public var isFollowed: Bool { entries.isFollowed }

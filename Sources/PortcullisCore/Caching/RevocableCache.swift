@@ -26,23 +26,28 @@ protocol RevocableEntry: Sendable {
 ///
 /// A validation takes a ``readTicket()`` before reading the store and may store its result only
 /// if no eviction began in between: otherwise a logout racing the read could be undone by caching
-/// what it just ended. Nothing is stored until a ``RevocationBroadcaster`` follows the log.
+/// what it just ended. Nothing is stored or served except under a lease the
+/// ``RevocationBroadcaster`` renews each time it has read the log, so a broadcaster that stops or
+/// cannot read leaves the cache answering nothing within a second, never stale entries.
 final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sendable {
     /// One lock's worth of entries, with their indexes.
     private struct Shard {
         var entries: ClockCache<Key, Entry>
         var bySession: [String: Set<Key>] = [:]
         var byAccount: [String: Set<Key>] = [:]
-        var byToken: [String: Key] = [:]
+        var byToken: [String: Set<Key>] = [:]
 
         init(capacity: Int) { entries = ClockCache(capacity: capacity) }
+
+        mutating func removeAll() { self = Shard(capacity: entries.capacity) }
 
         mutating func insert(_ entry: Entry, for key: Key) {
             if let previous = entries.value(for: key) { unindex(previous, key: key) }
             if let evicted = entries.insert(entry, for: key) { unindex(evicted.value, key: evicted.key) }
             bySession[entry.sessionID, default: []].insert(key)
             byAccount[entry.accountID, default: []].insert(key)
-            if let token = entry.tokenID { byToken[token] = key }
+            // A set: one `jti` can have several valid encodings (an ECDSA signature and its twin).
+            if let token = entry.tokenID { byToken[token, default: []].insert(key) }
         }
 
         mutating func remove(_ key: Key) {
@@ -59,7 +64,10 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
             if bySession[entry.sessionID]?.isEmpty == true { bySession[entry.sessionID] = nil }
             byAccount[entry.accountID]?.remove(key)
             if byAccount[entry.accountID]?.isEmpty == true { byAccount[entry.accountID] = nil }
-            if let token = entry.tokenID, byToken[token] == key { byToken[token] = nil }
+            if let token = entry.tokenID {
+                byToken[token]?.remove(key)
+                if byToken[token]?.isEmpty == true { byToken[token] = nil }
+            }
         }
     }
 
@@ -73,7 +81,9 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
     private let shardOf: @Sendable (Key) -> Int
     /// Incremented before an eviction removes anything; compared under the shard's lock when storing.
     private let evictions = Atomic<UInt64>(0)
-    private let followed = Atomic<Bool>(false)
+    /// Until when (nanoseconds after `epoch`) entries may be stored and served.
+    private let followedUntil = Atomic<Int64>(0)
+    private let epoch = ContinuousClock.now
     /// The most entries kept.
     let capacity: Int
 
@@ -86,15 +96,33 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
         self.shardOf = shardOf
     }
 
-    var isFollowed: Bool { followed.load(ordering: .acquiring) }
+    var isFollowed: Bool { elapsed() < followedUntil.load(ordering: .acquiring) }
 
-    func markFollowed() { followed.store(true, ordering: .releasing) }
+    func markFollowed(for lease: Duration) {
+        let until = elapsed() + Self.nanoseconds(lease)
+        var current = followedUntil.load(ordering: .relaxed)
+        while current < until {
+            let (exchanged, original) = followedUntil.compareExchange(expected: current, desired: until, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
+    }
+
+    func reset() { removeEverywhere { $0.removeAll() } }
+
+    private func elapsed() -> Int64 { Self.nanoseconds(ContinuousClock.now - epoch) }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
 
     func readTicket() -> UInt64 { evictions.load(ordering: .acquiring) }
 
     /// The entry for `key` if `isFresh` says it may still be used; a stale entry is dropped.
     func lookup(_ key: Key, isFresh: (Entry) -> Bool) -> Entry? {
-        shard(for: key).state.withLock { shard in
+        guard isFollowed else { return nil }
+        return shard(for: key).state.withLock { shard in
             guard let entry = shard.entries.value(for: key) else { return nil }
             guard isFresh(entry) else {
                 shard.remove(key)
@@ -124,10 +152,7 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
         switch revocation.kind {
         case .session: removeEverywhere { $0.removeAll(in: $0.bySession[revocation.id]) }
         case .user: forget(accountID: revocation.id)
-        case .token:
-            removeEverywhere { shard in
-                if let key = shard.byToken[revocation.id] { shard.remove(key) }
-            }
+        case .token: removeEverywhere { $0.removeAll(in: $0.byToken[revocation.id]) }
         }
     }
 

@@ -33,6 +33,8 @@ public final class RevocationBroadcaster: Service, RevocationListener {
         var nextSubscriber: UInt64 = 0
         /// Wakes the current run to read the store.
         var wakeUp: AsyncStream<Void>.Continuation?
+        /// When the log was last read to its end.
+        var lastRead: ContinuousClock.Instant?
     }
 
     private let store: any RevocationStore
@@ -42,6 +44,9 @@ public final class RevocationBroadcaster: Service, RevocationListener {
     private let state = Mutex(State())
     /// How many recent entries are served from memory.
     public let retainedEntries: Int
+    /// How long a read of the log vouches for what the caches and the memory hold: past it
+    /// (reads failing or stuck), caches serve nothing and streams and pages read the store.
+    public var lease: Duration { max(.seconds(1), safetyPoll * 5) }
 
     /// Creates the broadcaster.
     /// - Parameters:
@@ -64,10 +69,13 @@ public final class RevocationBroadcaster: Service, RevocationListener {
             state.withLock { state in
                 state.wakeUp = nil
                 state.started = false  // until read afresh, streams read the store
+                state.lastRead = nil
             }
         }
+        // Whatever the caches hold predates this run: entries revoked meanwhile are not re-read.
+        for cache in caches { cache.reset() }
         try await loadRecentEntries()
-        for cache in caches { cache.markFollowed() }
+        for cache in caches { cache.markFollowed(for: lease) }
         try? await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenToStore() }
@@ -91,7 +99,9 @@ public final class RevocationBroadcaster: Service, RevocationListener {
 
     // MARK: RevocationListener: what this instance revokes wakes the broadcaster at once.
 
-    public func markFollowed() {}
+    public func markFollowed(for lease: Duration) {}
+
+    public func reset() {}
 
     public func evict(_ revocation: Revocation) { wake() }
 
@@ -103,10 +113,16 @@ public final class RevocationBroadcaster: Service, RevocationListener {
     /// for one stream; it ends when the broadcaster stops.
     public func subscribe() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state in
+        let id: UInt64? = state.withLock { state in
+            guard state.wakeUp != nil else { return nil }
             defer { state.nextSubscriber += 1 }
             state.subscribers[state.nextSubscriber] = continuation
             return state.nextSubscriber
+        }
+        guard let id else {
+            // Not running: the stream ends at once rather than wait for signals that never come.
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
@@ -117,8 +133,11 @@ public final class RevocationBroadcaster: Service, RevocationListener {
     /// Entries after `cursor` still in force at `now`, oldest first, at most `limit`: from memory
     /// when the broadcaster holds them, otherwise from the store.
     public func entries(after cursor: Int64, now: Date, limit: Int = 1000) async throws -> [Revocation] {
+        let lease = self.lease
         let held: [Revocation]? = state.withLock { state in
-            guard state.started, cursor >= state.floor else { return nil }
+            // Memory answers only while reads of the log succeed: a broadcaster that cannot read
+            // must not tell a verifier "nothing new".
+            guard state.started, cursor >= state.floor, let lastRead = state.lastRead, ContinuousClock.now - lastRead < lease else { return nil }
             guard cursor < state.cursor else { return [] }
             // Entries are in cursor order: find the first one after `cursor`.
             var low = 0, high = state.recent.count
@@ -155,10 +174,14 @@ public final class RevocationBroadcaster: Service, RevocationListener {
                             state.recent.removeFirst(excess)
                         }
                     }
+                    if page.count < 1000 { state.lastRead = .now }
                     return Array(state.subscribers.values)
                 }
                 for subscriber in subscribers { subscriber.yield() }
-                if page.count < 1000 { return }
+                if page.count < 1000 {
+                    for cache in caches { cache.markFollowed(for: lease) }
+                    return
+                }
             }
         } catch {
             logger.warning("revocation log unreadable", metadata: ["portcullis.error": "\(String(describing: error))"])
@@ -211,6 +234,7 @@ public final class RevocationBroadcaster: Service, RevocationListener {
             state.floor = floor
             state.cursor = cursor
             state.started = true
+            state.lastRead = .now
         }
     }
 }

@@ -71,8 +71,11 @@ public final class SessionCache: Sendable {
         }?.validated
     }
 
-    /// Called by the broadcaster once it has read the log.
-    public func markFollowed() { entries.markFollowed() }
+    /// Called by the broadcaster each time it has read the log: entries may be used for `lease` more.
+    public func markFollowed(for lease: Duration) { entries.markFollowed(for: lease) }
+
+    /// Forgets every entry (the broadcaster follows the log from a new point).
+    public func reset() { entries.reset() }
 
     /// A mark to take before reading the store, to hand back to ``store(_:now:readSince:)``.
     public func readTicket() -> UInt64 { entries.readTicket() }

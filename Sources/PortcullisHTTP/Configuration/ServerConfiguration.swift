@@ -14,7 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Session lifetimes.
     public var sessions = SessionPolicy()
-    /// Whether validated sessions are cached in memory (invalidated through the revocation log).
+    /// Whether validated sessions and checked bearer tokens are cached in memory (invalidated
+    /// through the revocation log).
     public var sessionCache: Bool = true
     /// The most validated sessions the cache holds (`--session-cache-size`).
     public var sessionCacheCapacity: Int = SessionCache.defaultCapacity
