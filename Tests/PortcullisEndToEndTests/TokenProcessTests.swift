@@ -11,6 +11,46 @@ struct TokenProcessTests {
         try await server.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "ada@example.com", "password": password])
     }
 
+    /// The server caches the bearer tokens it has checked; on its SQLite store, each way of
+    /// ending a token still refuses it on the very next request.
+    @Test func aCachedBearerTokenIsRefusedAtOnceWhenRevokedDisabledOrItsKeyEnded() async throws {
+        let directory = try TemporaryDirectory()
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        let server = try await ServerProcess.start(in: directory.url)
+        func grant(_ email: String) async throws -> String {
+            let reply = try await server.request(.POST, "/v1/token", json: ["grant_type": "password", "username": email, "password": password])
+            return try #require(reply.json["access_token"] as? String)
+        }
+        func me(_ token: String) async throws -> ServerProcess.Reply {
+            try await server.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(token)"])
+        }
+
+        // Revoked (RFC 7009).
+        let revoked = try await grant("ada@example.com")
+        #expect(try await me(revoked).status == 200)
+        #expect(try await me(revoked).status == 200)
+        #expect(try await server.request(.POST, "/v1/token/revoke", form: "token=\(revoked)").status == 200)
+        #expect(try await me(revoked).status == 401)
+
+        // Its account disabled by an administrator.
+        let admin = try await grant("admin@example.com")
+        let adas = try await grant("ada@example.com")
+        let adaID = try #require(try await me(adas).json["id"] as? String)
+        #expect(try await me(adas).status == 200)
+        let disabled = try await server.request(.PATCH, "/v1/admin/users/\(adaID)", json: ["disabled": true], headers: ["authorization": "Bearer \(admin)"])
+        #expect(disabled.status == 200)
+        #expect(try await me(adas).status == 401)
+
+        // Its signing key ended by an emergency rotation: the rotating token itself included.
+        #expect(try await me(admin).status == 200)
+        let rotated = try await server.request(.POST, "/v1/admin/keys/rotate", json: ["now": true], headers: ["authorization": "Bearer \(admin)"])
+        #expect(rotated.status == 200 || rotated.status == 201)
+        #expect(try await me(admin).status == 401)
+        #expect(try await me(try await grant("admin@example.com")).status == 200)
+        try await server.stop()
+    }
+
     @Test func signingKeysSurviveARestartAndStayEncrypted() async throws {
         let directory = try TemporaryDirectory()
         #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
