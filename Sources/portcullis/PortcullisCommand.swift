@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `portcullis`: the authentication server and its administration commands (CONTRACT.md §1).
+/// `portcullis`: the authentication server and its administration commands (README, "Administration").
 @main
 struct PortcullisCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 public import Hummingbird
 public import HTTPTypes
 
-/// The browser half of CSRF protection (CONTRACT.md §2): an unsafe request is refused with 403
+/// The browser half of CSRF protection (README, "How it is built"): an unsafe request is refused with 403
 /// when the browser says it is cross-site (`Sec-Fetch-Site: cross-site` or `same-site`) or,
 /// without that header, when its `Origin` is not the server's own. Requests with neither header
 /// come from non-browser clients and pass; the session's CSRF token still guards them.

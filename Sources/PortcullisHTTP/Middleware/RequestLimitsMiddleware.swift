@@ -1,7 +1,7 @@
 public import Hummingbird
 import HTTPTypes
 
-/// Refuses oversized requests before anything parses them (CONTRACT.md §7): a declared body over
+/// Refuses oversized requests before anything parses them (README, "How it is built"): a declared body over
 /// 64 KiB with 413 (undeclared bodies are cut off at the same size while being read), and a
 /// `Cookie` or `Authorization` header over 8 KiB with 431.
 public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware {

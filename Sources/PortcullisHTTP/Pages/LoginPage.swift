@@ -2,7 +2,7 @@
 ///
 /// A signed-out visitor has no session, so this form carries no CSRF token: login CSRF is
 /// refused by the Fetch Metadata and `Origin` checks every unsafe request passes through
-/// (CONTRACT.md §2).
+/// (see `FetchMetadataMiddleware`).
 struct LoginPage {
     /// The email typed before a failed attempt.
     var email = ""

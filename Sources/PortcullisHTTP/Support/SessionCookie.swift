@@ -1,7 +1,8 @@
 public import HTTPTypes
 public import PortcullisCore
 
-/// The carrier of the session secret: the `__Host-portcullis_session` cookie (CONTRACT.md §2).
+/// The carrier of the session secret: the `__Host-portcullis_session` cookie, `Secure`, `HttpOnly`,
+/// `SameSite=Lax` and `Path=/`, with no `Domain`, as the `__Host-` prefix requires.
 ///
 /// `__Host-` makes browsers refuse it unless it is `Secure`, has `Path=/` and no `Domain`, so no
 /// sibling subdomain can plant or overwrite it.
