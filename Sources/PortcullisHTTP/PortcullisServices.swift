@@ -49,7 +49,7 @@ public struct PortcullisServices: Sendable {
             parameters: configuration.passwordHashing,
             concurrency: configuration.passwordHashingConcurrency,
             queueLimit: configuration.passwordHashQueue,
-            niceness: configuration.passwordHashingNiceness
+            priority: configuration.passwordHashingPriority
         )
         let throttle = configuration.loginThrottle.map { CredentialThrottle(policy: $0, ledger: store.attemptLedger, clock: clock) }
         let tokenPolicy = configuration.tokenPolicy

@@ -54,7 +54,7 @@ public final class LiveIssuer: Sendable {
         configuration.passwordHashing = ScryptParameters(logN: 12, blockSize: 8, parallelism: 1)
         // Normal priority: beside a test suite that keeps every core busy, hashing that yields
         // (the server's default) could wait for seconds.
-        configuration.passwordHashingNiceness = 0
+        configuration.passwordHashingPriority = .normal
         if mail != nil { configuration.mail = .folder("unused: the given transport delivers") }
         configure(&configuration)
         self.port = port

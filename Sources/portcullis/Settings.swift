@@ -35,7 +35,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "on or off: every credential throttle, sign-ins and registrations (default on).") var loginThrottle: String?
     @Option(help: "Registrations allowed per client address, e.g. 20/h (default), 5/m or 100/1d.") var registrationThrottle: String?
     @Option(help: "How many password hashes may wait for a free slot before requests get 503 (default 64).") var hashQueue: Int?
-    @Option(help: "How much password hashing yields the CPU to requests: a nice value, 0 (not at all) to 19 (default 10).") var hashNiceness: Int?
+    @Option(help: "How readily password hashing yields the CPU to requests: idle (default), low or normal.") var hashPriority: String?
     @Option(help: "How long a client has to send a request's headers (default 10s).") var headerTimeout: String?
     @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
     @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).") var maxConnectionsPerAddress: Int?
@@ -71,7 +71,7 @@ struct ServerOptions: ParsableArguments {
         values["login-throttle"] = loginThrottle
         values["registration-throttle"] = registrationThrottle
         values["hash-queue"] = hashQueue.map(String.init)
-        values["hash-niceness"] = hashNiceness.map(String.init)
+        values["hash-priority"] = hashPriority
         values["header-timeout"] = headerTimeout
         values["idle-timeout"] = idleTimeout
         values["max-connections-per-address"] = maxConnectionsPerAddress.map(String.init)

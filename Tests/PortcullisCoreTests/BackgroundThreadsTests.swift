@@ -10,18 +10,22 @@ import Glibc
 @Suite("Background threads")
 struct BackgroundThreadsTests {
     #if canImport(Glibc)
-    @Test func jobsRunAtTheNiceValueAskedForAndTheCallerKeepsItsOwn() async throws {
-        let pool = BlockingWorkPool(width: 2, niceness: 7)
-        let seen = try await pool.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
-        #expect(seen == 7)
+    @Test func jobsRunAtThePriorityAskedForAndTheCallerKeepsItsOwn() async throws {
+        let idle = BlockingWorkPool(width: 2, priority: .idle)
+        #expect(try await idle.run { sched_getscheduler(0) } == 5)  // SCHED_IDLE
+        #expect(sched_getscheduler(0) == SCHED_OTHER)
+        let low = BlockingWorkPool(width: 1, priority: .low)
+        #expect(try await low.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) } == 19)
+        #expect(try await low.run { sched_getscheduler(0) } == SCHED_OTHER)
         #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 0)
-        let normal = BlockingWorkPool(width: 1, niceness: 0)
+        let normal = BlockingWorkPool(width: 1, priority: .normal)
         #expect(try await normal.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) } == 0)
+        #expect(try await normal.run { sched_getscheduler(0) } == SCHED_OTHER)
     }
     #endif
 
     @Test func asManyJobsRunAtOnceAsThePoolIsWide() async throws {
-        let pool = BlockingWorkPool(width: 3, niceness: 10)
+        let pool = BlockingWorkPool(width: 3, priority: .idle)
         let arrived = Arrivals()
         // Each job waits for the other two: only a pool running all three at once lets them meet.
         let met = try await withThrowingTaskGroup(of: Bool.self) { group in

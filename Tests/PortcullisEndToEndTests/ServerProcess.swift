@@ -74,7 +74,7 @@ final class ServerProcess: @unchecked Sendable {
     /// longer than a test's deadline.
     static func start(in directory: URL, port: Int = 0, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         try await launch(
-            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12", "--hash-niceness", "0"] + arguments,
+            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12", "--hash-priority", "normal"] + arguments,
             in: directory, environment: environment
         )
     }

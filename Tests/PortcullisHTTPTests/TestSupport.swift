@@ -38,7 +38,7 @@ struct TestApp {
         configuration.passwordHashing = Self.cheapHashing
         // Normal priority: beside the rest of the suite, which keeps every core busy, hashing
         // that yields (the server's default) could wait for seconds.
-        configuration.passwordHashingNiceness = 0
+        configuration.passwordHashingPriority = .normal
         // Tests here change accounts behind the services' back (promote); the cache and its
         // broadcaster are tested in PortcullisCoreTests and, across processes, end to end.
         configuration.sessionCache = false

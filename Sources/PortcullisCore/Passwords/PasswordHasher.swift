@@ -23,8 +23,9 @@ public struct PasswordHasher: Sendable {
     /// decoys included. Lets tests prove which paths hash and which refuse first.
     public var computations: Int { counter.value }
 
-    /// The nice value hashing threads run at unless told otherwise.
-    public static let defaultNiceness: Int32 = 10
+    /// The priority hashing threads run at unless told otherwise: idle, measured to keep request
+    /// latency lowest during a storm of sign-ins while they still complete at the same rate.
+    public static let defaultPriority: BackgroundPriority = .idle
 
     private static let saltBytes = 16
     private static let keyBytes = 32
@@ -34,11 +35,11 @@ public struct PasswordHasher: Sendable {
     ///   - parameters: the scrypt cost for new hashes (OWASP's by default).
     ///   - concurrency: how many hashes may run at once.
     ///   - queueLimit: how many more may wait; beyond that a hash is refused with `busy`.
-    ///   - niceness: how much hashing yields the CPU to the rest of the process (a nice value,
-    ///     0 to 19): under request load, sign-ins slow down rather than every request.
-    public init(parameters: ScryptParameters = .owasp, concurrency: Int = 2, queueLimit: Int = 64, niceness: Int32 = PasswordHasher.defaultNiceness) {
+    ///   - priority: how readily hashing yields the CPU to the rest of the process: under request
+    ///     load, sign-ins slow down rather than every request.
+    public init(parameters: ScryptParameters = .owasp, concurrency: Int = 2, queueLimit: Int = 64, priority: BackgroundPriority = PasswordHasher.defaultPriority) {
         self.parameters = parameters
-        self.pool = BlockingWorkPool(width: concurrency, maximumWaiting: queueLimit, niceness: niceness)
+        self.pool = BlockingWorkPool(width: concurrency, maximumWaiting: queueLimit, priority: priority)
         self.decoyHash = PHCString(
             parameters: parameters,
             salt: SecureRandom.bytes(Self.saltBytes),

@@ -5,13 +5,28 @@ import Synchronization
 import Glibc
 #endif
 
+/// How readily a background thread gives the CPU to the threads that answer requests.
+///
+/// On Linux both are per-thread attributes, so the rest of the process keeps its own.
+/// Elsewhere every priority schedules like ``normal``.
+public enum BackgroundPriority: String, Sendable, CaseIterable {
+    /// Scheduled like every other thread: sign-ins and requests share the CPU evenly.
+    case normal
+    /// Nice value 19: the kernel's fair scheduler gives the thread about 1/70 of a contended core.
+    case low
+    /// The kernel's `SCHED_IDLE` class: the thread runs when no other thread wants the CPU, and
+    /// any waking request thread preempts it at once. It is never starved outright (the kernel
+    /// still grants it a sliver), so queued work finishes even on a saturated server, slowly.
+    case idle
+}
+
 /// Threads of their own for CPU-heavy jobs (password hashing), running at a lower scheduling
 /// priority than the threads that answer requests.
 ///
 /// On a machine with few cores, a burst of sign-ins would otherwise take every core from request
-/// handling and multiply everyone's latency. Each thread lowers its own nice value (a per-thread
-/// attribute on Linux), so the kernel gives request threads the CPU first and hashing the rest:
-/// alone, hashing still uses every core; under request load, sign-ins slow down instead of
+/// handling and multiply everyone's latency. Each thread lowers its own priority
+/// (``BackgroundPriority``), so the kernel gives request threads the CPU first and hashing the
+/// rest: alone, hashing still uses every core; under request load, sign-ins slow down instead of
 /// everything else. Threads start on demand and end after a minute without work.
 final class BackgroundThreads: Sendable {
     private struct State {
@@ -23,12 +38,12 @@ final class BackgroundThreads: Sendable {
     private let state = Mutex(State())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let limit: Int
-    private let niceness: Int32
+    private let priority: BackgroundPriority
 
-    /// At most `limit` threads, each at nice value `niceness` (0 to 19; higher yields more).
-    init(limit: Int, niceness: Int32) {
+    /// At most `limit` threads, each at `priority`.
+    init(limit: Int, priority: BackgroundPriority) {
         self.limit = max(1, limit)
-        self.niceness = min(max(niceness, 0), 19)
+        self.priority = priority
     }
 
     /// Runs `job` on one of the threads, starting one if all are busy and the limit allows.
@@ -45,9 +60,7 @@ final class BackgroundThreads: Sendable {
 
     private func startThread() {
         let thread = Thread { [self] in
-            #if canImport(Glibc)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
-            #endif
+            Self.lowerCallingThread(to: priority)
             while let job = nextJob() { job() }
         }
         thread.name = "portcullis-background"
@@ -78,5 +91,25 @@ final class BackgroundThreads: Sendable {
             case .none: return nil
             }
         }
+    }
+
+    /// Linux's `SCHED_IDLE` policy number (a stable kernel ABI value that Glibc only names under
+    /// `_GNU_SOURCE`).
+    static let idleSchedulingPolicy: Int32 = 5
+
+    /// Applies `priority` to the calling thread only: on Linux, `setpriority(PRIO_PROCESS, 0, …)`
+    /// and `sched_setscheduler(0, …)` act on the calling thread, not the whole process.
+    private static func lowerCallingThread(to priority: BackgroundPriority) {
+        #if canImport(Glibc)
+        switch priority {
+        case .normal:
+            break
+        case .low:
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        case .idle:
+            var parameters = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, idleSchedulingPolicy, &parameters)
+        }
+        #endif
     }
 }

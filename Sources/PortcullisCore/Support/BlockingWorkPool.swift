@@ -19,13 +19,12 @@ public final class BlockingWorkPool: Sendable {
 
     /// A pool running at most `width` jobs at once, refusing work when `maximumWaiting` jobs
     /// already wait.
-    /// - Parameter niceness: how much the pool's threads yield to the rest of the process, as a
-    ///   nice value from 0 (not at all) to 19.
-    public init(width: Int, maximumWaiting: Int = .max, niceness: Int32 = 0) {
+    /// - Parameter priority: how readily the pool's threads yield the CPU to the rest of the process.
+    public init(width: Int, maximumWaiting: Int = .max, priority: BackgroundPriority = .normal) {
         precondition(width > 0, "a work pool needs at least one slot")
         precondition(maximumWaiting >= 0, "the queue bound cannot be negative")
         self.permits = AsyncSemaphore(permits: width)
-        self.threads = BackgroundThreads(limit: width, niceness: niceness)
+        self.threads = BackgroundThreads(limit: width, priority: priority)
         self.width = width
         self.maximumWaiting = maximumWaiting
     }

@@ -28,7 +28,12 @@ extension ServerConfiguration {
             loginThrottle?.registrations = rate
         }
         passwordHashQueue = try Self.integer(config, "hash-queue", in: 0...100_000) ?? passwordHashQueue
-        passwordHashingNiceness = try Self.integer(config, "hash-niceness", in: 0...19).map(Int32.init) ?? passwordHashingNiceness
+        if let text = config.string(forKey: "hash-priority") {
+            guard let priority = BackgroundPriority(rawValue: text.lowercased()) else {
+                throw ConfigurationError(setting: "hash-priority", value: text, expected: "idle, low or normal")
+            }
+            passwordHashingPriority = priority
+        }
         headerTimeout = try Self.duration(config, "header-timeout", default: headerTimeout)
         idleTimeout = try Self.duration(config, "idle-timeout", default: idleTimeout)
         maxConnectionsPerAddress = try Self.integer(config, "max-connections-per-address", in: 1...1_000_000) ?? maxConnectionsPerAddress

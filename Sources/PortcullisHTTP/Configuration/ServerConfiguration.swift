@@ -27,8 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var passwordHashing: ScryptParameters = .owasp
     /// How many password hashes may run at once (each holds `passwordHashing.memoryBytes`).
     public var passwordHashingConcurrency: Int = 2
-    /// How much hashing threads yield the CPU to request handling (`--hash-niceness`, 0 to 19).
-    public var passwordHashingNiceness: Int32 = PasswordHasher.defaultNiceness
+    /// How readily hashing threads yield the CPU to request handling (`--hash-priority`).
+    public var passwordHashingPriority: BackgroundPriority = PasswordHasher.defaultPriority
     /// How many password hashes may wait for a free slot; beyond that requests get 503.
     public var passwordHashQueue: Int = 64
     /// How long a client has to send a request's headers, from connecting or from its first byte.
