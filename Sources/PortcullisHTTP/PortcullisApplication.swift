@@ -44,8 +44,9 @@ public enum PortcullisApplication {
 
     /// The services Portcullis needs running beside its routes: the store sweeper (expired
     /// sessions, ended refresh families, old revocations and throttle counts), the mail delivery
-    /// that empties the outbox (when mail is on) and the revocation broadcaster that keeps the
-    /// session and bearer-token caches honest and feeds the revocation streams. Applications that embed
+    /// that empties the outbox (when mail is on), the revocation broadcaster that keeps the
+    /// session and bearer-token caches honest and feeds the revocation streams, and the warm-up
+    /// that fills the session cache at start. Applications that embed
     /// Portcullis pass these to their own `Application(services:)`.
     public static func backgroundServices(services: PortcullisServices, logger: Logger) -> [any Service] {
         var background: [any Service] = [StoreSweeper(store: services.store, throttle: services.throttle, logger: logger)]
@@ -53,6 +54,9 @@ public enum PortcullisApplication {
             background.append(MailDelivery(store: services.store, mailer: mailer, transport: transport, logger: logger))
         }
         background.append(services.revocations)
+        if services.sessions.cache != nil {
+            background.append(SessionCacheWarmUp(sessions: services.sessions, logger: logger))
+        }
         return background
     }
 

@@ -144,5 +144,9 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX mail_outbox_due ON mail_outbox(finished_at, next_attempt_at)",
         ]),
+        // Lets an instance load the sessions seen lately into its cache when it starts.
+        Migration(version: 4, statements: [
+            "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at)",
+        ]),
     ]
 }

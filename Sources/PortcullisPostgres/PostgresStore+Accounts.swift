@@ -70,6 +70,27 @@ extension PostgresStore {
         try await rows("SELECT * FROM sessions WHERE secret_hash = \(ByteBuffer(bytes: secretHash))").first.map(Self.session(from:))
     }
 
+    public func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)? {
+        let hash = ByteBuffer(bytes: secretHash)
+        return try await rows("SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.secret_hash = \(hash)")
+            .first.map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
+    }
+
+    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
+        let seen = since.epochSeconds
+        let limit = max(0, limit)
+        return try await rows("""
+            SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id
+            WHERE s.last_seen_at >= \(seen) ORDER BY s.last_seen_at DESC, s.id DESC LIMIT \(limit)
+            """).map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
+    }
+
+    /// The joined account's columns, prefixed with `account_` (its id is the session's `account_id`).
+    private static let accountColumnsOfSession = """
+        a.email AS account_email, a.roles AS account_roles, a.created_at AS account_created_at, \
+        a.disabled_at AS account_disabled_at, a.email_verified_at AS account_email_verified_at
+        """
+
     public func session(id: String) async throws -> Session? {
         try await rows("SELECT * FROM sessions WHERE id = \(id)").first.map(Self.session(from:))
     }
@@ -106,14 +127,17 @@ extension PostgresStore {
         Array(try row[column].decode(ByteBuffer.self).readableBytesView)
     }
 
-    static func account(from row: PostgresRandomAccessRow) throws -> Account {
+    static func account(from row: PostgresRandomAccessRow) throws -> Account { try account(from: row, prefix: "") }
+
+    /// The account in `row`, whose column names carry `prefix` (when joined to another table).
+    static func account(from row: PostgresRandomAccessRow, prefix: String) throws -> Account {
         Account(
-            id: try row["id"].decode(String.self),
-            email: try row["email"].decode(String.self),
-            roles: try row["roles"].decode(String.self).split(separator: " ").map(String.init),
-            createdAt: try date(row, "created_at"),
-            disabledAt: try optionalDate(row, "disabled_at"),
-            emailVerifiedAt: try optionalDate(row, "email_verified_at")
+            id: try row[prefix + "id"].decode(String.self),
+            email: try row[prefix + "email"].decode(String.self),
+            roles: try row[prefix + "roles"].decode(String.self).split(separator: " ").map(String.init),
+            createdAt: try date(row, prefix + "created_at"),
+            disabledAt: try optionalDate(row, prefix + "disabled_at"),
+            emailVerifiedAt: try optionalDate(row, prefix + "email_verified_at")
         )
     }
 

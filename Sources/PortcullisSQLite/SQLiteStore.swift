@@ -158,6 +158,25 @@ public final class SQLiteStore: PortcullisStore {
         try await read("SELECT * FROM sessions WHERE secret_hash = ?", [.blob(.init(bytes: secretHash))]).first.map(Self.session(from:))
     }
 
+    public func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)? {
+        try await read("\(Self.sessionWithAccountQuery) WHERE s.secret_hash = ?", [.blob(.init(bytes: secretHash))])
+            .first.map { (Self.session(from: $0), Self.account(from: $0, prefix: "account_")) }
+    }
+
+    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
+        try await read(
+            "\(Self.sessionWithAccountQuery) WHERE s.last_seen_at >= ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT ?",
+            [Self.time(since), .integer(max(0, limit))]
+        ).map { (Self.session(from: $0), Self.account(from: $0, prefix: "account_")) }
+    }
+
+    /// A session's columns, then its account's prefixed with `account_` (its id is the session's `account_id`).
+    private static let sessionWithAccountQuery = """
+        SELECT s.*, a.email AS account_email, a.roles AS account_roles, a.created_at AS account_created_at,
+            a.disabled_at AS account_disabled_at, a.email_verified_at AS account_email_verified_at
+        FROM sessions s JOIN accounts a ON a.id = s.account_id
+        """
+
     public func session(id: String) async throws -> Session? {
         try await read("SELECT * FROM sessions WHERE id = ?", [.text(id)]).first.map(Self.session(from:))
     }
@@ -264,14 +283,17 @@ public final class SQLiteStore: PortcullisStore {
         return date(row, column)
     }
 
-    static func account(from row: SQLiteRow) -> Account {
+    static func account(from row: SQLiteRow) -> Account { account(from: row, prefix: "") }
+
+    /// The account in `row`, whose column names carry `prefix` (when joined to another table).
+    static func account(from row: SQLiteRow, prefix: String) -> Account {
         Account(
-            id: row.column("id")?.string ?? "",
-            email: row.column("email")?.string ?? "",
-            roles: (row.column("roles")?.string ?? "").split(separator: " ").map(String.init),
-            createdAt: date(row, "created_at"),
-            disabledAt: optionalDate(row, "disabled_at"),
-            emailVerifiedAt: optionalDate(row, "email_verified_at")
+            id: row.column(prefix + "id")?.string ?? "",
+            email: row.column(prefix + "email")?.string ?? "",
+            roles: (row.column(prefix + "roles")?.string ?? "").split(separator: " ").map(String.init),
+            createdAt: date(row, prefix + "created_at"),
+            disabledAt: optionalDate(row, prefix + "disabled_at"),
+            emailVerifiedAt: optionalDate(row, prefix + "email_verified_at")
         )
     }
 

@@ -17,8 +17,8 @@ struct SessionCacheRaceTests {
         let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
         let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
 
-        // The validation reads the session, then stalls before it reads the account…
-        await store.pauseNextAccountRead()
+        // The validation reads the session, then stalls before it caches it…
+        await store.pauseNextSessionRead()
         let validation = Task { try await sessions.validate(started.secret) }
         await store.waitUntilPaused()
         // …while the session is signed out.
@@ -31,8 +31,32 @@ struct SessionCacheRaceTests {
     }
 }
 
-/// A memory store whose next `account(id:)` read can be held, to put another operation in
-/// between a validation's two reads.
+extension SessionCacheRaceTests {
+    @Test func aWarmUpRacingALogoutCannotCacheTheEndedSession() async throws {
+        let clock = ManualClock()
+        let store = PausingStore()
+        let cache = SessionCache()
+        cache.markFollowed(for: .seconds(3600))
+        let sessions = SessionManager(store: store, cache: cache, clock: clock)
+        let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
+        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+
+        // The warm-up has read the session, and stalls before caching it…
+        await store.pauseNextSessionRead()
+        let warmUp = Task { try await sessions.warmCache() }
+        await store.waitUntilPaused()
+        // …while the session is signed out.
+        #expect(try await sessions.end(sessionID: started.session.id))
+        await store.resume()
+        #expect(try await warmUp.value == 0)
+        #expect(cache.count == 0)
+        #expect(try await sessions.validate(started.secret) == nil)
+    }
+}
+
+/// A memory store whose next session read can be held after it has read, to put another
+/// operation between a validation's read and its use of what it read.
 actor PausingStore: PortcullisStore {
     private let base = MemoryStore()
     private var armed = false
@@ -41,7 +65,7 @@ actor PausingStore: PortcullisStore {
 
     nonisolated var attemptLedger: any AttemptLedger { base.attemptLedger }
 
-    func pauseNextAccountRead() { armed = true }
+    func pauseNextSessionRead() { armed = true }
 
     func waitUntilPaused() async {
         if paused != nil { return }
@@ -53,7 +77,13 @@ actor PausingStore: PortcullisStore {
         paused = nil
     }
 
-    func account(id: String) async throws -> Account? {
+    func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)? {
+        let found = try await base.sessionWithAccount(secretHash: secretHash)
+        await holdIfArmed()
+        return found
+    }
+
+    private func holdIfArmed() async {
         if armed {
             armed = false
             await withCheckedContinuation { continuation in
@@ -62,7 +92,13 @@ actor PausingStore: PortcullisStore {
                 pausedWaiters = []
             }
         }
-        return try await base.account(id: id)
+    }
+
+    func account(id: String) async throws -> Account? { try await base.account(id: id) }
+    func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
+        let found = try await base.sessionsWithAccounts(seenSince: since, limit: limit)
+        await holdIfArmed()
+        return found
     }
 
     func migrate() async throws { try await base.migrate() }

@@ -64,6 +64,37 @@ struct SessionCacheTests {
         #expect(try await sessions.validate(second.secret) == nil)
     }
 
+    @Test func aWarmUpLoadsOnlyTheSessionsARequestCouldBeAnsweredFor() async throws {
+        let clock = ManualClock()
+        let (store, sessions, cache, account) = try await setUp(clock)
+        let idle = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        clock.advance(by: .seconds(61))
+        let active = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        let other = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "bob@example.com", password: "correct horse battery staple")
+        let disabled = try await sessions.start(account: other, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try await store.changeAccount(id: other.id, AccountChange(disabled: true), at: clock.now)
+
+        // Seen within the last minute, of an enabled account: only `active`.
+        #expect(try await sessions.warmCache() == 1)
+        #expect(cache.count == 1)
+        _ = try await store.deleteSession(id: active.session.id)
+        #expect(try await sessions.validate(active.secret) != nil, "answered from the warmed cache")
+        #expect(try await sessions.validate(disabled.secret) == nil)
+        #expect(try await sessions.validate(idle.secret) != nil, "read from the store, and touched")
+        // A revocation still evicts what the warm-up loaded.
+        cache.evict(Revocation(kind: .session, id: active.session.id, revokedAt: clock.now, expiresAt: clock.now))
+        #expect(try await sessions.validate(active.secret) == nil)
+    }
+
+    @Test func anUnfollowedCacheIsNotWarmed() async throws {
+        let clock = ManualClock()
+        let (_, sessions, cache, account) = try await setUp(clock, followed: false)
+        _ = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        #expect(try await sessions.warmCache() == 0)
+        cache.markFollowed(for: .seconds(60))
+        #expect(try await sessions.warmCache() == 1)
+    }
+
     @Test func aCacheWhoseLeaseRanOutServesNothing() async throws {
         let clock = ManualClock()
         let (store, sessions, cache, account) = try await setUp(clock, followed: false)

@@ -119,6 +119,48 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: Backend.available)
+    func aSessionIsReadWithItsAccountInOneQuery(backend: Backend) async throws {
+        try await backend.withStore { store in
+            var ada = Self.account("ada@example.com", roles: ["admin", "support"])
+            ada.emailVerifiedAt = Self.t0.addingTimeInterval(7)
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertAccount(Self.account("bob@example.com"), passwordHash: "h")
+            let session = Self.session(for: ada)
+            try await store.insertSession(session)
+            let found = try #require(try await store.sessionWithAccount(secretHash: session.secretHash))
+            #expect(found.session == session)
+            #expect(found.account == ada)
+            #expect(try await store.sessionWithAccount(secretHash: SessionSecret.generate().hash) == nil)
+            // A disabled account is still returned: the caller decides what it means.
+            _ = try await store.changeAccount(id: ada.id, AccountChange(disabled: true), at: Self.t0.addingTimeInterval(9))
+            #expect(try await store.sessionWithAccount(secretHash: session.secretHash)?.account.disabledAt == Self.t0.addingTimeInterval(9))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func recentlySeenSessionsAreListedNewestFirstWithTheirAccounts(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let ada = Self.account("ada@example.com")
+            let bob = Self.account("bob@example.com", roles: ["support"])
+            try await store.insertAccount(ada, passwordHash: "h")
+            try await store.insertAccount(bob, passwordHash: "h")
+            try await store.insertSession(Self.session(for: ada, id: "old", at: Self.t0))
+            try await store.insertSession(Self.session(for: ada, id: "a", at: Self.t0.addingTimeInterval(60)))
+            try await store.insertSession(Self.session(for: bob, id: "b", at: Self.t0.addingTimeInterval(90)))
+            try await store.insertSession(Self.session(for: ada, id: "c", at: Self.t0.addingTimeInterval(30)))
+            try await store.touchSession(id: "c", lastSeenAt: Self.t0.addingTimeInterval(120))
+
+            let recent = try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), limit: 10)
+            #expect(recent.map(\.session.id) == ["c", "b", "a"])
+            #expect(recent.map(\.account.email) == ["ada@example.com", "bob@example.com", "ada@example.com"])
+            #expect(recent[1].account == bob)
+            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), limit: 2).map(\.session.id) == ["c", "b"])
+            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0, limit: 10).count == 4)
+            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(121), limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func sessionsListTouchAndDelete(backend: Backend) async throws {
         try await backend.withStore { store in
             let ada = Self.account("ada@example.com")

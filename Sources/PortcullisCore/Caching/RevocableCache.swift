@@ -133,12 +133,15 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
     }
 
     /// Remembers `entry` (once followed), unless an eviction began since `ticket` was taken.
-    func store(_ entry: Entry, for key: Key, readSince ticket: UInt64) {
-        guard isFollowed else { return }
-        shard(for: key).state.withLock { shard in
+    /// - Returns: whether it was stored.
+    @discardableResult
+    func store(_ entry: Entry, for key: Key, readSince ticket: UInt64) -> Bool {
+        guard isFollowed else { return false }
+        return shard(for: key).state.withLock { shard in
             // Under the lock: an eviction that has not begun yet will find this entry and remove it.
-            guard evictions.load(ordering: .acquiring) == ticket else { return }
+            guard evictions.load(ordering: .acquiring) == ticket else { return false }
             shard.insert(entry, for: key)
+            return true
         }
     }
 

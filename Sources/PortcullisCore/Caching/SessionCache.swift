@@ -82,7 +82,9 @@ public final class SessionCache: Sendable {
 
     /// Remembers a validation (once the cache is followed), unless an eviction began since
     /// `ticket` was taken: the store read it comes from may predate that eviction.
-    public func store(_ validated: SessionManager.Validated, now: Date, readSince ticket: UInt64) {
+    /// - Returns: whether it was stored.
+    @discardableResult
+    public func store(_ validated: SessionManager.Validated, now: Date, readSince ticket: UInt64) -> Bool {
         entries.store(Entry(validated: validated, cachedAt: now), for: Key(validated.session.secretHash), readSince: ticket)
     }
 

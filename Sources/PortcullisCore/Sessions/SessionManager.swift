@@ -112,12 +112,14 @@ public struct SessionManager: Sendable {
             return cached
         }
         let ticket = cache?.readTicket()
-        guard var session = try await store.session(secretHash: hash) else { return nil }
+        guard let found = try await store.sessionWithAccount(secretHash: hash) else { return nil }
+        var session = found.session
+        let account = found.account
         if session.isExpired(at: now) {
             _ = try await store.deleteSession(id: session.id)
             return nil
         }
-        guard let account = try await store.account(id: session.accountID), !account.isDisabled else { return nil }
+        guard !account.isDisabled else { return nil }
         if now.timeIntervalSince(session.lastSeenAt) >= policy.touchInterval.timeInterval {
             session.lastSeenAt = Date(epochSeconds: now.epochSeconds)
             try await store.touchSession(id: session.id, lastSeenAt: session.lastSeenAt)
@@ -125,6 +127,27 @@ public struct SessionManager: Sendable {
         let validated = Validated(session: session, account: account)
         if let ticket { cache?.store(validated, now: now, readSince: ticket) }
         return validated
+    }
+
+    /// Loads the sessions used within the last ``SessionPolicy/touchInterval`` into the cache, in
+    /// one store read, so the people active when an instance (re)starts do not each cost it a
+    /// store read on their next request. Only sessions a request could be answered from the cache
+    /// for are loaded (a session seen longer ago needs its `last_seen_at` written anyway), the most
+    /// recently seen first, up to the cache's capacity; the same guards as a validation apply (a
+    /// revocation during the read keeps what it read out of the cache).
+    /// - Returns: how many sessions were loaded (none without a followed cache).
+    @discardableResult
+    public func warmCache() async throws -> Int {
+        guard let cache, cache.isFollowed else { return 0 }
+        let now = clock.now
+        let ticket = cache.readTicket()
+        let recent = try await store.sessionsWithAccounts(seenSince: now.addingTimeInterval(-policy.touchInterval.timeInterval), limit: cache.capacity)
+        var loaded = 0
+        for (session, account) in recent where !session.isExpired(at: now) && !account.isDisabled {
+            guard cache.store(Validated(session: session, account: account), now: now, readSince: ticket) else { break }
+            loaded += 1
+        }
+        return loaded
     }
 
     /// The account's sessions that are still alive, newest first.

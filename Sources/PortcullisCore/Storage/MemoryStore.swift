@@ -77,6 +77,18 @@ public actor MemoryStore: PortcullisStore {
         state.sessionIDsByHash[secretHash].flatMap { state.sessionsByID[$0] }
     }
 
+    public func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)? {
+        guard let session = state.sessionIDsByHash[secretHash].flatMap({ state.sessionsByID[$0] }),
+            let account = state.accounts[session.accountID]
+        else { return nil }
+        return (session, account)
+    }
+
+    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
+        let recent = state.sessionsByID.values.filter { $0.lastSeenAt >= since }.sorted { ($0.lastSeenAt, $0.id) > ($1.lastSeenAt, $1.id) }
+        return recent.prefix(max(0, limit)).compactMap { session in state.accounts[session.accountID].map { (session, $0) } }
+    }
+
     public func session(id: String) async throws -> Session? { state.sessionsByID[id] }
 
     public func sessions(accountID: String) async throws -> [Session] {

@@ -10,6 +10,14 @@ public protocol SessionStore: Sendable {
     /// The session whose secret hashes to `secretHash`.
     func session(secretHash: [UInt8]) async throws -> Session?
 
+    /// The session whose secret hashes to `secretHash`, with its account, in one read: what a
+    /// request with a session cookie needs when the session cache cannot answer.
+    func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)?
+
+    /// Up to `limit` sessions last seen at or after `since`, most recently seen first, each with
+    /// its account: what the session cache loads when an instance starts.
+    func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)]
+
     /// The session with this public id.
     func session(id: String) async throws -> Session?
 
