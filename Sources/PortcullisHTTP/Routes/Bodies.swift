@@ -119,13 +119,19 @@ extension Response {
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
+
+    /// A JSON answer written by hand (``JSONText``).
+    static func json(_ text: JSONText, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: text.bytes)))
+    }
 }
 
 extension JSONEncoder {
-    /// The API's encoder: keys sorted, so equal answers are byte-for-byte equal.
-    static var portcullis: JSONEncoder {
+    /// The API's encoder: keys sorted, so equal answers are byte-for-byte equal. One instance,
+    /// shared: its settings never change after this, and encoding does not mutate it.
+    static let portcullis: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 }
