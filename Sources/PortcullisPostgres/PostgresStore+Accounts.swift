@@ -76,12 +76,16 @@ extension PostgresStore {
             .first.map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
     }
 
-    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
+    public func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)] {
         let seen = since.epochSeconds
+        // Without a previous page, a position after every row.
+        let lastSeen = last?.lastSeenAt.epochSeconds ?? Int64.max
+        let lastID = last?.id ?? ""
         let limit = max(0, limit)
         return try await rows("""
             SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id
-            WHERE s.last_seen_at >= \(seen) ORDER BY s.last_seen_at DESC, s.id DESC LIMIT \(limit)
+            WHERE s.last_seen_at >= \(seen) AND (s.last_seen_at, s.id) < (\(lastSeen), \(lastID))
+            ORDER BY s.last_seen_at DESC, s.id DESC LIMIT \(limit)
             """).map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
     }
 

@@ -136,7 +136,7 @@ enum SQLiteMigrations {
         ]),
         // Lets an instance load the sessions seen lately into its cache when it starts.
         Migration(version: 5, statements: [
-            "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at)",
+            "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at, id)",
         ]),
     ]
 }

@@ -163,10 +163,16 @@ public final class SQLiteStore: PortcullisStore {
             .first.map { (Self.session(from: $0), Self.account(from: $0, prefix: "account_")) }
     }
 
-    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
-        try await read(
-            "\(Self.sessionWithAccountQuery) WHERE s.last_seen_at >= ? ORDER BY s.last_seen_at DESC, s.id DESC LIMIT ?",
-            [Self.time(since), .integer(max(0, limit))]
+    public func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)] {
+        // Without a previous page, a position after every row.
+        let lastSeen: SQLiteData = last.map { Self.time($0.lastSeenAt) } ?? .integer(Int.max)
+        let lastID = last?.id ?? ""
+        return try await read(
+            """
+            \(Self.sessionWithAccountQuery) WHERE s.last_seen_at >= ? AND (s.last_seen_at, s.id) < (?, ?)
+            ORDER BY s.last_seen_at DESC, s.id DESC LIMIT ?
+            """,
+            [Self.time(since), lastSeen, .text(lastID), .integer(max(0, limit))]
         ).map { (Self.session(from: $0), Self.account(from: $0, prefix: "account_")) }
     }
 

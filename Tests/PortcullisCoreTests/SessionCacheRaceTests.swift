@@ -95,8 +95,8 @@ actor PausingStore: PortcullisStore {
     }
 
     func account(id: String) async throws -> Account? { try await base.account(id: id) }
-    func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
-        let found = try await base.sessionsWithAccounts(seenSince: since, limit: limit)
+    func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)] {
+        let found = try await base.sessionsWithAccounts(seenSince: since, after: last, limit: limit)
         await holdIfArmed()
         return found
     }

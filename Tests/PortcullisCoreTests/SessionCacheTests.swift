@@ -140,6 +140,36 @@ struct SessionCacheTests {
         #expect(small.count >= 4)
     }
 
+    @Test func aFullCacheLetsANewSessionInOnItsSecondMissAndKeepsTheOnesInUse() async throws {
+        let clock = ManualClock()
+        let store = MemoryStore()
+        let grace = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "grace@example.com", password: "correct horse battery staple")
+        let cache = SessionCache(capacity: 4, shards: 1)
+        cache.markFollowed(for: .seconds(3600))
+        let sessions = SessionManager(store: store, cache: cache, clock: clock)
+        var regulars: [SessionManager.Started] = []
+        for _ in 0..<4 {
+            regulars.append(try await sessions.start(account: grace, remember: false, userAgent: nil, ipAddress: nil))
+            _ = try await sessions.validate(regulars.last!.secret)
+        }
+        #expect(cache.count == 4)
+        // A crowd of one-time visitors: none of them displaces a regular.
+        for _ in 0..<20 {
+            _ = try await sessions.validate(try await sessions.start(account: grace, remember: false, userAgent: nil, ipAddress: nil).secret)
+        }
+        for regular in regulars {
+            _ = try await store.deleteSession(id: regular.session.id)
+            #expect(try await sessions.validate(regular.secret) != nil, "still answered from the cache")
+        }
+        // A visitor who comes back is let in on the second miss.
+        let returning = try await sessions.start(account: grace, remember: false, userAgent: nil, ipAddress: nil)
+        _ = try await sessions.validate(returning.secret)
+        _ = try await sessions.validate(returning.secret)
+        _ = try await store.deleteSession(id: returning.session.id)
+        #expect(try await sessions.validate(returning.secret) != nil)
+        #expect(cache.count == 4)
+    }
+
     @Test func theBroadcasterEvictsWhatAnotherInstanceRevokes() async throws {
         let clock = ManualClock()
         let (store, sessions, cache, account) = try await setUp(clock, followed: false)

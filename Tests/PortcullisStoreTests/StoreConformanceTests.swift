@@ -150,13 +150,24 @@ struct StoreConformanceTests {
             try await store.insertSession(Self.session(for: ada, id: "c", at: Self.t0.addingTimeInterval(30)))
             try await store.touchSession(id: "c", lastSeenAt: Self.t0.addingTimeInterval(120))
 
-            let recent = try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), limit: 10)
+            let recent = try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), after: nil, limit: 10)
             #expect(recent.map(\.session.id) == ["c", "b", "a"])
             #expect(recent.map(\.account.email) == ["ada@example.com", "bob@example.com", "ada@example.com"])
             #expect(recent[1].account == bob)
-            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), limit: 2).map(\.session.id) == ["c", "b"])
-            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0, limit: 10).count == 4)
-            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(121), limit: 10).isEmpty)
+            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0, after: nil, limit: 10).count == 4)
+            #expect(try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(121), after: nil, limit: 10).isEmpty)
+
+            // Page by page, ties on last_seen_at broken by id, nothing repeated or skipped.
+            for id in ["t1", "t3", "t2"] { try await store.insertSession(Self.session(for: bob, id: id, at: Self.t0.addingTimeInterval(90))) }
+            var pages: [[String]] = []
+            var last: Session?
+            repeat {
+                let page = try await store.sessionsWithAccounts(seenSince: Self.t0.addingTimeInterval(60), after: last, limit: 2)
+                if page.isEmpty { break }
+                pages.append(page.map(\.session.id))
+                last = page.last?.session
+            } while true
+            #expect(pages == [["c", "t3"], ["t2", "t1"], ["b", "a"]])
         }
     }
 

@@ -22,7 +22,8 @@ protocol RevocableEntry: Sendable {
 /// Built for many active users: entries are spread over shards, each behind its own lock, so
 /// requests never queue on one; each shard evicts by CLOCK (``ClockCache``) in O(1); and each
 /// indexes its entries by session, account and token, so a revocation touches only what it names.
-/// Past its capacity the cache costs a request no more than its miss.
+/// Past its capacity the cache costs a request no more than its miss: a full shard lets a new key
+/// in only on its second miss, so users seen once do not churn it.
 ///
 /// A validation takes a ``readTicket()`` before reading the store and may store its result only
 /// if no eviction began in between: otherwise a logout racing the read could be undone by caching
@@ -36,13 +37,23 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
         var bySession: [String: Set<Key>] = [:]
         var byAccount: [String: Set<Key>] = [:]
         var byToken: [String: Set<Key>] = [:]
+        /// Which new keys a full shard lets in.
+        var doorkeeper: Doorkeeper
 
-        init(capacity: Int) { entries = ClockCache(capacity: capacity) }
+        init(capacity: Int) {
+            entries = ClockCache(capacity: capacity)
+            doorkeeper = Doorkeeper(window: capacity)
+        }
 
         mutating func removeAll() { self = Shard(capacity: entries.capacity) }
 
+        /// Stores the entry, unless the shard is full and the key is new to its doorkeeper.
         mutating func insert(_ entry: Entry, for key: Key) {
-            if let previous = entries.value(for: key) { unindex(previous, key: key) }
+            if let previous = entries.value(for: key) {
+                unindex(previous, key: key)
+            } else if entries.count >= entries.capacity, !doorkeeper.admit(key.hashValue) {
+                return
+            }
             if let evicted = entries.insert(entry, for: key) { unindex(evicted.value, key: evicted.key) }
             bySession[entry.sessionID, default: []].insert(key)
             byAccount[entry.accountID, default: []].insert(key)
@@ -132,8 +143,10 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
         }
     }
 
-    /// Remembers `entry` (once followed), unless an eviction began since `ticket` was taken.
-    /// - Returns: whether it was stored.
+    /// Remembers `entry` (once followed), unless an eviction began since `ticket` was taken. A
+    /// full shard admits a key only on its second miss (``Doorkeeper``).
+    /// - Returns: `false` when the entry could not be kept because the cache is not followed or an
+    ///   eviction began since `ticket`: reads made under that ticket are of no use to the cache.
     @discardableResult
     func store(_ entry: Entry, for key: Key, readSince ticket: UInt64) -> Bool {
         guard isFollowed else { return false }

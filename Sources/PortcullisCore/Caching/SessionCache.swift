@@ -81,8 +81,9 @@ public final class SessionCache: Sendable {
     public func readTicket() -> UInt64 { entries.readTicket() }
 
     /// Remembers a validation (once the cache is followed), unless an eviction began since
-    /// `ticket` was taken: the store read it comes from may predate that eviction.
-    /// - Returns: whether it was stored.
+    /// `ticket` was taken: the store read it comes from may predate that eviction. When full, the
+    /// cache lets a session in only on its second miss.
+    /// - Returns: `false` when the cache is not followed or an eviction began since `ticket`.
     @discardableResult
     public func store(_ validated: SessionManager.Validated, now: Date, readSince ticket: UInt64) -> Bool {
         entries.store(Entry(validated: validated, cachedAt: now), for: Key(validated.session.secretHash), readSince: ticket)

@@ -129,23 +129,31 @@ public struct SessionManager: Sendable {
         return validated
     }
 
-    /// Loads the sessions used within the last ``SessionPolicy/touchInterval`` into the cache, in
-    /// one store read, so the people active when an instance (re)starts do not each cost it a
-    /// store read on their next request. Only sessions a request could be answered from the cache
-    /// for are loaded (a session seen longer ago needs its `last_seen_at` written anyway), the most
-    /// recently seen first, up to the cache's capacity; the same guards as a validation apply (a
-    /// revocation during the read keeps what it read out of the cache).
-    /// - Returns: how many sessions were loaded (none without a followed cache).
+    /// Loads the sessions used within the last ``SessionPolicy/touchInterval`` into the cache, so
+    /// the people active when an instance (re)starts do not each cost it a store read on their
+    /// next request. Only sessions a request could be answered from the cache for are loaded (a
+    /// session seen longer ago needs its `last_seen_at` written anyway), the most recently seen
+    /// first, up to the cache's capacity, a page at a time so requests' own reads go between. The
+    /// same guard as a validation applies: a revocation during a page's read keeps that page out.
+    /// - Returns: how many sessions were read and offered to the cache (none without a followed
+    ///   cache); a full shard may turn some away.
     @discardableResult
-    public func warmCache() async throws -> Int {
-        guard let cache, cache.isFollowed else { return 0 }
+    public func warmCache(pageSize: Int = 500) async throws -> Int {
+        guard let cache else { return 0 }
         let now = clock.now
-        let ticket = cache.readTicket()
-        let recent = try await store.sessionsWithAccounts(seenSince: now.addingTimeInterval(-policy.touchInterval.timeInterval), limit: cache.capacity)
+        let since = now.addingTimeInterval(-policy.touchInterval.timeInterval)
         var loaded = 0
-        for (session, account) in recent where !session.isExpired(at: now) && !account.isDisabled {
-            guard cache.store(Validated(session: session, account: account), now: now, readSince: ticket) else { break }
-            loaded += 1
+        var last: Session?
+        while loaded < cache.capacity, cache.isFollowed {
+            let ticket = cache.readTicket()
+            let page = try await store.sessionsWithAccounts(seenSince: since, after: last, limit: min(pageSize, cache.capacity - loaded))
+            for (session, account) in page where !session.isExpired(at: now) && !account.isDisabled {
+                guard cache.store(Validated(session: session, account: account), now: now, readSince: ticket) else { return loaded }
+                loaded += 1
+            }
+            guard page.count == pageSize, let next = page.last?.session else { break }
+            last = next
+            await Task.yield()
         }
         return loaded
     }

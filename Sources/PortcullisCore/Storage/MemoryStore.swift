@@ -84,8 +84,12 @@ public actor MemoryStore: PortcullisStore {
         return (session, account)
     }
 
-    public func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)] {
-        let recent = state.sessionsByID.values.filter { $0.lastSeenAt >= since }.sorted { ($0.lastSeenAt, $0.id) > ($1.lastSeenAt, $1.id) }
+    public func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)] {
+        let recent = state.sessionsByID.values
+            .filter { session in
+                session.lastSeenAt >= since && last.map { (session.lastSeenAt, session.id) < ($0.lastSeenAt, $0.id) } ?? true
+            }
+            .sorted { ($0.lastSeenAt, $0.id) > ($1.lastSeenAt, $1.id) }
         return recent.prefix(max(0, limit)).compactMap { session in state.accounts[session.accountID].map { (session, $0) } }
     }
 

@@ -14,9 +14,10 @@ public protocol SessionStore: Sendable {
     /// request with a session cookie needs when the session cache cannot answer.
     func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)?
 
-    /// Up to `limit` sessions last seen at or after `since`, most recently seen first, each with
-    /// its account: what the session cache loads when an instance starts.
-    func sessionsWithAccounts(seenSince since: Date, limit: Int) async throws -> [(session: Session, account: Account)]
+    /// Up to `limit` sessions last seen at or after `since`, each with its account, ordered by
+    /// `lastSeenAt` then `id`, both descending, starting after `last` (the last session of the
+    /// previous page) when given: what the session cache loads, page by page, when an instance starts.
+    func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)]
 
     /// The session with this public id.
     func session(id: String) async throws -> Session?
