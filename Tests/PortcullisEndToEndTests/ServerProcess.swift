@@ -96,7 +96,7 @@ final class ServerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"listening on [^"]*:(\d+)"#, options: .regularExpression),
+            if let range = text.range(of: #"listening on [^"\s]*:(\d+)"#, options: .regularExpression),
                 let port = Int(text[range].split(separator: ":").last ?? "")
             {
                 return ServerProcess(process: process, port: port, logFile: logFile)
