@@ -98,6 +98,10 @@ public actor KeyRing {
         guard algorithm != .hs256 || configured == .hs256, configured != .hs256 || algorithm == .hs256 else {
             throw PortcullisError(.invalidRequest, "HS256 is only for single-service mode, and single-service mode signs only with HS256.")
         }
+        // Refuse to add a key sealed with a key file the stored keys do not open (a command run
+        // from the wrong directory creates a fresh one): the servers could not open the new key.
+        forgetLoaded()
+        _ = try await keys()
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let signsFrom = immediately ? now : now.addingTimeInterval(policy.keyPublishAhead.timeInterval)
         let horizon = policy.revocationHorizon
