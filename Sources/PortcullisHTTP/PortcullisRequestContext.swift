@@ -16,7 +16,7 @@ public struct PortcullisRequestContext: RequestContext {
     /// The access token the request's `Authorization: Bearer` header proves, set by ``BearerTokenMiddleware``.
     public var bearer: BearerIdentity?
 
-    /// Bodies over 64 KiB are refused with 413 (CONTRACT.md §7).
+    /// Bodies over 64 KiB are refused with 413 (docs/security.md#throttling-and-limits).
     public var maxUploadSize: Int { 64 * 1024 }
 
     public init(source: ApplicationRequestContextSource) {

@@ -6,7 +6,7 @@ import Foundation
 public import PortcullisTokens
 
 /// Forged access tokens, one defect each, for tests of every verifier (the server's and
-/// `PortcullisVerifier`) against SECURITY.md §1–4. Each is signed with the real key where a
+/// `PortcullisVerifier`) against the rules of docs/security.md#access-token-verification. Each is signed with the real key where a
 /// signature is needed, so the defect alone is what a verifier must catch.
 public enum TokenForgery {
     /// The defects.

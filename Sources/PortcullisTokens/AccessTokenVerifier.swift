@@ -4,7 +4,7 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// Verifies access tokens by every rule of SECURITY.md §1–4, for the server and for other
+/// Verifies access tokens by every rule of docs/security.md#access-token-verification, for the server and for other
 /// services alike.
 ///
 /// Everything happens here, on the raw token: the size and shape, the header (`alg` from our
@@ -50,7 +50,7 @@ public struct AccessTokenVerifier: Sendable {
         return try await verifySignature(of: candidate, with: keys[candidate.keyID])
     }
 
-    /// Every check that needs no key (SECURITY.md §1–4): size and shape, the header apart from
+    /// Every check that needs no key (docs/security.md#access-token-verification): size and shape, the header apart from
     /// the key lookup, and every claim. Services that fetch keys on demand call this first, so a
     /// token that fails here never causes a key fetch.
     public func inspect(_ token: String, now: Date) throws(TokenRejection) -> UnverifiedAccessToken {
@@ -72,7 +72,7 @@ public struct AccessTokenVerifier: Sendable {
         return AccessTokenClaims(checked: candidate.payload)
     }
 
-    /// The header rules (SECURITY.md §1–3); returns the `kid` and `alg` the header names.
+    /// The header rules (docs/security.md#access-token-verification); returns the `kid` and `alg` the header names.
     static func checkHeader(_ header: [String: JSONValue]) throws(TokenRejection) -> (keyID: String, algorithm: String) {
         for field in ["jwk", "jku", "x5u", "x5c"] where header[field] != nil { throw .forbiddenHeader }
         guard let alg = header["alg"]?.string, alg.lowercased() != "none" else { throw .algorithm }
@@ -82,7 +82,7 @@ public struct AccessTokenVerifier: Sendable {
         return (kid, alg)
     }
 
-    /// The claim rules (SECURITY.md §3), on the raw JSON so nothing malformed reaches a decoder.
+    /// The claim rules (docs/security.md#access-token-verification), on the raw JSON so nothing malformed reaches a decoder.
     func checkClaims(_ claims: [String: JSONValue], now: Date) throws(TokenRejection) {
         for name in ["sub", "jti", "sid"] {
             guard let value = claims[name]?.string, !value.isEmpty else { throw .claims }

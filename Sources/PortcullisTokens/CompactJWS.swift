@@ -1,5 +1,5 @@
 /// A compact JWS (`header.payload.signature`) taken apart and shape-checked before any
-/// cryptography sees it (SECURITY.md §4).
+/// cryptography sees it (docs/security.md#access-token-verification).
 struct CompactJWS {
     /// The largest token accepted, in bytes.
     static let maximumSize = 8 * 1024

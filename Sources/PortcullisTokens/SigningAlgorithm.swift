@@ -1,4 +1,4 @@
-/// The JWS algorithms Portcullis signs access tokens with (CONTRACT.md §3).
+/// The JWS algorithms Portcullis signs access tokens with (docs/design.md#the-key-ring-and-token-policy).
 public enum SigningAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
     /// Ed25519 (RFC 8037): the default; small keys, small signatures.
     case eddsa = "EdDSA"

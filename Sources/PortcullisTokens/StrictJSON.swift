@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Equatable {
     public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
 }
 
-/// A JSON reader for untrusted token segments (SECURITY.md §4): UTF-8 only, objects may not repeat
+/// A JSON reader for untrusted token segments (docs/security.md#access-token-verification): UTF-8 only, objects may not repeat
 /// a member name (parsers disagree on which copy wins, so a repeated `alg` or `sub` is an attack),
 /// nesting is bounded, and nothing may follow the value.
 enum StrictJSON {

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Follows the issuer's revocation feed (CONTRACT.md §3) and answers "was this token revoked?"
+/// Follows the issuer's revocation feed (docs/design.md#how-revocation-travels) and answers "was this token revoked?"
 /// without a request.
 ///
 /// The event stream is the main path: entries arrive within the issuer's poll interval (200 ms).

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One entry of the issuer's revocation feed (CONTRACT.md §3).
+/// One entry of the issuer's revocation feed.
 struct RevocationEntry: Decodable, Sendable, Equatable {
     enum Kind: String, Decodable, Sendable {
         /// A session or refresh family: every token whose `sid` is `id`.

@@ -3,7 +3,7 @@ import NIOHTTP1
 import PortcullisTesting
 import Testing
 
-/// CONTRACT.md §1: the administration commands, against the store a running server uses.
+/// The administration commands (README.md#administration), against the store a running server uses.
 @Suite("Admin commands")
 struct AdminCommandTests {
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }

@@ -7,7 +7,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// CONTRACT.md §4: administration by accounts with the admin role.
+/// Administration by accounts with the admin role.
 @Suite("Admin endpoints")
 struct AdminEndpointTests {
     func patch(_ client: some TestClientProtocol, _ path: String, json: String, headers: HTTPFields) async throws -> TestResponse {

@@ -8,7 +8,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// SECURITY.md §11 and CONTRACT.md §2: cookie-authenticated unsafe requests need the session's
+/// docs/security.md#csrf: cookie-authenticated unsafe requests need the session's
 /// CSRF token, and browsers' cross-site requests are refused whatever they carry.
 @Suite("CSRF")
 struct CSRFTests {

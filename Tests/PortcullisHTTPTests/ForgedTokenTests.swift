@@ -7,7 +7,7 @@ import PortcullisTesting
 import PortcullisTokens
 import Testing
 
-/// SECURITY.md §1–4 end to end: every forged variant, signed with the server's own key where a
+/// docs/security.md#access-token-verification end to end: every forged variant, signed with the server's own key where a
 /// signature is needed, is answered 401 with `WWW-Authenticate: Bearer error="invalid_token"`,
 /// never a 500.
 @Suite("Forged tokens over HTTP")

@@ -8,7 +8,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// CONTRACT.md §7 and SECURITY.md §14 and §16.
+/// docs/security.md#throttling-and-limits.
 @Suite("Limits and throttling")
 struct LimitsAndThrottlingTests {
     @Test func bodiesOver64KiBAreRefusedWith413() async throws {

@@ -10,7 +10,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// SECURITY.md §17: logs never contain a password, cookie value, CSRF token or secret.
+/// docs/security.md#secrets-in-logs: logs never contain a password, cookie value, CSRF token or secret.
 @Suite("Logs")
 struct LoggingTests {
     @Test func noSecretReachesTheLogsEvenAtTraceLevel() async throws {

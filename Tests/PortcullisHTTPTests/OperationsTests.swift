@@ -9,7 +9,7 @@ import PortcullisSQLite
 import PortcullisTesting
 import Testing
 
-@Suite("Operations endpoints (CONTRACT.md §6)")
+@Suite("Operations endpoints")
 struct OperationsTests {
     @Test func healthzAnswers() async throws {
         try await TestApp().test { client in

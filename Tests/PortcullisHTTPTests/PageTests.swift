@@ -7,7 +7,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// The pages (CONTRACT.md §5) at the HTTP level: what they render, where their forms lead, and
+/// The pages at the HTTP level: what they render, where their forms lead, and
 /// what they refuse. The browser test (Tests/Browser) shows the same in Chromium.
 @Suite("Pages")
 struct PageTests {

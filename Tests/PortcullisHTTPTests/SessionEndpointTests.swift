@@ -8,7 +8,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-@Suite("Session endpoints (CONTRACT.md §2)")
+@Suite("Session endpoints")
 struct SessionEndpointTests {
     @Test func loginAnswersWithSessionUserAndCSRFTokenAndSetsTheCookie() async throws {
         try await TestApp().test { client in

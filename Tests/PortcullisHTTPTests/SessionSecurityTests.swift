@@ -8,7 +8,7 @@ import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
-/// SECURITY.md §6–10: each test performs the attack and asserts the refusal.
+/// docs/security.md#sessions-and-cookies: each test performs the attack and asserts the refusal.
 @Suite("Session attacks")
 struct SessionSecurityTests {
     @Test func loginNeverPromotesACookieSentWithIt() async throws {

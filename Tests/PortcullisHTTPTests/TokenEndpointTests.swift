@@ -8,7 +8,7 @@ import PortcullisTesting
 import PortcullisTokens
 import Testing
 
-/// CONTRACT.md §3 and SECURITY.md §5 and §12 over HTTP.
+/// The token endpoint over HTTP (docs/security.md#refresh-tokens).
 @Suite("Tokens over HTTP")
 struct TokenEndpointTests {
     @Test func passwordGrantIssuesBothTokens() async throws {

@@ -37,8 +37,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 }
 
-/// One behavioural suite that every store must pass (STYLE.md: "One behavioural suite runs
-/// against every storage backend"). Times are whole seconds, as the stores keep them.
+/// One behavioural suite that every store must pass (docs/design.md#the-store-protocols): a
+/// backend is done when it passes it. Times are whole seconds, as the stores keep them.
 @Suite("Store conformance")
 struct StoreConformanceTests {
     static let t0 = Date(epochSeconds: 1_800_000_000)

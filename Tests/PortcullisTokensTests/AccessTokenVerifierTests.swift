@@ -3,7 +3,7 @@ import Foundation
 import PortcullisTokens
 import Testing
 
-/// SECURITY.md §1–4: every forged or malformed variant is refused, with a typed reason and no crash.
+/// docs/security.md#access-token-verification: every forged or malformed variant is refused, with a typed reason and no crash.
 @Suite("Access token verification")
 struct AccessTokenVerifierTests {
     static let issuer = "https://auth.example"

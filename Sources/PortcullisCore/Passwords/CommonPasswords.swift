@@ -1,7 +1,7 @@
 // `Bundle` lives in Foundation proper, not in FoundationEssentials.
 import Foundation
 
-/// The list of passwords too common to accept (SECURITY.md §15).
+/// The list of passwords too common to accept (docs/security.md#passwords-and-sign-in).
 ///
 /// The shipped list is the breached passwords of 12 characters or more among the million most
 /// common of Mark Burnett's ten million (SecLists, MIT licence): the resource

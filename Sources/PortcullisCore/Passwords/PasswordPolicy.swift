@@ -1,4 +1,4 @@
-/// What makes a password acceptable (SECURITY.md §15, NIST SP 800-63B §3.1.1.2).
+/// What makes a password acceptable (docs/security.md#passwords-and-sign-in, NIST SP 800-63B §3.1.1.2).
 ///
 /// Length, any Unicode, no composition rules; and not breached, not repetitive or sequential,
 /// and not built on the account's email address or the service's name.

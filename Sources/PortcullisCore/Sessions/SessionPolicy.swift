@@ -1,4 +1,4 @@
-/// How long sessions live (CONTRACT.md §2).
+/// How long sessions live (docs/security.md#sessions-and-cookies).
 public struct SessionPolicy: Sendable, Hashable {
     /// Idle lifetime of an ordinary session.
     public var idle: Duration

@@ -5,7 +5,7 @@ public import Foundation
 #endif
 public import PortcullisTokens
 
-/// Where the key ring lives. Private keys arrive here already sealed (SECURITY.md §18).
+/// Where the key ring lives. Private keys arrive here already sealed (docs/security.md#signing-keys).
 public protocol SigningKeyStore: Sendable {
     /// Stores a new key.
     func insertSigningKey(_ key: StoredSigningKey) async throws

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The key that seals private signing keys at rest (SECURITY.md §18): AES-256-GCM, with the
+/// The key that seals private signing keys at rest (docs/security.md#signing-keys): AES-256-GCM, with the
 /// key id and algorithm as associated data so a sealed key cannot be swapped onto another row.
 ///
 /// It lives in a file beside the configuration, never in the store it protects; created with

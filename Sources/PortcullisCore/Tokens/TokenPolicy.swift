@@ -1,4 +1,4 @@
-/// How access and refresh tokens are issued (CONTRACT.md §1 and §3).
+/// How access and refresh tokens are issued (docs/design.md#the-key-ring-and-token-policy).
 public struct TokenPolicy: Sendable, Hashable {
     /// `iss` of every token.
     public var issuer: String

@@ -7,7 +7,7 @@ import Foundation
 public import Logging
 public import PortcullisTokens
 
-/// Issues, refreshes, verifies and revokes tokens (CONTRACT.md §3).
+/// Issues, refreshes, verifies and revokes tokens (docs/design.md#the-key-ring-and-token-policy).
 ///
 /// Access tokens are short-lived JWTs; refresh tokens are opaque 256-bit strings stored as SHA-256
 /// hashes and rotated on every use. A rotated token's successor is derived from it with a key only

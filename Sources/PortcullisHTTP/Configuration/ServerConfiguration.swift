@@ -1,6 +1,6 @@
 public import PortcullisCore
 
-/// Everything the HTTP server needs to know, with the contract's defaults (CONTRACT.md §1).
+/// Everything the HTTP server needs to know, with the defaults the README's settings table lists.
 public struct ServerConfiguration: Sendable {
     /// The address to listen on.
     public var host: String = "127.0.0.1"

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import PortcullisCore
 
-/// The pages people see (CONTRACT.md §5): sign up, sign in and "your account", rendered on the
+/// The pages people see: sign up, sign in and "your account", rendered on the
 /// server and working without JavaScript, and the form actions behind them.
 ///
 /// Every action answers with `303 See Other` once it has done its work (POST/redirect/GET), so

@@ -7,7 +7,7 @@ import PortcullisCore
 import PortcullisTokens
 
 /// Administration by accounts with the `admin` role, by session (with CSRF token) or bearer
-/// token (CONTRACT.md §4).
+/// token.
 struct AdminRoutes {
     let services: PortcullisServices
 

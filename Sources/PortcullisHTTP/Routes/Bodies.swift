@@ -9,7 +9,7 @@ public import PortcullisCore
 import HTTPTypes
 import NIOFoundationEssentialsCompat
 
-/// The JSON shapes of CONTRACT.md §2 (snake_case, times in epoch seconds).
+/// The API's JSON shapes (snake_case, times in epoch seconds).
 struct SessionBody: Encodable {
     let id: String
     let createdAt: Int64

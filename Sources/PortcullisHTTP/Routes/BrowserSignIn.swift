@@ -9,7 +9,7 @@ import PortcullisCore
 
 /// Signing a browser in: the password check behind the throttle, then a fresh session and the
 /// cookie that carries it. Shared by `POST /v1/sessions` and the login and registration pages,
-/// so every way in counts logins the same way and never promotes an old cookie (SECURITY.md §7).
+/// so every way in counts logins the same way and never promotes an old cookie (docs/security.md#sessions-and-cookies).
 struct BrowserSignIn {
     /// A browser just signed in.
     struct SignedIn {

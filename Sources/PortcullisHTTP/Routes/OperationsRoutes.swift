@@ -4,7 +4,7 @@ import PortcullisCore
 import Prometheus
 import Logging
 
-/// `/healthz`, `/readyz` and `/metrics` (CONTRACT.md §6).
+/// `/healthz`, `/readyz` and `/metrics` (docs/operations.md#metrics-and-alerts).
 struct OperationsRoutes {
     let store: any PortcullisStore
     let metrics: PrometheusCollectorRegistry

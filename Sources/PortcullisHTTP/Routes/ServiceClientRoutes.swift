@@ -7,7 +7,7 @@ import PortcullisCore
 import PortcullisTokens
 import ServiceLifecycle
 
-/// What service clients call (CONTRACT.md §3): introspection and the revocation feed, as JSON
+/// What service clients call: introspection and the revocation feed, as JSON
 /// pages and as a Server-Sent-Events stream. Every route needs HTTP Basic client credentials.
 struct ServiceClientRoutes {
     let services: PortcullisServices

@@ -11,7 +11,7 @@ import HTTPTypes
 import Logging
 
 /// Login, the current session, logout, the session list and "sign out everywhere"
-/// (CONTRACT.md §2), and `/v1/me`.
+/// and `/v1/me`.
 struct SessionRoutes {
     let services: PortcullisServices
     var sessions: SessionManager { services.sessions }
@@ -68,7 +68,7 @@ struct SessionRoutes {
         return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
     }
 
-    /// 204 that clears the cookie and everything the browser cached (SECURITY.md §9).
+    /// 204 that clears the cookie and everything the browser cached (docs/security.md#sessions-and-cookies).
     static func signedOut() -> Response {
         Response(status: .noContent, headers: signedOutHeaders)
     }
@@ -190,7 +190,7 @@ extension PortcullisRequestContext {
         return session
     }
 
-    /// The request's session, once its CSRF token matches: for unsafe requests (SECURITY.md §11).
+    /// The request's session, once its CSRF token matches: for unsafe requests (docs/security.md#csrf).
     /// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field.
     public func requireSession(csrfFrom request: inout Request) async throws -> AuthenticatedSession {
         let current = try requireSession()

@@ -7,7 +7,7 @@ import NIOFoundationEssentialsCompat
 import PortcullisCore
 import PortcullisTokens
 
-/// The token endpoint and its companions (CONTRACT.md §3): `POST /v1/token`,
+/// The token endpoint and its companions: `POST /v1/token`,
 /// `POST /v1/token/revoke`, the JWKS and the RFC 8414 metadata.
 struct TokenRoutes {
     let services: PortcullisServices
