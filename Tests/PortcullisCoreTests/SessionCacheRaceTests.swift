@@ -3,11 +3,12 @@ import PortcullisCore
 import PortcullisTesting
 import Testing
 
-/// A validation that read the store just before a logout must not put the session it read back
-/// into the cache after the logout evicted it.
+/// A read of the store made just before a logout must not put the session it read back into
+/// the cache after the logout evicted it: not a validation's, not the warm start's.
 @Suite("Session cache races")
 struct SessionCacheRaceTests {
-    @Test func aValidationRacingALogoutCannotRecacheTheEndedSession() async throws {
+    /// A followed cache over a pausing store, and one signed-in session.
+    func setUp() async throws -> (PausingStore, SessionCache, SessionManager, SessionManager.Started) {
         let clock = ManualClock()
         let store = PausingStore()
         let cache = SessionCache()
@@ -15,41 +16,29 @@ struct SessionCacheRaceTests {
         let sessions = SessionManager(store: store, cache: cache, clock: clock)
         let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
         let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
-        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
+        return (store, cache, sessions, try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil))
+    }
 
-        // The validation reads the session, then stalls before it caches it…
+    /// Runs `read` until it has read the store, signs the session out, then lets `read` finish.
+    func signOut<Result: Sendable>(_ started: SessionManager.Started, with sessions: SessionManager, during read: @escaping @Sendable () async throws -> Result, on store: PausingStore) async throws -> Result {
         await store.pauseNextSessionRead()
-        let validation = Task { try await sessions.validate(started.secret) }
+        let reading = Task { try await read() }
         await store.waitUntilPaused()
-        // …while the session is signed out.
         #expect(try await sessions.end(sessionID: started.session.id))
         await store.resume()
-        _ = try await validation.value
+        return try await reading.value
+    }
 
+    @Test func aValidationRacingALogoutCannotRecacheTheEndedSession() async throws {
+        let (store, cache, sessions, started) = try await setUp()
+        _ = try await signOut(started, with: sessions, during: { try await sessions.validate(started.secret) }, on: store)
         #expect(cache.count == 0, "the ended session was cached again")
         #expect(try await sessions.validate(started.secret) == nil)
     }
-}
 
-extension SessionCacheRaceTests {
     @Test func aWarmUpRacingALogoutCannotCacheTheEndedSession() async throws {
-        let clock = ManualClock()
-        let store = PausingStore()
-        let cache = SessionCache()
-        cache.markFollowed(for: .seconds(3600))
-        let sessions = SessionManager(store: store, cache: cache, clock: clock)
-        let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
-        let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
-
-        // The warm-up has read the session, and stalls before caching it…
-        await store.pauseNextSessionRead()
-        let warmUp = Task { try await sessions.warmCache() }
-        await store.waitUntilPaused()
-        // …while the session is signed out.
-        #expect(try await sessions.end(sessionID: started.session.id))
-        await store.resume()
-        #expect(try await warmUp.value == 0)
+        let (store, cache, sessions, started) = try await setUp()
+        #expect(try await signOut(started, with: sessions, during: { try await sessions.warmCache() }, on: store) == 0)
         #expect(cache.count == 0)
         #expect(try await sessions.validate(started.secret) == nil)
     }
