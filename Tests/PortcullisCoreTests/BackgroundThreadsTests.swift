@@ -1,5 +1,5 @@
 import Foundation
-import PortcullisCore
+@testable import PortcullisCore
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -21,6 +21,33 @@ struct BackgroundThreadsTests {
         let normal = BlockingWorkPool(width: 1, priority: .normal)
         #expect(try await normal.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) } == 0)
         #expect(try await normal.run { sched_getscheduler(0) } == SCHED_OTHER)
+    }
+    #endif
+
+    #if canImport(Glibc)
+    /// On Linux a thread inherits the scheduling class of the thread that creates it, and resuming
+    /// a task may make the runtime create one: so the waiting task is resumed from a normal thread.
+    @Test func aJobRunsAtIdlePriorityAndItsCompletionAtNormalPriority() async {
+        let threads = BackgroundThreads(limit: 1, priority: .idle)
+        let classes = Mutex<(job: Int32, completion: Int32)>((-1, -1))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            threads.submit {
+                classes.withLock { $0.job = sched_getscheduler(0) }
+                return {
+                    classes.withLock { $0.completion = sched_getscheduler(0) }
+                    continuation.resume()
+                }
+            }
+        }
+        let seen = classes.withLock { $0 }
+        #expect(seen.job == BackgroundThreads.idleSchedulingPolicy)
+        #expect(seen.completion == SCHED_OTHER, "the waiting task was resumed from an idle-priority thread")
+    }
+
+    @Test func threadsAreNamedForTheOperator() async throws {
+        let pool = BlockingWorkPool(width: 1, priority: .idle)
+        let name = try await pool.run { try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+        #expect(name.trimmingCharacters(in: .whitespacesAndNewlines) == "portcullis-hash")
     }
     #endif
 

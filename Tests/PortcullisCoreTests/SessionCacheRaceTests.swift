@@ -36,11 +36,14 @@ struct SessionCacheRaceTests {
         #expect(try await sessions.validate(started.secret) == nil)
     }
 
-    @Test func aWarmUpRacingALogoutCannotCacheTheEndedSession() async throws {
+    @Test func aWarmUpRacingALogoutCannotCacheTheEndedSessionAndReadsThePageAgain() async throws {
         let (store, cache, sessions, started) = try await setUp()
-        #expect(try await signOut(started, with: sessions, during: { try await sessions.warmCache() }, on: store) == 0)
-        #expect(cache.count == 0)
+        let other = try await sessions.start(account: try #require(try await store.account(id: started.session.accountID)), remember: false, userAgent: nil, ipAddress: nil)
+        #expect(try await signOut(started, with: sessions, during: { try await sessions.warmCache() }, on: store) == 1)
+        #expect(cache.count == 1, "the page was read again, without the ended session")
         #expect(try await sessions.validate(started.secret) == nil)
+        _ = try await store.deleteSession(id: other.session.id)
+        #expect(try await sessions.validate(other.secret) != nil, "the other session came from the warm cache")
     }
 }
 

@@ -86,6 +86,15 @@ struct SessionCacheTests {
         #expect(try await sessions.validate(active.secret) == nil)
     }
 
+    @Test func aResetCacheServesNothingUntilFollowedAgain() async throws {
+        let cache = SessionCache()
+        cache.markFollowed(for: .seconds(3600))
+        cache.reset()
+        #expect(!cache.isFollowed, "a broadcaster starting over must not inherit the last run's lease")
+        cache.markFollowed(for: .seconds(1))
+        #expect(cache.isFollowed)
+    }
+
     @Test func anUnfollowedCacheIsNotWarmed() async throws {
         let clock = ManualClock()
         let (_, sessions, cache, account) = try await setUp(clock, followed: false)

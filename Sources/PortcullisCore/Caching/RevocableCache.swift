@@ -119,7 +119,12 @@ final class RevocableCache<Key: Hashable & Sendable, Entry: RevocableEntry>: Sen
         }
     }
 
-    func reset() { removeEverywhere { $0.removeAll() } }
+    /// Forgets everything and stops serving until the next ``markFollowed(for:)``: what the
+    /// broadcaster reads before it follows the log again must not meet a lease from its last run.
+    func reset() {
+        followedUntil.store(0, ordering: .releasing)
+        removeEverywhere { $0.removeAll() }
+    }
 
     private func elapsed() -> Int64 { Self.nanoseconds(ContinuousClock.now - epoch) }
 

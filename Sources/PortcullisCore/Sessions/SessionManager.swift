@@ -134,7 +134,8 @@ public struct SessionManager: Sendable {
     /// next request. Only sessions a request could be answered from the cache for are loaded (a
     /// session seen longer ago needs its `last_seen_at` written anyway), the most recently seen
     /// first, up to the cache's capacity, a page at a time so requests' own reads go between. The
-    /// same guard as a validation applies: a revocation during a page's read keeps that page out.
+    /// same guard as a validation applies: a revocation during a page's read keeps what it read
+    /// out, and the page is read again (a few times at most).
     /// - Returns: how many sessions were read and offered to the cache (none without a followed
     ///   cache); a full shard may turn some away.
     @discardableResult
@@ -144,11 +145,18 @@ public struct SessionManager: Sendable {
         let since = now.addingTimeInterval(-policy.touchInterval.timeInterval)
         var loaded = 0
         var last: Session?
-        while loaded < cache.capacity, cache.isFollowed {
+        var retries = 0
+        pages: while loaded < cache.capacity, cache.isFollowed {
             let ticket = cache.readTicket()
             let page = try await store.sessionsWithAccounts(seenSince: since, after: last, limit: min(pageSize, cache.capacity - loaded))
             for (session, account) in page where !session.isExpired(at: now) && !account.isDisabled {
-                guard cache.store(Validated(session: session, account: account), now: now, readSince: ticket) else { return loaded }
+                if !cache.store(Validated(session: session, account: account), now: now, readSince: ticket) {
+                    // A revocation began during the read (or the lease ran out): read the page again,
+                    // a few times at most, so a busy log cannot keep the warm-up going forever.
+                    retries += 1
+                    guard retries <= Self.warmUpRetries else { break pages }
+                    continue pages
+                }
                 loaded += 1
             }
             guard page.count == pageSize, let next = page.last?.session else { break }
@@ -157,6 +165,9 @@ public struct SessionManager: Sendable {
         }
         return loaded
     }
+
+    /// How many times the warm start reads a page again after a revocation interrupted it.
+    static let warmUpRetries = 3
 
     /// The account's sessions that are still alive, newest first.
     public func activeSessions(accountID: String) async throws -> [Session] {

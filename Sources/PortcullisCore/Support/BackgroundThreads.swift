@@ -28,15 +28,28 @@ public enum BackgroundPriority: String, Sendable, CaseIterable {
 /// (``BackgroundPriority``), so the kernel gives request threads the CPU first and hashing the
 /// rest: alone, hashing still uses every core; under request load, sign-ins slow down instead of
 /// everything else. Threads start on demand and end after a minute without work.
+///
+/// A job's completion (resuming the task that waits for it) runs on a separate thread at normal
+/// priority: on Linux a new thread inherits its creator's priority, and resuming a task may make
+/// the runtime start a worker thread, which would then answer requests at the lowered priority
+/// (and an unprivileged process can never raise it again).
 final class BackgroundThreads: Sendable {
+    /// A job: runs at the lowered priority, and returns what to run at normal priority after it.
+    typealias Job = @Sendable () -> @Sendable () -> Void
+
     private struct State {
-        var jobs: [@Sendable () -> Void] = []
+        var jobs: [Job] = []
         var next = 0
         var running = 0
+        var completions: [@Sendable () -> Void] = []
+        /// Jobs submitted whose completion has not run yet.
+        var outstanding = 0
+        var completing = false
     }
 
     private let state = Mutex(State())
     private let wakeUp = DispatchSemaphore(value: 0)
+    private let completionsReady = DispatchSemaphore(value: 0)
     private let limit: Int
     private let priority: BackgroundPriority
 
@@ -46,32 +59,43 @@ final class BackgroundThreads: Sendable {
         self.priority = priority
     }
 
-    /// Runs `job` on one of the threads, starting one if all are busy and the limit allows.
-    func submit(_ job: @escaping @Sendable () -> Void) {
-        let start = state.withLock { state in
+    /// Runs `job` on one of the threads, starting one if all are busy and the limit allows, and
+    /// then the closure it returns on the completion thread. Call it from a normal-priority
+    /// thread: it may start the completion thread.
+    func submit(_ job: @escaping Job) {
+        let (startWorker, startCompleter) = state.withLock { state in
             state.jobs.append(job)
-            guard state.running < limit else { return false }
+            state.outstanding += 1
+            let startCompleter = !state.completing
+            state.completing = true
+            guard state.running < limit else { return (false, startCompleter) }
             state.running += 1
-            return true
+            return (true, startCompleter)
         }
         wakeUp.signal()
-        if start { startThread() }
+        if startCompleter { startThread(named: "portcullis-done") { [self] in completeUntilIdle() } }
+        if startWorker {
+            startThread(named: "portcullis-hash") { [self] in
+                Self.lowerCallingThread(to: priority)
+                while let job = nextJob() { finished(job()) }
+            }
+        }
     }
 
-    private func startThread() {
-        let thread = Thread { [self] in
-            Self.lowerCallingThread(to: priority)
-            while let job = nextJob() { job() }
+    private func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            Self.nameCallingThread(name)
+            body()
         }
-        thread.name = "portcullis-background"
+        thread.name = name
         thread.start()
     }
 
     /// The next job, waiting up to a minute for one; `nil` when the thread should end.
-    private func nextJob() -> (@Sendable () -> Void)? {
+    private func nextJob() -> Job? {
         while true {
             let timedOut = wakeUp.wait(timeout: .now() + 60) == .timedOut
-            let job: (@Sendable () -> Void)?? = state.withLock { state in
+            let job: Job?? = state.withLock { state in
                 if state.next < state.jobs.count {
                     let job = state.jobs[state.next]
                     state.next += 1
@@ -93,9 +117,48 @@ final class BackgroundThreads: Sendable {
         }
     }
 
+    /// Hands a finished job's completion to the completion thread.
+    private func finished(_ completion: @escaping @Sendable () -> Void) {
+        state.withLock { $0.completions.append(completion) }
+        completionsReady.signal()
+    }
+
+    /// The completion thread: runs completions as they come, and ends after a minute with nothing
+    /// outstanding (``submit(_:)`` starts it again).
+    private func completeUntilIdle() {
+        while true {
+            let timedOut = completionsReady.wait(timeout: .now() + 60) == .timedOut
+            let ready: [@Sendable () -> Void]? = state.withLock { state in
+                if !state.completions.isEmpty {
+                    defer { state.completions.removeAll(keepingCapacity: true) }
+                    state.outstanding -= state.completions.count
+                    return state.completions
+                }
+                guard timedOut, state.outstanding == 0 else { return [] }
+                state.completing = false
+                return nil
+            }
+            guard let ready else { return }
+            for completion in ready { completion() }
+        }
+    }
+
     /// Linux's `SCHED_IDLE` policy number (a stable kernel ABI value that Glibc only names under
     /// `_GNU_SOURCE`).
     static let idleSchedulingPolicy: Int32 = 5
+
+    /// Names the calling thread for `ps -L` and `top -H` (Linux keeps 15 bytes), so an operator can
+    /// see the hashing threads and their scheduling class. Glibc's `pthread_setname_np` is not
+    /// visible to Swift; the thread's `comm` file is the same thing.
+    private static func nameCallingThread(_ name: String) {
+        #if canImport(Glibc)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        #endif
+    }
 
     /// Applies `priority` to the calling thread only: on Linux, `setpriority(PRIO_PROCESS, 0, …)`
     /// and `sched_setscheduler(0, …)` act on the calling thread, not the whole process.

@@ -39,7 +39,8 @@ public final class BlockingWorkPool: Sendable {
             defer { self.record(ContinuousClock.now - started) }
             return try await withCheckedThrowingContinuation { continuation in
                 threads.submit {
-                    continuation.resume(with: Swift.Result { try work() })
+                    let result = Swift.Result { try work() }
+                    return { continuation.resume(with: result) }
                 }
             }
         }
