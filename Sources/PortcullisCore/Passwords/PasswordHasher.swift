@@ -23,8 +23,9 @@ public struct PasswordHasher: Sendable {
     /// decoys included. Lets tests prove which paths hash and which refuse first.
     public var computations: Int { counter.value }
 
-    /// The priority hashing threads run at unless told otherwise: idle, measured to keep request
-    /// latency lowest during a storm of sign-ins while they still complete at the same rate.
+    /// The priority hashing threads run at unless told otherwise: idle, measured to keep the most
+    /// request throughput and the lowest latency during a storm of sign-ins, which complete more
+    /// slowly than at `low` or `normal` (the README's "Performance" has the figures).
     public static let defaultPriority: BackgroundPriority = .idle
 
     private static let saltBytes = 16
