@@ -23,12 +23,23 @@ struct DoorkeeperTests {
     static func hash(_ first: Int, _ second: Int) -> Int { first | second << 32 }
 
     @Test func sightingsOlderThanTheWindowAreForgotten() {
-        var doorkeeper = Doorkeeper(window: 100)  // 800 bits
+        var doorkeeper = Doorkeeper(window: 1_000)  // 8,000 bits
         let first = doorkeeper.admit(Self.hash(1, 2))
-        // 99 more keys, each with a position of its own, so none passes as seen: the window fills.
-        for index in 0..<99 { _ = doorkeeper.admit(Self.hash(index + 10, index + 500)) }
+        // 999 more keys, each with positions of its own, so none passes as seen: the window fills.
+        for index in 0..<999 { _ = doorkeeper.admit(Self.hash(index + 10, index + 5_000)) }
+        let withinTheWindow = doorkeeper.admit(Self.hash(1, 2))
+        // One more new key clears the window before it is recorded.
+        _ = doorkeeper.admit(Self.hash(3, 4))
         let afterTheWindow = doorkeeper.admit(Self.hash(1, 2))
         #expect(!first)
-        #expect(!afterTheWindow, "the window of 100 keys was cleared")
+        #expect(withinTheWindow, "remembered for a whole window of keys after it")
+        #expect(!afterTheWindow, "the window of 1,000 keys was cleared")
+    }
+
+    @Test func aKeyThatFillsTheWindowIsStillRemembered() {
+        var doorkeeper = Doorkeeper(window: 2)
+        let sightings = [Self.hash(1, 2), Self.hash(3, 4), Self.hash(5, 6), Self.hash(5, 6)].map { doorkeeper.admit($0) }
+        // The third key clears the first two before it is recorded, so its second sighting passes.
+        #expect(sightings == [false, false, false, true])
     }
 }
