@@ -65,7 +65,7 @@ public enum PortcullisApplication {
     /// The middleware (security headers, limits, Fetch-Metadata checks, the session cookie, bearer
     /// tokens) applies to the application's own routes too, so they can read `context.session` and
     /// `context.bearer`, and call `context.requireSession(csrfFrom:)` for their unsafe requests.
-    public static func addRoutes(to router: Router<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
+    public static func addRoutes(to router: some RouterMethods<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
         let configuration = services.configuration
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: MetricsMiddleware())
