@@ -29,17 +29,21 @@ public enum PortcullisApplication {
     /// `headerTimeout` (and the body within as long again), idle keep-alive connections and
     /// responses the client stops reading closed after `idleTimeout`, and at most
     /// `maxConnectionsPerAddress` connections per client network (trusted proxies exempt).
-    /// Applications that embed Portcullis pass it to their own `Application(server:)`.
+    /// Each connection's handlers run on its event loop (``EventLoopAffineChannel``), so they must
+    /// not block. Applications that embed Portcullis pass it to their own `Application(server:)`.
     public static func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
         let limiter = ConnectionLimiter(maximumPerNetwork: configuration.maxConnectionsPerAddress)
         let resolver = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let headerTimeout = configuration.headerTimeout
-        return .http1(configuration: .init(
+        let channelConfiguration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 ConnectionGuard(headerTimeout: headerTimeout, stallTimeout: configuration.idleTimeout, limiter: limiter, resolver: resolver)
             ],
             idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
-        ))
+        )
+        return HTTPServerBuilder { responder in
+            EventLoopAffineChannel(base: HTTP1Channel(responder: responder, configuration: channelConfiguration))
+        }
     }
 
     /// The services Portcullis needs running beside its routes: the store sweeper (expired
