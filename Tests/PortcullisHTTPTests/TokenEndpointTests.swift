@@ -251,6 +251,11 @@ struct TokenEndpointTests {
             #expect((metadata.json["token_endpoint"] as? String)?.hasSuffix("/v1/token") == true)
             #expect((metadata.json["jwks_uri"] as? String)?.hasSuffix("/.well-known/jwks.json") == true)
             #expect((metadata.json["grant_types_supported"] as? [String])?.contains("refresh_token") == true)
+            // RFC 8414: only what each endpoint really accepts, and no member borrowed for another meaning.
+            #expect(metadata.json["response_types_supported"] as? [String] == [])
+            #expect(metadata.json["token_endpoint_auth_methods_supported"] as? [String] == ["none"])
+            #expect(metadata.json["introspection_endpoint_auth_methods_supported"] as? [String] == ["client_secret_basic"])
+            #expect(metadata.json["token_endpoint_auth_signing_alg_values_supported"] == nil)
         }
     }
 

@@ -39,9 +39,9 @@ struct TokenRoutes {
                 introspectionEndpoint: "\(issuer)/v1/token/introspect",
                 jwksURI: "\(issuer)/.well-known/jwks.json",
                 grantTypesSupported: ["password", "refresh_token", Self.tokenExchange],
-                tokenEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
+                tokenEndpointAuthMethodsSupported: ["none"],
                 revocationEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
-                signingAlgorithmsSupported: [tokens.policy.signingAlgorithm]
+                introspectionEndpointAuthMethodsSupported: ["client_secret_basic"]
             ), headers: [.cacheControl: "public, max-age=300"])
         }
     }
@@ -93,30 +93,23 @@ struct TokenRoutes {
     /// The request's parameters, from a form body (RFC 6749) or a JSON object of strings and booleans.
     static func parameters(_ request: inout Request, context: PortcullisRequestContext) async throws -> [String: String] {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        if contentType.hasPrefix("application/json") {
+        let mediaType = Request.mediaType(of: request.headers)
+        if mediaType == "application/json" {
             guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
                 throw OAuthError.invalidRequest("The body must be a JSON object.")
             }
             return object.compactMapValues { value in (value as? String) ?? (value as? Bool).map { $0 ? "true" : "false" } }
         }
-        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+        guard mediaType == "application/x-www-form-urlencoded" else {
             throw OAuthError.invalidRequest("Send application/x-www-form-urlencoded or application/json.")
         }
-        var parameters: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), let value = parts.count > 1 ? Self.decode(parts[1]) : "" else {
-                throw OAuthError.invalidRequest("The form body is malformed.")
-            }
-            guard parameters[name] == nil else { throw OAuthError.invalidRequest("Parameters may not repeat (RFC 6749 §3.2).") }
-            parameters[name] = value
+        do {
+            return try FormParameters.parse(String(buffer: body))
+        } catch .malformed {
+            throw OAuthError.invalidRequest("The form body is malformed.")
+        } catch .repeated {
+            throw OAuthError.invalidRequest("Parameters may not repeat (RFC 6749 §3.2).")
         }
-        return parameters
-    }
-
-    private static func decode(_ component: Substring) -> String? {
-        component.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
     struct TokenResponse: Encodable {
@@ -137,18 +130,22 @@ struct TokenRoutes {
         let introspectionEndpoint: String
         let jwksURI: String
         let grantTypesSupported: [String]
+        /// No authorization endpoint (yet): RFC 8414 requires the member, so it is empty.
+        let responseTypesSupported: [String] = []
+        /// The token endpoint serves first-party public clients: it reads no client credentials.
         let tokenEndpointAuthMethodsSupported: [String]
         let revocationEndpointAuthMethodsSupported: [String]
-        let signingAlgorithmsSupported: [String]
+        /// Introspection answers registered service clients only.
+        let introspectionEndpointAuthMethodsSupported: [String]
 
         enum CodingKeys: String, CodingKey {
             case issuer
             case tokenEndpoint = "token_endpoint", revocationEndpoint = "revocation_endpoint"
             case introspectionEndpoint = "introspection_endpoint", jwksURI = "jwks_uri"
-            case grantTypesSupported = "grant_types_supported"
+            case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
             case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
             case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
-            case signingAlgorithmsSupported = "token_endpoint_auth_signing_alg_values_supported"
+            case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
         }
     }
 }
