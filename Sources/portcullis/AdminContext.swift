@@ -14,7 +14,11 @@ struct AdminContext {
     /// server settings the command takes on its own command line (`keys rotate --key-publish-ahead`).
     static func with(_ options: StoreOptions, flags: [String: String] = [:], _ body: (AdminContext) async throws -> Void) async throws {
         let logger = Logger(label: "portcullis.admin", factory: { _ in SwiftLogNoOpLogHandler() })
-        let configuration = try await Settings.server(options, flags: flags)
+        var configuration = try await Settings.server(options, flags: flags)
+        // An operator waits on the one hash a command makes (users create, users set-password);
+        // there are no requests in this process for it to yield to, and at idle priority beside a
+        // busy server it could take minutes.
+        configuration.passwordHashingPriority = .normal
         let store = try await StoreLocator.open(configuration.database, logger: logger)
         do {
             try await store.migrate()

@@ -91,6 +91,23 @@ struct ProcessLifecycleTests {
         #expect(result.stderr.contains("session-idle"))
     }
 
+    @Test func aPortOutsideTCPsRangeIsRefusedNotWrapped() async throws {
+        let directory = try TemporaryDirectory()
+        for port in ["65536", "99999", "-1"] {
+            let result = await PortcullisBinary.run(["serve", "--port", port], in: directory.url)
+            #expect(result.status != 0, "--port \(port) was accepted")
+            #expect(result.stderr.contains("port"))
+        }
+    }
+
+    @Test func aGracefulShutdownLogsNoLostRevocationSignal() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await ServerProcess.start(in: directory.url)
+        #expect(try await server.request(.GET, "/healthz").status == 200)
+        #expect(try await server.stop(signal: SIGTERM) == 0)
+        #expect(!server.log.contains("revocation signal lost"))
+    }
+
     static func base64URLDecode(_ text: String) -> Data? {
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while standard.count % 4 != 0 { standard += "=" }

@@ -206,6 +206,8 @@ public final class RevocationBroadcaster: Service, RevocationListener {
             do {
                 try await store.watchRevocations { self.wake() }
             } catch {
+                // Shutting down ends the watch with a cancellation: nothing was lost.
+                if error is CancellationError || Task.isCancelled { return }
                 logger.warning("revocation signal lost; polling meanwhile", metadata: ["portcullis.error": "\(String(describing: error))"])
             }
             try? await Task.sleep(for: .seconds(1))

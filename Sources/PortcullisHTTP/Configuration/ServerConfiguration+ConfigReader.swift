@@ -8,7 +8,7 @@ extension ServerConfiguration {
     public init(config: ConfigReader) throws {
         self.init()
         host = config.string(forKey: "host", default: host)
-        port = try Self.integer(config, "port") ?? port
+        port = try Self.integer(config, "port", in: 0...65535) ?? port
         database = config.string(forKey: "database", default: database)
         issuer = config.string(forKey: "issuer")
         publicURL = config.string(forKey: "public-url")
