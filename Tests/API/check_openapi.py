@@ -1,0 +1,1085 @@
+#!/usr/bin/env python3
+"""Route-by-route check of docs/openapi.yaml against a running Portcullis.
+
+Usage: Tests/API/check_openapi.py PATH/TO/portcullis
+
+1. The set of `METHOD /path` lines printed by `portcullis routes` must equal the set of operations
+   in docs/openapi.yaml (both differences are listed otherwise).
+2. Scenarios against throwaway servers (each on a free loopback port in a temporary directory,
+   mail written to .eml files, cheap password hashing, throttles on) exercise every documented
+   operation at least once with a 2xx/3xx answer, and the main error answers: 400 (malformed body,
+   weak password, bad token), 401 (no credentials, bad bearer token, invalid_client), 403 (CSRF,
+   cross-site, not an admin, unverified email), 404, 409, 413, 415, 429 with Retry-After, 431, 503
+   with mail off, and the OAuth errors (invalid_grant, invalid_request, invalid_target,
+   unsupported_grant_type, refresh-token reuse). The servers: the main one; one with `--mail off`;
+   one with `--require-verified-email on`; one with a tight registration throttle and no
+   refresh-token grace.
+
+Every answer is validated with openapi-core against the spec: its status must be listed explicitly
+for the operation (not only through `default`), its content type documented, its body valid, its
+documented headers present and valid; plus the rules the spec states for all answers (security
+headers, `Cache-Control: no-store`, a CSP on every page, a problem's `status` equal to the answer's,
+no error echoing a secret the request sent). Each step also states the answer it expects.
+
+Exits 1 listing every operation never answered with success, every unexpected answer and every
+spec mismatch; 0 otherwise. Runs in about 10-20 s. API_CHECK_VERBOSE=1 also lists the documented
+(operation, status) pairs no step produced; API_TESTS_KEEP_TMP=1 keeps the servers' directories.
+"""
+import email
+import email.policy
+import http.cookiejar
+import json
+import os
+import re
+import sys
+import time
+import traceback
+import urllib.parse
+from pathlib import Path
+
+import requests
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_core import Config, OpenAPI
+from openapi_core.deserializing.media_types.util import json_loads, plain_loads
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from portcullis_server import Server, stop_on_signals  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "docs" / "openapi.yaml"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+COOKIE = "__Host-portcullis_session"
+PASSWORD = "Tangerine-Kettle-Harbour-42"
+NEW_PASSWORD = "Marble-Orchard-Lantern-77"
+TIMEOUT = 15
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. routes versus spec
+# ---------------------------------------------------------------------------------------------
+def spec_operations(spec):
+    ops = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                ops[(method.upper(), path)] = op
+    return ops
+
+
+def check_routes(binary, spec):
+    import subprocess
+    result = subprocess.run([binary, "routes"], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        return set(), [f"`{binary} routes` failed ({result.returncode}): {result.stderr.strip()[:300]}"]
+    out = result.stdout
+    routes = set()
+    for line in out.splitlines():
+        if line.strip():
+            method, path = line.split(None, 1)
+            routes.add((method.upper(), path.strip()))
+    documented = set(spec_operations(spec))
+    problems = []
+    for m, p in sorted(routes - documented, key=lambda x: (x[1], x[0])):
+        problems.append(f"served but not documented: {m} {p}")
+    for m, p in sorted(documented - routes, key=lambda x: (x[1], x[0])):
+        problems.append(f"documented but not served: {m} {p}")
+    return routes, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# openapi-core adapters: we build the request and response objects ourselves so that the Cookie
+# header is ours (no cookie jar) and a streamed body can be cut short.
+# ---------------------------------------------------------------------------------------------
+def parse_cookie_header(value):
+    cookies = {}
+    for part in (value or "").split(";"):
+        if "=" in part:
+            k, v = part.strip().split("=", 1)
+            cookies[k] = v
+    return cookies
+
+
+class CoreRequest:
+    def __init__(self, prepared):
+        url = urllib.parse.urlsplit(prepared.url)
+        self.host_url = f"{url.scheme}://{url.netloc}"
+        self.path = url.path
+        self.method = prepared.method.lower()
+        body = prepared.body
+        self.body = body.encode() if isinstance(body, str) else body
+        self.content_type = (prepared.headers.get("Content-Type") or "").lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
+            header=Headers(dict(prepared.headers)),
+            cookie=ImmutableMultiDict(parse_cookie_header(prepared.headers.get("Cookie"))),
+        )
+
+
+class CoreResponse:
+    def __init__(self, response, data):
+        self.data = data
+        self.status_code = response.status_code
+        self.content_type = response.headers.get("Content-Type", "")
+        # requests folds repeated headers into one "a, b" value; Portcullis sends each once.
+        self.headers = Headers(dict(response.headers))
+
+
+def describe_error(e):
+    text = f"{type(e).__name__}: {e}"
+    cause = e.__cause__
+    seen = 0
+    while cause is not None and seen < 3:
+        schema_errors = getattr(cause, "schema_errors", None)
+        if schema_errors:
+            for se in list(schema_errors)[:5]:
+                where = "/".join(str(p) for p in se.absolute_path) or "(root)"
+                text += f"\n        at {where}: {se.message[:300]}"
+        else:
+            text += f"\n        caused by {type(cause).__name__}: {str(cause)[:300]}"
+        cause = cause.__cause__
+        seen += 1
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The API client that validates every answer
+# ---------------------------------------------------------------------------------------------
+class Checker:
+    def __init__(self, base, spec):
+        self.base = base
+        self.spec = spec
+        self.ops = spec_operations(spec)
+        runtime_spec = json.loads(json.dumps(spec))
+        runtime_spec["servers"] = [{"url": base}]
+        # openapi-core only knows a few media types: problem documents are JSON, CSS and SSE text.
+        config = Config(extra_media_type_deserializers={
+            "application/problem+json": json_loads, "text/css": plain_loads, "text/event-stream": plain_loads,
+        })
+        self.openapi = OpenAPI.from_dict(runtime_spec, config=config)
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.cookies.set_policy(_NoCookies())
+        self.succeeded = {k: 0 for k in self.ops}
+        self.calls = {k: 0 for k in self.ops}
+        self.statuses = {k: set() for k in self.ops}
+        self.mismatches = []     # the answer contradicts the spec
+        self.unexpected = []     # the answer is not the one the scenario expects
+        self.count = 0
+
+    def schema_of(self, name):
+        return self.spec["components"]["schemas"][name]
+
+    def call(self, method, template, *, path=None, query=None, headers=None, json_body=None, form=None,
+             data=None, content_type=None, cookie=None, csrf=None, bearer=None, basic=None, expect=None,
+             expect_headers=(), forbid_headers=(), label="", stream_until=None, check_request=False,
+             allow_echo=(), expect_json=None):
+        """Sends one request and validates its answer against the spec.
+
+        `template` names the documented operation (`path` is the concrete path when it differs);
+        `expect` is the status the scenario expects (an int or a tuple), `expect_json` members the
+        JSON answer must have, `expect_headers`/`forbid_headers` headers it must (not) carry.
+        `check_request` also validates the request against the spec (for requests the server is
+        meant to accept). `stream_until` is (predicate on the bytes read so far, seconds) for
+        endless answers. `allow_echo` names request fields an error page may legitimately repeat."""
+        method = method.upper()
+        key = (method, template)
+        if key not in self.ops:
+            raise KeyError(f"not a documented operation: {method} {template}")
+        url_path = path or template
+        h = {"User-Agent": "portcullis-api-check/1"}
+        if cookie:
+            h["Cookie"] = f"{COOKIE}={cookie}"
+        if csrf:
+            h["X-CSRF-Token"] = csrf
+        if bearer:
+            h["Authorization"] = f"Bearer {bearer}"
+        if basic:
+            h["Authorization"] = requests.auth._basic_auth_str(*basic)
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            h["Content-Type"] = "application/json"
+        elif form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        elif data is not None:
+            body = data if isinstance(data, bytes) else data.encode()
+        if content_type is not None:
+            h["Content-Type"] = content_type
+        h.update(headers or {})
+        request = requests.Request(method, self.base + url_path, params=query, headers=h, data=body)
+        prepared = self.http.prepare_request(request)
+        if body is None and method in ("POST", "PUT", "PATCH", "DELETE"):
+            prepared.headers["Content-Length"] = "0"
+        name = f"{method} {url_path}" + (f" [{label}]" if label else "")
+        self.count += 1
+        self.calls[key] += 1
+        if stream_until is not None:
+            response = self.http.send(prepared, stream=True, timeout=(5, 5), allow_redirects=False)
+            raw = b""
+            deadline = time.monotonic() + stream_until[1]
+            try:
+                for chunk in response.iter_content(chunk_size=None):
+                    raw += chunk
+                    if stream_until[0](raw) or time.monotonic() > deadline:
+                        break
+            except requests.exceptions.ConnectionError:
+                pass  # read timeout: keep what arrived
+            finally:
+                response.close()
+            response._content = raw
+        else:
+            response = self.http.send(prepared, timeout=TIMEOUT, allow_redirects=False)
+            raw = response.content
+        status = response.status_code
+        self.statuses[key].add(status)
+        if 200 <= status < 400:
+            self.succeeded[key] += 1
+
+        if expect is not None:
+            expected = expect if isinstance(expect, tuple) else (expect,)
+            if status not in expected:
+                snippet = raw[:300].decode("utf-8", "replace")
+                self.unexpected.append(f"{name}: expected {'/'.join(map(str, expected))}, got {status}: {snippet}")
+
+        expected_status = expect is None or status in (expect if isinstance(expect, tuple) else (expect,))
+        if expect_json is not None and expected_status:
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = None
+            answer = answer if isinstance(answer, dict) else {}
+            wrong = {k: answer.get(k) for k, v in expect_json.items() if answer.get(k) != v}
+            if wrong:
+                self.unexpected.append(f"{name}: expected {expect_json}, got {wrong}")
+
+        problems = []
+        op = self.ops[key]
+        documented = set(op.get("responses", {}))
+        if str(status) not in documented:
+            problems.append(f"status {status} is not listed for this operation (only `default` covers it)"
+                            if "default" in documented else f"status {status} is not documented")
+        try:
+            for error in self.openapi.iter_response_errors(CoreRequest(prepared), CoreResponse(response, raw)):
+                problems.append(describe_error(error))
+        except Exception as e:  # a validator crash is a finding too
+            problems.append(f"validator raised {describe_error(e)}")
+        for header in expect_headers:
+            if header not in response.headers:
+                problems.append(f"header {header} missing")
+        for header in forbid_headers:
+            if header in response.headers:
+                problems.append(f"header {header} present: {response.headers[header]!r}")
+        problems += self.common_problems(response, raw, status, h, json_body, form, allow_echo)
+        if check_request:
+            try:
+                for error in self.openapi.iter_request_errors(CoreRequest(prepared)):
+                    problems.append("request (sent by this check, accepted by the server) does not match "
+                                    "the spec: " + describe_error(error))
+            except Exception as e:
+                problems.append(f"request validator raised {describe_error(e)}")
+        if problems:
+            self.mismatches.append(f"{name} -> {status}:\n      " + "\n      ".join(problems))
+        return response
+
+    # Headers every answer carries, and what the API description promises for all answers.
+    SECURITY_HEADERS = {
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+    }
+    OWN_CACHE_CONTROL = {
+        "/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/assets/portcullis.css",
+    }
+    SECRET_FIELDS = ("password", "current_password", "new_password", "token", "refresh_token", "csrf_token")
+
+    def common_problems(self, response, raw, status, sent_headers, json_body, form, allow_echo=()):
+        problems = []
+        for name, value in self.SECURITY_HEADERS.items():
+            if response.headers.get(name) != value:
+                problems.append(f"header {name} is {response.headers.get(name)!r}, not {value!r}")
+        path = urllib.parse.urlsplit(response.url).path
+        if path not in self.OWN_CACHE_CONTROL or status >= 400:
+            if response.headers.get("Cache-Control") != "no-store":
+                problems.append(f"Cache-Control is {response.headers.get('Cache-Control')!r}, not 'no-store'")
+        media = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if media == "text/html" and "Content-Security-Policy" not in response.headers:
+            problems.append("a page without Content-Security-Policy")
+        if media == "application/problem+json":
+            try:
+                if json.loads(raw).get("status") != status:
+                    problems.append(f"the problem document's status is not {status}")
+            except (ValueError, AttributeError):
+                pass  # the schema check reports it
+        if path.startswith("/v1/token") and media == "application/json" and status >= 400:
+            if response.headers.get("Pragma") != "no-cache":
+                problems.append(f"an OAuth error without Pragma: no-cache ({response.headers.get('Pragma')!r})")
+        if status >= 400:
+            # No error echoes a token, password or cookie that the request carried.
+            secrets = []
+            cookie = sent_headers.get("Cookie", "")
+            secrets += [v for k, v in parse_cookie_header(cookie).items()]
+            auth = sent_headers.get("Authorization", "")
+            if auth.startswith("Bearer "):
+                secrets.append(auth[7:])
+            for fields in (json_body, form):
+                if isinstance(fields, dict):
+                    secrets += [v for k, v in fields.items()
+                                if k in self.SECRET_FIELDS and k not in allow_echo and isinstance(v, str)]
+            text = raw.decode("utf-8", "replace")
+            for secret in secrets:
+                if len(secret) >= 8 and secret in text:
+                    problems.append(f"the error answer echoes a secret the request sent ({secret[:6]}...)")
+        return problems
+
+    def json(self, response):
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """No cookie jar: each step sends exactly the Cookie header it means to."""
+
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Mail
+# ---------------------------------------------------------------------------------------------
+class Mailbox:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.seen = set()
+
+    def wait_for(self, to, subject_words, timeout=20.0):
+        """The first unseen message to `to` whose subject contains `subject_words`; its text part."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for path in sorted(self.folder.glob("*.eml")):
+                if path in self.seen:
+                    continue
+                try:
+                    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                except Exception:
+                    continue  # still being written
+                if message["To"] and to.lower() in str(message["To"]).lower() and \
+                        subject_words.lower() in str(message["Subject"]).lower():
+                    self.seen.add(path)
+                    part = message.get_body(preferencelist=("plain",))
+                    return str(message["Subject"]), part.get_content()
+            time.sleep(0.1)
+        raise RuntimeError(f"no mail to {to} about {subject_words!r} within {timeout:.0f} s")
+
+    def link_token(self, to, subject_words, page):
+        subject, text = self.wait_for(to, subject_words)
+        m = re.search(re.escape(page) + r"\?token=([A-Za-z0-9_-]+)", text)
+        if not m:
+            raise RuntimeError(f"no {page} link in the mail {subject!r}")
+        return m.group(1)
+
+
+def hidden_csrf(html):
+    m = re.search(r'name="csrf_token"\s+value="([^"]+)"', html) \
+        or re.search(r'value="([^"]+)"\s+name="csrf_token"', html)
+    return m.group(1) if m else None
+
+
+def set_cookie_value(response):
+    m = re.search(COOKIE + r"=([^;]*)", response.headers.get("Set-Cookie", ""))
+    return m.group(1) if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. the scenario
+# ---------------------------------------------------------------------------------------------
+def scenario(c: Checker, server: Server):
+    mail = Mailbox(server.mail_dir)
+    J = "application/json"
+
+    # -- operations endpoints and discovery ---------------------------------------------------
+    c.call("GET", "/healthz", expect=200)
+    c.call("GET", "/readyz", expect=200)
+    c.call("GET", "/metrics", expect=200)
+    c.call("GET", "/.well-known/jwks.json", expect=200, expect_headers=("Cache-Control",))
+    c.call("GET", "/.well-known/oauth-authorization-server", expect=200, expect_headers=("Cache-Control",))
+    r = c.call("GET", "/login", expect=200)
+    m = re.search(r'href="(/assets/portcullis\.css\?v=[^"]+)"', r.text)
+    css = urllib.parse.urlsplit(m.group(1)) if m else None
+    c.call("GET", "/assets/portcullis.css", query={"v": urllib.parse.parse_qs(css.query)["v"][0]} if css else None,
+           expect=200, expect_headers=("Cache-Control",))
+    c.call("GET", "/healthz", bearer="not-a-jwt", expect=401, expect_headers=("WWW-Authenticate",),
+           label="a bad bearer token on a public route")
+
+    # -- rules for every route: a bad bearer token is 401, a cross-site unsafe request is 403 ------
+    for i, ((method, template), _op) in enumerate(sorted(c.ops.items(), key=lambda kv: (kv[0][1], kv[0][0]))):
+        if template == "/v1/revocations/stream":
+            continue  # its 200 is an endless stream; the refusals below are immediate, though
+        path = template.replace("{id}", "some-id")
+        c.call(method, template, path=path, bearer="eyJhbGciOiJFZERTQSJ9.e30.AAAA", expect=401,
+               expect_headers=("WWW-Authenticate",), label="bad bearer token on every route")
+        if method != "GET":
+            site = ("cross-site", "same-site")[i % 2]
+            c.call(method, template, path=path, headers={"Sec-Fetch-Site": site}, expect=403,
+                   expect_json={"title": "CSRF check failed"}, label=f"Sec-Fetch-Site: {site} on every unsafe route")
+    c.call("GET", "/v1/revocations/stream", bearer="eyJhbGciOiJFZERTQSJ9.e30.AAAA", expect=401,
+           expect_headers=("WWW-Authenticate",), label="bad bearer token")
+
+    # -- registration -------------------------------------------------------------------------
+    alice, bob, carol, dave = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com")
+    r = c.call("POST", "/v1/accounts", json_body={"email": "Alice@Example.com ", "password": PASSWORD}, expect=201,
+               check_request=True)
+    alice_id = c.json(r).get("id")
+    mail.link_token(alice, "confirm", "/verify-email")  # registration mails a link
+    for who in (bob, carol, dave):
+        c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201)
+    c.call("POST", "/v1/accounts", json_body={"email": alice, "password": PASSWORD}, expect=409, label="taken email")
+    c.call("POST", "/v1/accounts", data=b'{"email": "x@example.com",', content_type=J, expect=400,
+           label="malformed JSON")
+    c.call("POST", "/v1/accounts", json_body={"email": "x@example.com"}, expect=400, label="missing password")
+    c.call("POST", "/v1/accounts", json_body={"email": "not-an-email", "password": PASSWORD}, expect=400,
+           label="malformed email")
+    c.call("POST", "/v1/accounts", json_body={"email": "weak@example.com", "password": "password1234"}, expect=400,
+           label="weak password")
+    c.call("POST", "/v1/accounts", json_body={"email": "x@example.com", "password": "x" * 1025}, expect=400,
+           label="password over 1024 bytes")
+    c.call("POST", "/v1/accounts", data="email=x@example.com", content_type="text/plain", expect=415,
+           label="wrong content type")
+    c.call("POST", "/v1/accounts", json_body={"email": "x@example.com", "password": "p" * 70000}, expect=413,
+           label="body over 64 KiB")
+    c.call("POST", "/v1/accounts", json_body={"email": "x@example.com", "password": PASSWORD},
+           headers={"Sec-Fetch-Site": "cross-site"}, expect=403, label="cross-site")
+
+    # -- sign in --------------------------------------------------------------------------------
+    def sign_in(who, password=PASSWORD, cookie=None, **kw):
+        r = c.call("POST", "/v1/sessions", json_body={"email": who, "password": password, **kw}, cookie=cookie,
+                   expect=201, expect_headers=("Set-Cookie",), check_request=True)
+        body = c.json(r)
+        value, sid = set_cookie_value(r), body.get("session", {}).get("id")
+        max_age = re.search(r"Max-Age=(\d+)", r.headers.get("Set-Cookie", ""))
+        wanted = "2592000" if kw.get("remember") else "43200"
+        if not max_age or max_age.group(1) != wanted:
+            c.unexpected.append(f"POST /v1/sessions: cookie Max-Age is not {wanted}: {r.headers.get('Set-Cookie')}")
+        if value and sid and (sid in value or value in sid):
+            c.unexpected.append("POST /v1/sessions: the session id and the cookie value are related")
+        return value, body.get("csrf_token"), sid
+
+    a_cookie, a_csrf, a_sid = sign_in(alice)
+    a2_cookie, a2_csrf, a2_sid = sign_in(alice, remember=True)
+    # A cookie sent with a sign-in is never promoted: the answer sets a new one and the old one ends.
+    old_cookie, _, old_sid = sign_in(bob)
+    new_cookie, _, new_sid = sign_in(bob, cookie=old_cookie)
+    if new_cookie == old_cookie or new_sid == old_sid:
+        c.unexpected.append("POST /v1/sessions with a session cookie kept the old session")
+    c.call("GET", "/v1/session", cookie=old_cookie, expect=401, label="the cookie sent with a sign-in")
+    c.call("GET", "/v1/session", headers={"Cookie": f"{COOKIE}={new_cookie}; {COOKIE}={new_cookie}"}, expect=401,
+           label="the session cookie twice")
+    c.call("POST", "/v1/sessions", json_body={"email": alice, "password": "wrong password here"}, expect=401,
+           forbid_headers=("Set-Cookie",), label="wrong password")
+    c.call("POST", "/v1/sessions", json_body={"email": "nobody@example.com", "password": PASSWORD}, expect=401,
+           label="unknown account")
+    c.call("POST", "/v1/sessions", data=b"{", content_type=J, expect=400, label="malformed JSON")
+    c.call("POST", "/v1/sessions", data=f"email={alice}&password={PASSWORD}",
+           content_type="application/x-www-form-urlencoded", expect=415, label="form body")
+    c.call("POST", "/v1/sessions", json_body={"email": "a" * 250 + "@example.com", "password": PASSWORD}, expect=400,
+           label="email over 254 bytes")
+
+    # -- the current session, /v1/me, devices ---------------------------------------------------
+    r = c.call("GET", "/v1/session", cookie=a_cookie, expect=200)
+    if c.json(r).get("csrf_token") != a_csrf:
+        c.unexpected.append("GET /v1/session: csrf_token differs from the sign-in answer's")
+    c.call("GET", "/v1/session", expect=401, forbid_headers=("WWW-Authenticate",), label="no cookie")
+    c.call("GET", "/v1/session", cookie="A" * 43, expect=401, label="unknown cookie")
+    c.call("GET", "/v1/me", cookie=a_cookie, expect=200)
+    c.call("GET", "/v1/me", expect=401, label="no credentials")
+    r = c.call("GET", "/v1/sessions", cookie=a_cookie, expect=200)
+    listed = {s.get("id") for s in c.json(r).get("sessions", [])}
+    if not {a_sid, a2_sid} <= listed:
+        c.unexpected.append("GET /v1/sessions does not list both of alice's sessions")
+    c.call("GET", "/v1/sessions", expect=401, label="no credentials")
+    c.call("GET", "/v1/sessions", cookie=a_cookie, headers={"Cookie": f"{COOKIE}={a_cookie}; a=" + "b" * 9000},
+           expect=431, label="Cookie header over 8 KiB")
+    c.call("GET", "/v1/me", headers={"Authorization": "Bearer " + "a" * 9000}, expect=431,
+           label="Authorization header over 8 KiB")
+
+    c.call("DELETE", "/v1/sessions/{id}", path=f"/v1/sessions/{a2_sid}", cookie=a_cookie, expect=403,
+           label="no CSRF header", expect_json={"title": "CSRF check failed"})
+    c.call("DELETE", "/v1/sessions/{id}", path=f"/v1/sessions/{a2_sid}", cookie=a_cookie, csrf="x" * 43, expect=403,
+           label="wrong CSRF header")
+    c.call("DELETE", "/v1/sessions/{id}", path=f"/v1/sessions/{a2_sid}", cookie=a_cookie, csrf=a_csrf,
+           headers={"Origin": "https://evil.example"}, expect=403, label="foreign Origin")
+    c.call("DELETE", "/v1/sessions/{id}", path=f"/v1/sessions/{a2_sid}", cookie=a_cookie, csrf=a_csrf, expect=204,
+           forbid_headers=("Set-Cookie",), label="another session")
+    c.call("DELETE", "/v1/sessions/{id}", path=f"/v1/sessions/{a2_sid}", cookie=a_cookie, csrf=a_csrf, expect=404,
+           label="already ended")
+    c.call("DELETE", "/v1/sessions/{id}", path="/v1/sessions/no-such-session", cookie=a_cookie, csrf=a_csrf,
+           expect=404, label="unknown id")
+    c.call("DELETE", "/v1/sessions/{id}", path="/v1/sessions/whatever", expect=401, label="no credentials")
+    c.call("GET", "/v1/session", cookie=a2_cookie, expect=401, label="ended session's cookie")
+
+    # -- tokens ---------------------------------------------------------------------------------
+    T = "/v1/token"
+    r = c.call("POST", T, form={"grant_type": "password", "username": alice, "password": PASSWORD}, expect=200,
+               expect_headers=("Cache-Control", "Pragma"), check_request=True, label="password grant")
+    tokens = c.json(r)
+    access, refresh = tokens.get("access_token"), tokens.get("refresh_token")
+    r = c.call("POST", T, json_body={"grant_type": "refresh_token", "refresh_token": refresh}, expect=200,
+               check_request=True, label="refresh grant (JSON)")
+    refreshed = c.json(r)
+    access2, refresh2 = refreshed.get("access_token"), refreshed.get("refresh_token")
+    # Within the grace window (10 s; this follows at once) the same token gets the same successor.
+    r = c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": refresh}, expect=200,
+               label="refresh grant again, within the grace window")
+    if c.json(r).get("refresh_token") != refresh2:
+        c.unexpected.append("POST /v1/token: a refresh within the grace window got another successor")
+    r = c.call("POST", T, form={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                                "subject_token_type": "urn:portcullis:session"},
+               cookie=a_cookie, csrf=a_csrf, expect=200, check_request=True, label="token exchange")
+    exchanged = c.json(r)
+    if "refresh_token" in exchanged:
+        c.unexpected.append("POST /v1/token [token exchange]: answered a refresh token")
+    c.call("POST", T, form={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                            "subject_token_type": "urn:portcullis:session"},
+           cookie=a_cookie, expect=403, label="token exchange without CSRF")
+    c.call("POST", T, form={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                            "subject_token_type": "urn:portcullis:session"}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="token exchange without a session (invalid_grant)")
+    c.call("POST", T, form={"grant_type": "password", "username": alice, "password": "wrong password here"},
+           expect=400, expect_json={"error": "invalid_grant"}, label="wrong password (invalid_grant)")
+    c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": "A" * 43}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="unknown refresh token (invalid_grant)")
+    c.call("POST", T, form={"grant_type": "client_credentials"}, expect=400,
+           expect_json={"error": "unsupported_grant_type"}, label="unsupported_grant_type")
+    c.call("POST", T, form={"username": alice}, expect=400, expect_json={"error": "invalid_request"},
+           label="no grant_type (invalid_request)")
+    c.call("POST", T, form={"grant_type": "password", "username": alice, "password": PASSWORD, "audience": "other"},
+           expect=400, expect_json={"error": "invalid_target"}, label="unknown audience (invalid_target)")
+    c.call("POST", T, data="grant_type=password", content_type="text/plain", expect=400,
+           expect_json={"error": "invalid_request"}, label="wrong content type (invalid_request)")
+    c.call("POST", T, data=b"[1,2]", content_type=J, expect=400, expect_json={"error": "invalid_request"},
+           label="JSON array (invalid_request)")
+    # The media type is compared whole: one that only starts like a form (or like JSON) is refused.
+    c.call("POST", T, data="grant_type=client_credentials", content_type="application/x-www-form-urlencodedx",
+           expect=400, expect_json={"error": "invalid_request"}, label="a media type that only starts like a form")
+    c.call("POST", T, data='{"grant_type":"password"}', content_type="application/jsonx",
+           expect=400, expect_json={"error": "invalid_request"}, label="a media type that only starts like JSON")
+
+    c.call("GET", "/v1/me", bearer=access2, expect=200, label="bearer")
+    c.call("GET", "/v1/sessions", bearer=access2, expect=200, label="bearer")
+    c.call("GET", "/v1/me", bearer=exchanged.get("access_token"), expect=200, label="exchanged bearer")
+    c.call("GET", "/v1/me", bearer=access2[:-4] + "AAAA", expect=401, expect_headers=("WWW-Authenticate",),
+           label="bad signature")
+    c.call("GET", "/v1/session", bearer=access2, expect=401, label="bearer does not count")
+
+    # -- service client: introspection, revocation, feed -------------------------------------------
+    client = server.cli("clients", "create", "--name", "api-check")
+    svc = (client["client_id"], client["client_secret"])
+    I = "/v1/token/introspect"
+    r = c.call("POST", I, form={"token": access2}, basic=svc, expect=200, check_request=True, label="access token")
+    if c.json(r).get("active") is not True:
+        c.unexpected.append("introspection of a live access token: not active")
+    c.call("POST", I, json_body={"token": refresh2}, basic=svc, expect=200, label="refresh token (JSON)")
+    r = c.call("POST", I, form={"token": refresh}, basic=svc, expect=200, label="rotated refresh token")
+    if c.json(r) != {"active": False}:
+        c.unexpected.append(f"introspection of a rotated refresh token: {r.text[:200]}")
+    c.call("POST", I, form={"token": access2}, expect=401, expect_headers=("WWW-Authenticate",),
+           expect_json={"error": "invalid_client"}, label="no client credentials")
+    c.call("POST", I, form={"token": access2}, basic=(svc[0], "wrong"), expect=401,
+           expect_json={"error": "invalid_client"}, label="wrong secret")
+    c.call("POST", I, form={}, basic=svc, expect=400, expect_json={"error": "invalid_request"}, label="no token")
+    c.call("POST", I, data="token=x", content_type="text/plain", basic=svc, expect=400, label="wrong content type")
+
+    R = "/v1/token/revoke"
+    c.call("POST", R, form={"token": "not-a-token"}, expect=200, check_request=True, label="unknown token")
+    c.call("POST", R, form={"token": access2}, basic=svc, expect=200, label="access token, with client")
+    r = c.call("POST", I, form={"token": access2}, basic=svc, expect=200, label="revoked access token")
+    if c.json(r) != {"active": False}:
+        c.unexpected.append(f"introspection of a revoked access token: {r.text[:200]}")
+    c.call("GET", "/v1/me", bearer=access2, expect=401, expect_headers=("WWW-Authenticate",), label="revoked bearer")
+    c.call("POST", R, form={}, expect=400, label="no token")
+    c.call("POST", R, form={"token": "x"}, basic=("nobody", "nothing"), expect=401,
+           expect_json={"error": "invalid_client"}, label="bad client")
+    c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": refresh2}, expect=200,
+           label="refresh again")
+
+    r = c.call("GET", "/v1/revocations", basic=svc, expect=200)
+    page = c.json(r)
+    if not page.get("entries"):
+        c.unexpected.append("GET /v1/revocations: no entries after revocations")
+    c.call("GET", "/v1/revocations", query={"after": page.get("cursor", 0)}, basic=svc, expect=200,
+           label="after cursor")
+    c.call("GET", "/v1/revocations", expect=401, expect_headers=("WWW-Authenticate",), label="no client credentials")
+    c.call("GET", "/v1/revocations", bearer=access, basic=None, expect=401, label="a user's bearer token")
+
+    def one_event(raw):
+        return re.search(rb"event: revocation\r?\ndata: [^\n]*\n\r?\n", raw) is not None
+    r = c.call("GET", "/v1/revocations/stream", basic=svc, stream_until=(one_event, 8.0),
+               expect=200, expect_headers=("Cache-Control",))
+    events = re.findall(rb"data: ([^\r\n]*)", r.content)
+    if not events:
+        c.unexpected.append(f"GET /v1/revocations/stream: no event within 8 s: {r.content[:200]!r}")
+    entry_validator = Draft202012Validator(c.schema_of("RevocationEntry"))
+    for data in events:
+        for error in entry_validator.iter_errors(json.loads(data)):
+            c.mismatches.append(f"GET /v1/revocations/stream: event data {data[:120]!r}: {error.message}")
+    r = c.call("GET", "/v1/revocations/stream", basic=svc, headers={"Last-Event-ID": str(page.get("cursor", 0))},
+               stream_until=(lambda raw: b"retry:" in raw and raw.endswith(b"\n\n"), 3.0), expect=200,
+               label="Last-Event-ID")
+    c.call("GET", "/v1/revocations/stream", expect=401, label="no client credentials")
+
+    # -- administration -----------------------------------------------------------------------------
+    admin = "root@example.com"
+    server.cli("users", "create", "--email", admin, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    ad_cookie, ad_csrf, _ = sign_in(admin)
+    r = c.call("POST", T, form={"grant_type": "password", "username": admin, "password": PASSWORD}, expect=200,
+               label="admin password grant")
+    ad_access = c.json(r).get("access_token")
+    c.call("POST", "/v1/admin/keys/rotate", json_body={"alg": "ES256"}, cookie=ad_cookie, csrf=ad_csrf, expect=200,
+           check_request=True, label="scheduled, by cookie")
+    c.call("POST", "/v1/admin/keys/rotate", bearer=ad_access, expect=200, label="empty body, by bearer")
+    c.call("POST", "/v1/admin/keys/rotate", json_body={"alg": "HS256"}, bearer=ad_access, expect=400,
+           label="HS256 outside single-service mode")
+    c.call("POST", "/v1/admin/keys/rotate", json_body={"alg": "none"}, bearer=ad_access, expect=400, label="bad alg")
+    c.call("POST", "/v1/admin/keys/rotate", data="alg=ES256", content_type="application/x-www-form-urlencoded",
+           bearer=ad_access, expect=415, label="form body")
+    c.call("POST", "/v1/admin/keys/rotate", cookie=ad_cookie, expect=403, label="no CSRF")
+    c.call("POST", "/v1/admin/keys/rotate", cookie=a_cookie, csrf=a_csrf, expect=403, label="not an admin")
+    c.call("POST", "/v1/admin/keys/rotate", expect=401, label="no credentials")
+    r = c.call("GET", "/.well-known/jwks.json", expect=200, label="after rotation")
+    if len(c.json(r).get("keys", [])) < 3:
+        c.unexpected.append("the JWKS does not publish the rotated-in keys at once")
+
+    P = "/v1/admin/users/{id}"
+    r = c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={"roles": ["reader", "reader", "auditor"]},
+               bearer=ad_access, expect=200, check_request=True, label="roles")
+    if c.json(r).get("roles") != ["auditor", "reader"]:
+        c.unexpected.append(f"PATCH roles: answered {r.text[:200]}")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={}, cookie=ad_cookie, csrf=ad_csrf, expect=200,
+           label="empty object, by cookie")
+    c.call("PATCH", P, path="/v1/admin/users/00000000-0000-0000-0000-000000000000", json_body={"disabled": True},
+           bearer=ad_access, expect=404, label="unknown account")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={"roles": ["Not Valid!"]}, bearer=ad_access,
+           expect=400, label="bad role")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={"disabled": "yes"}, bearer=ad_access,
+           expect=400, label="wrong type")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", data="disabled=true", content_type="text/plain",
+           bearer=ad_access, expect=415, label="wrong content type")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={}, bearer=exchanged.get("access_token"),
+           expect=(401, 403), label="not an admin (token from before the role change)")
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={}, expect=401, label="no credentials")
+
+    # dave: disable and enable; sign out everywhere by an admin
+    r = c.call("POST", "/v1/sessions", json_body={"email": dave, "password": PASSWORD}, expect=201)
+    dave_cookie = set_cookie_value(r)
+    dave_id = c.json(r).get("user", {}).get("id")
+    c.call("POST", "/v1/admin/users/{id}/logout", path=f"/v1/admin/users/{dave_id}/logout", bearer=ad_access,
+           expect=204, check_request=True)
+    c.call("GET", "/v1/session", cookie=dave_cookie, expect=401, label="after an admin logout")
+    c.call("POST", "/v1/admin/users/{id}/logout", path=f"/v1/admin/users/{dave_id}/logout",
+           form={"csrf_token": ad_csrf}, cookie=ad_cookie, expect=204, label="by cookie, CSRF in a form field")
+    c.call("POST", "/v1/admin/users/{id}/logout", path="/v1/admin/users/no-such-user/logout", bearer=ad_access,
+           expect=404, label="unknown account")
+    c.call("POST", "/v1/admin/users/{id}/logout", path=f"/v1/admin/users/{dave_id}/logout", cookie=ad_cookie,
+           expect=403, label="no CSRF")
+    c.call("POST", "/v1/admin/users/{id}/logout", path=f"/v1/admin/users/{dave_id}/logout", expect=401,
+           label="no credentials")
+    r = c.call("PATCH", P, path=f"/v1/admin/users/{dave_id}", json_body={"disabled": True}, bearer=ad_access,
+               expect=200, label="disable")
+    c.call("POST", "/v1/sessions", json_body={"email": dave, "password": PASSWORD}, expect=401,
+           label="disabled account")
+    c.call("PATCH", P, path=f"/v1/admin/users/{dave_id}", json_body={"disabled": False}, bearer=ad_access,
+           expect=200, label="enable")
+
+    # -- recovery: verification, reset, change ---------------------------------------------------------
+    b_cookie, b_csrf, b_sid = sign_in(bob)
+    mail.link_token(bob, "confirm", "/verify-email")  # the registration mail
+    c.call("POST", "/v1/email-verification", cookie=b_cookie, csrf=b_csrf, expect=202, check_request=True)
+    token = mail.link_token(bob, "confirm", "/verify-email")
+    c.call("POST", "/v1/email-verification", cookie=b_cookie, expect=403, label="no CSRF")
+    c.call("POST", "/v1/email-verification", expect=401, label="no credentials")
+    c.call("POST", "/v1/email-verification/confirm", json_body={"token": token}, expect=204, check_request=True)
+    c.call("POST", "/v1/email-verification/confirm", json_body={"token": token}, expect=400,
+           expect_json={"type": "/problems/invalid_token"}, label="used token")
+    c.call("POST", "/v1/email-verification/confirm", json_body={"token": 42}, expect=400, label="wrong type")
+    c.call("POST", "/v1/email-verification/confirm", data="token=x", content_type="text/plain", expect=415,
+           label="wrong content type")
+    r = c.call("GET", "/v1/me", cookie=b_cookie, expect=200, label="after verification")
+    if c.json(r).get("email_verified") is not True:
+        c.unexpected.append("GET /v1/me: email_verified is not true after confirmation")
+
+    c.call("POST", "/v1/password-reset", json_body={"email": bob}, expect=202, check_request=True)
+    c.call("POST", "/v1/password-reset", json_body={"email": "nobody@example.com"}, expect=202, label="no account")
+    c.call("POST", "/v1/password-reset", json_body={"email": "not an email"}, expect=400, label="malformed email")
+    c.call("POST", "/v1/password-reset", data="email=x", content_type="text/plain", expect=415,
+           label="wrong content type")
+    token = mail.link_token(bob, "reset", "/reset-password")
+    c.call("POST", "/v1/password-reset/confirm", json_body={"token": token, "password": "short"}, expect=400,
+           label="weak password")
+    c.call("POST", "/v1/password-reset/confirm", json_body={"token": token, "password": NEW_PASSWORD}, expect=204,
+           check_request=True)
+    c.call("POST", "/v1/password-reset/confirm", json_body={"token": token, "password": NEW_PASSWORD}, expect=400,
+           expect_json={"type": "/problems/invalid_token"}, label="used token")
+    c.call("POST", "/v1/password-reset/confirm", json_body={"token": "A" * 43}, expect=400, label="missing password")
+    c.call("GET", "/v1/session", cookie=b_cookie, expect=401, label="after a reset")
+    b_cookie, b_csrf, _ = sign_in(bob, NEW_PASSWORD)
+    c.call("POST", "/v1/password", json_body={"current_password": NEW_PASSWORD, "new_password": PASSWORD},
+           cookie=b_cookie, csrf=b_csrf, expect=204, check_request=True, label="by cookie")
+    c.call("POST", "/v1/password", json_body={"current_password": "not the password", "new_password": NEW_PASSWORD},
+           cookie=b_cookie, csrf=b_csrf, expect=403, label="wrong current password")
+    c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": "short"},
+           cookie=b_cookie, csrf=b_csrf, expect=400, label="weak new password")
+    c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+           cookie=b_cookie, expect=403, label="no CSRF")
+    c.call("POST", "/v1/password", data="current_password=x", content_type="text/plain", cookie=b_cookie,
+           csrf=b_csrf, expect=415, label="wrong content type")
+    c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+           expect=401, label="no credentials")
+    r = c.call("POST", T, form={"grant_type": "password", "username": bob, "password": PASSWORD}, expect=200,
+               label="bob password grant")
+    c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+           bearer=c.json(r).get("access_token"), expect=204, label="by bearer")
+
+    # -- throttling ------------------------------------------------------------------------------
+    victim = "throttled@example.com"
+    for i in range(10):
+        c.call("POST", "/v1/sessions", json_body={"email": victim, "password": f"wrong password {i}"}, expect=401,
+               label=f"failed sign-in {i + 1}")
+    c.call("POST", "/v1/sessions", json_body={"email": victim, "password": "wrong password 10"}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    c.call("POST", T, form={"grant_type": "password", "username": victim, "password": "x"}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+
+    # -- sign out ------------------------------------------------------------------------------------
+    c.call("GET", "/v1/session", cookie=a_cookie, expect=401, label="after a change of roles")
+    a_cookie, a_csrf, _ = sign_in(alice)
+    c.call("PATCH", P, path=f"/v1/admin/users/{alice_id}", json_body={"disabled": True}, cookie=a_cookie, csrf=a_csrf,
+           expect=403, label="not an admin")
+    c.call("DELETE", "/v1/session", cookie=a_cookie, expect=403, label="no CSRF")
+    c.call("DELETE", "/v1/session", bearer=exchanged.get("access_token"), expect=401, label="bearer does not count")
+    c.call("DELETE", "/v1/session", cookie=a_cookie, csrf=a_csrf, expect=204, expect_headers=("Set-Cookie",),
+           check_request=True)
+    c.call("DELETE", "/v1/session", cookie=a_cookie, csrf=a_csrf, expect=401, label="again")
+    c_cookie, c_csrf, _ = sign_in(carol)
+    sign_in(carol)
+    c.call("DELETE", "/v1/sessions", cookie=c_cookie, expect=403, label="no CSRF")
+    c.call("DELETE", "/v1/sessions", cookie=c_cookie, csrf=c_csrf, expect=204, expect_headers=("Set-Cookie",),
+           check_request=True, label="by cookie")
+    c.call("DELETE", "/v1/sessions", cookie=c_cookie, csrf=c_csrf, expect=401, label="again")
+    r = c.call("POST", T, form={"grant_type": "password", "username": carol, "password": PASSWORD}, expect=200)
+    carol_tokens = c.json(r)
+    c.call("DELETE", "/v1/sessions", bearer=carol_tokens.get("access_token"), expect=204,
+           forbid_headers=("Set-Cookie",), label="by bearer")
+    for kind in ("access_token", "refresh_token"):
+        c.call("POST", I, form={"token": carol_tokens.get(kind)}, basic=svc, expect=200,
+               expect_json={"active": False}, label=f"{kind} after sign out everywhere")
+    c.call("DELETE", "/v1/sessions", expect=401, label="no credentials")
+
+    # -- pages ----------------------------------------------------------------------------------------
+    F = "application/x-www-form-urlencoded"
+    erin = "erin@example.com"
+    c.call("GET", "/register", expect=200)
+    r = c.call("POST", "/register", form={"email": erin, "password": PASSWORD}, expect=303,
+               expect_headers=("Location", "Set-Cookie"), check_request=True)
+    e_cookie = set_cookie_value(r)
+    c.call("GET", "/register", cookie=e_cookie, expect=303, expect_headers=("Location",), label="signed in")
+    c.call("POST", "/register", form={"email": erin, "password": PASSWORD}, expect=409, label="taken email")
+    c.call("POST", "/register", form={"email": "x@example.com", "password": "short"}, expect=400,
+           label="weak password")
+    c.call("POST", "/register", form={"email": "x@example.com", "password": PASSWORD},
+           headers={"Sec-Fetch-Site": "cross-site"}, expect=403, label="cross-site")
+    c.call("POST", "/register", json_body={"email": "x@example.com", "password": PASSWORD}, expect=415,
+           label="JSON body")
+    c.call("POST", "/register", data="email=%zz", content_type=F, expect=400, label="bad percent-encoding")
+
+    c.call("GET", "/login", query={"next": "/account", "notice": "signed-out"}, expect=200, label="next and notice")
+    c.call("GET", "/login", cookie=e_cookie, expect=303, expect_headers=("Location",), label="signed in")
+    r = c.call("POST", "/login", form={"email": erin, "password": PASSWORD, "remember": "on", "next": "/account"},
+               expect=303, expect_headers=("Location", "Set-Cookie"), check_request=True)
+    e2_cookie = set_cookie_value(r)
+    c.call("POST", "/login", form={"email": erin, "password": "wrong password here"}, expect=401,
+           label="wrong password")
+    c.call("POST", "/login", form={"email": "", "password": ""}, expect=400, label="empty fields")
+    c.call("POST", "/login", data="email=a", content_type="text/plain", expect=415, label="wrong content type")
+    c.call("POST", "/login", form={"email": erin, "password": PASSWORD}, headers={"Origin": "https://evil.example"},
+           expect=403, label="foreign Origin")
+
+    r = c.call("GET", "/account", cookie=e_cookie, expect=200)
+    e_csrf = hidden_csrf(r.text)
+    if not e_csrf:
+        c.unexpected.append("GET /account: no csrf_token form field")
+    c.call("GET", "/account", query={"notice": "welcome"}, expect=303, expect_headers=("Location",),
+           label="signed out")
+    r = c.call("GET", "/v1/sessions", cookie=e_cookie, expect=200, label="erin")
+    e2_sid = next((s["id"] for s in c.json(r).get("sessions", []) if not s.get("current")), None)
+    c.call("POST", "/account/sessions/{id}/revoke", path=f"/account/sessions/{e2_sid}/revoke", cookie=e_cookie,
+           form={}, expect=403, label="no CSRF")
+    c.call("POST", "/account/sessions/{id}/revoke", path=f"/account/sessions/{e2_sid}/revoke", cookie=e_cookie,
+           form={"csrf_token": e_csrf}, expect=303, expect_headers=("Location",), check_request=True)
+    c.call("POST", "/account/sessions/{id}/revoke", path=f"/account/sessions/{e2_sid}/revoke", cookie=e_cookie,
+           form={"csrf_token": e_csrf}, expect=404, label="already ended")
+    c.call("POST", "/account/sessions/{id}/revoke", path=f"/account/sessions/{e2_sid}/revoke", form={},
+           expect=303, label="signed out")
+    c.call("GET", "/account", cookie=e2_cookie, expect=303, label="the revoked device")
+
+    r = c.call("POST", T, form={"grant_type": "password", "username": erin, "password": PASSWORD}, expect=200,
+               label="erin app")
+    r = c.call("GET", "/v1/me", bearer=c.json(r).get("access_token"), expect=200, label="erin app")
+    family = c.json(r).get("auth", {}).get("session_id")
+    c.call("POST", "/account/apps/{id}/revoke", path=f"/account/apps/{family}/revoke", cookie=e_cookie, csrf=e_csrf,
+           expect=303, expect_headers=("Location",), check_request=True, label="CSRF in the header")
+    c.call("POST", "/account/apps/{id}/revoke", path=f"/account/apps/{family}/revoke", cookie=e_cookie,
+           form={"csrf_token": e_csrf}, expect=404, label="already revoked")
+
+    c.call("POST", "/account/email-verification", cookie=e_cookie, form={"csrf_token": e_csrf}, expect=303,
+           expect_headers=("Location",), check_request=True)
+    token = mail.link_token(erin, "confirm", "/verify-email")
+    c.call("POST", "/account/email-verification", cookie=e_cookie, form={"csrf_token": "wrong"}, expect=403,
+           label="wrong CSRF")
+    c.call("GET", "/verify-email", query={"token": token}, expect=200, check_request=True)
+    c.call("GET", "/verify-email", query={"token": "short"}, expect=400, label="malformed token")
+    c.call("POST", "/verify-email", form={"token": token}, cookie=e_cookie, expect=303, expect_headers=("Location",),
+           check_request=True)
+    c.call("POST", "/verify-email", form={"token": token}, expect=400, label="used token")
+    c.call("POST", "/verify-email/resend", form={"email": erin}, expect=200, check_request=True)
+    c.call("POST", "/verify-email/resend", form={"email": "not an email"}, expect=400, label="malformed email")
+
+    c.call("POST", "/account/password", cookie=e_cookie,
+           form={"csrf_token": e_csrf, "current_password": "not the password", "new_password": NEW_PASSWORD},
+           expect=403, label="wrong current password")
+    c.call("POST", "/account/password", cookie=e_cookie,
+           form={"csrf_token": e_csrf, "current_password": PASSWORD, "new_password": "short"},
+           expect=400, label="weak new password")
+    c.call("POST", "/account/password", cookie=e_cookie,
+           form={"csrf_token": e_csrf, "current_password": PASSWORD, "new_password": NEW_PASSWORD},
+           expect=303, expect_headers=("Location",), check_request=True)
+    c.call("POST", "/account/password", cookie=e_cookie, csrf=e_csrf, data="{}", content_type=J, expect=415,
+           label="CSRF header and a JSON body")
+
+    c.call("GET", "/forgot-password", expect=200)
+    c.call("POST", "/forgot-password", form={"email": erin}, expect=200, check_request=True)
+    c.call("POST", "/forgot-password", form={"email": "nobody@example.com"}, expect=200, label="no account")
+    c.call("POST", "/forgot-password", form={"email": "not an email"}, expect=400, label="malformed email")
+    token = mail.link_token(erin, "reset", "/reset-password")
+    c.call("GET", "/reset-password", query={"token": token}, expect=200, check_request=True)
+    c.call("GET", "/reset-password", expect=400, label="no token")
+    # The form comes back with the error and must carry the link's token again for the next try.
+    c.call("POST", "/reset-password", form={"token": token, "password": "short"}, expect=400, label="weak password",
+           allow_echo=("token",))
+    c.call("POST", "/reset-password", form={"token": token, "password": PASSWORD}, cookie=e_cookie, expect=303,
+           expect_headers=("Location", "Set-Cookie", "Clear-Site-Data"), check_request=True)
+    c.call("POST", "/reset-password", form={"token": token, "password": PASSWORD}, expect=400, label="used token")
+    c.call("GET", "/account", cookie=e_cookie, expect=303, label="after a reset")
+
+    r = c.call("POST", "/login", form={"email": erin, "password": PASSWORD}, expect=303, label="again")
+    e_cookie = set_cookie_value(r)
+    e_csrf = hidden_csrf(c.call("GET", "/account", cookie=e_cookie, expect=200, label="again").text)
+    c.call("POST", "/logout", cookie=e_cookie, form={"csrf_token": "wrong"}, expect=403, label="wrong CSRF")
+    c.call("POST", "/logout", cookie=e_cookie, form={"csrf_token": e_csrf}, expect=303,
+           expect_headers=("Location", "Set-Cookie"), check_request=True)
+    c.call("POST", "/logout", form={}, expect=303, label="signed out")
+    r = c.call("POST", "/login", form={"email": erin, "password": PASSWORD}, expect=303, label="once more")
+    e_cookie = set_cookie_value(r)
+    e_csrf = hidden_csrf(c.call("GET", "/account", cookie=e_cookie, expect=200, label="once more").text)
+    c.call("POST", "/account/sessions/revoke-all", cookie=e_cookie, form={}, expect=403, label="no CSRF")
+    c.call("POST", "/account/sessions/revoke-all", cookie=e_cookie, form={"csrf_token": e_csrf}, expect=303,
+           expect_headers=("Location", "Set-Cookie"), check_request=True)
+    c.call("POST", "/account/sessions/revoke-all", form={}, expect=303, label="signed out")
+    c.call("GET", "/v1/session", cookie=e_cookie, expect=401, label="after sign out everywhere")
+
+    # -- emergency key rotation: every other key leaves the JWKS and its tokens die at once ----------
+    r = c.call("POST", T, form={"grant_type": "password", "username": erin, "password": PASSWORD}, expect=200,
+               label="before an emergency rotation")
+    before = c.json(r).get("access_token")
+    r = c.call("POST", "/v1/admin/keys/rotate", json_body={"now": True}, cookie=ad_cookie, csrf=ad_csrf, expect=200,
+               label="emergency")
+    kid = c.json(r).get("kid")
+    r = c.call("GET", "/.well-known/jwks.json", expect=200, label="after an emergency rotation")
+    if [k.get("kid") for k in c.json(r).get("keys", [])] != [kid]:
+        c.unexpected.append(f"JWKS after an emergency rotation: {r.text[:300]}")
+    c.call("GET", "/v1/me", bearer=before, expect=401, expect_headers=("WWW-Authenticate",),
+           label="a token signed before an emergency rotation")
+    r = c.call("POST", T, form={"grant_type": "password", "username": erin, "password": PASSWORD}, expect=200,
+               label="after an emergency rotation")
+    c.call("GET", "/v1/me", bearer=c.json(r).get("access_token"), expect=200, label="after an emergency rotation")
+
+
+def scenario_mail_off(c: Checker, server: Server):
+    """`--mail off`: the recovery routes answer 503 (API) or 404 (pages)."""
+    who = "mailless@example.com"
+    c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="mail off")
+    r = c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD}, expect=201, label="mail off")
+    cookie, csrf = set_cookie_value(r), c.json(r).get("csrf_token")
+    c.call("POST", "/v1/password-reset", json_body={"email": who}, expect=503, label="mail off",
+           expect_json={"type": "/problems/mail-disabled", "title": "Mail is off"})
+    c.call("POST", "/v1/password-reset/confirm", json_body={"token": "A" * 43, "password": NEW_PASSWORD}, expect=503,
+           label="mail off")
+    c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+           cookie=cookie, csrf=csrf, expect=503, label="mail off")
+    c.call("POST", "/v1/email-verification", cookie=cookie, csrf=csrf, expect=503, label="mail off")
+    c.call("POST", "/v1/email-verification/confirm", json_body={"token": "A" * 43}, expect=503, label="mail off")
+    c.call("GET", "/forgot-password", expect=404, label="mail off")
+    c.call("POST", "/forgot-password", form={"email": who}, expect=404, label="mail off")
+    c.call("GET", "/reset-password", query={"token": "A" * 43}, expect=404, label="mail off")
+    c.call("POST", "/reset-password", form={"token": "A" * 43, "password": NEW_PASSWORD}, expect=404, label="mail off")
+    c.call("GET", "/verify-email", query={"token": "A" * 43}, expect=404, label="mail off")
+    c.call("POST", "/verify-email", form={"token": "A" * 43}, expect=404, label="mail off")
+    c.call("POST", "/verify-email/resend", form={"email": who}, expect=404, label="mail off")
+    c.call("POST", "/account/email-verification", cookie=cookie, form={"csrf_token": csrf}, expect=404,
+           label="mail off")
+    c.call("POST", "/account/password", cookie=cookie,
+           form={"csrf_token": csrf, "current_password": PASSWORD, "new_password": NEW_PASSWORD}, expect=404,
+           label="mail off")
+
+
+def scenario_verified_email(c: Checker, server: Server):
+    """`--require-verified-email on`: no sign-in before the address is confirmed."""
+    mail = Mailbox(server.mail_dir)
+    who, page_who = "unverified@example.com", "unverified-page@example.com"
+    c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="verified only")
+    c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD}, expect=403,
+           forbid_headers=("Set-Cookie",), label="unverified", expect_json={"type": "/problems/email-not-verified"})
+    c.call("POST", "/v1/token", form={"grant_type": "password", "username": who, "password": PASSWORD}, expect=403,
+           label="unverified", expect_json={"type": "/problems/email-not-verified"})
+    c.call("POST", "/login", form={"email": who, "password": PASSWORD}, expect=403, forbid_headers=("Set-Cookie",),
+           label="unverified")
+    c.call("POST", "/register", form={"email": page_who, "password": PASSWORD}, expect=201,
+           forbid_headers=("Set-Cookie",), label="verified only")
+    c.call("POST", "/verify-email/resend", form={"email": who}, expect=200, label="verified only")
+    token = mail.link_token(who, "confirm", "/verify-email")
+    c.call("POST", "/verify-email", form={"token": token}, expect=303, expect_headers=("Location",),
+           label="signed out")
+    c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD}, expect=201, label="verified")
+
+
+def scenario_strict(c: Checker, server: Server):
+    """`--registration-throttle 2/h`: registrations and mail requests beyond 2 an hour per network
+    get 429 with `Retry-After`, as problem documents (API) or pages; so do failed sign-ins beyond 10.
+    `--refresh-grace 0s`: presenting a rotated refresh token again is reuse, which ends the family."""
+    users = ("t1@example.com", "t2@example.com")
+    for who in users:
+        c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="throttle")
+    T = "/v1/token"
+    r = c.call("POST", T, form={"grant_type": "password", "username": users[0], "password": PASSWORD}, expect=200,
+               label="strict")
+    first = c.json(r).get("refresh_token")
+    r = c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": first}, expect=200, label="rotation")
+    second = c.json(r).get("refresh_token")
+    c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": first}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="reuse after the grace window")
+    c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": second}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="the successor of a reused token")
+    c.call("POST", "/v1/accounts", json_body={"email": "t3@example.com", "password": PASSWORD}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    c.call("POST", "/register", form={"email": "t3@example.com", "password": PASSWORD}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    r = c.call("POST", "/v1/sessions", json_body={"email": users[0], "password": PASSWORD}, expect=201,
+               label="throttle")
+    cookie, csrf = set_cookie_value(r), c.json(r).get("csrf_token")
+    for _ in range(2):
+        c.call("POST", "/v1/password-reset", json_body={"email": users[1]}, expect=202, label="throttle")
+    c.call("POST", "/v1/password-reset", json_body={"email": users[1]}, expect=429, expect_headers=("Retry-After",),
+           label="throttled")
+    c.call("POST", "/forgot-password", form={"email": users[1]}, expect=429, expect_headers=("Retry-After",),
+           label="throttled")
+    c.call("POST", "/verify-email/resend", form={"email": users[1]}, expect=429, expect_headers=("Retry-After",),
+           label="throttled")
+    c.call("POST", "/v1/email-verification", cookie=cookie, csrf=csrf, expect=429, expect_headers=("Retry-After",),
+           label="throttled")
+    c.call("POST", "/account/email-verification", cookie=cookie, form={"csrf_token": csrf}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    for i in range(10):
+        c.call("POST", "/login", form={"email": users[1], "password": f"wrong password {i}"}, expect=401,
+               label=f"failed sign-in {i + 1}")
+    c.call("POST", "/login", form={"email": users[1], "password": PASSWORD}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+
+
+def run_server(binary, extra, name, failures, checkers, spec, steps, mail=True):
+    # Cheap hashing keeps the run short; `normal` priority keeps it from starving when the machine is
+    # busy with other work (at the default `idle`, a sign-up can wait minutes behind a compiler).
+    args = ["--scrypt-log-n", "10", "--hash-priority", "normal", "--log-level", "warning", *extra]
+    server = Server(binary, extra_args=args, mail=mail, name=name)
+    stop_on_signals(server)
+    try:
+        try:
+            server.start()
+        except Exception as e:
+            failures.append(f"the server ({name}) did not start: {e}")
+            return
+        checker = Checker(server.base, spec)
+        checkers.append(checker)
+        try:
+            steps(checker, server)
+        except Exception:
+            failures.append(f"the scenario ({name}) stopped early:\n" + traceback.format_exc())
+        if server.process is None or server.process.poll() is not None:
+            failures.append(f"the server ({name}) died during the scenario:\n{server.log_tail()}")
+    finally:
+        server.stop()
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    binary = sys.argv[1]
+    started = time.monotonic()
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    failures = []
+
+    routes, route_problems = check_routes(binary, spec)
+    print(f"routes: {len(routes)} served, {len(spec_operations(spec))} documented"
+          + ("" if route_problems else ", the same set"))
+    failures += route_problems
+
+    checkers = []
+    run_server(binary, [], "portcullis-check", failures, checkers, spec, scenario)
+    run_server(binary, [], "portcullis-check-nomail", failures, checkers, spec, scenario_mail_off, mail=False)
+    run_server(binary, ["--require-verified-email", "on"], "portcullis-check-verified", failures, checkers, spec,
+               scenario_verified_email)
+    run_server(binary, ["--registration-throttle", "2/h", "--refresh-grace", "0s"], "portcullis-check-strict",
+               failures, checkers, spec, scenario_strict)
+
+    if checkers:
+        ops = checkers[0].ops
+        succeeded = {k: sum(ch.succeeded[k] for ch in checkers) for k in ops}
+        statuses = {k: set().union(*(ch.statuses[k] for ch in checkers)) for k in ops}
+        for (m, p), n in sorted(succeeded.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            if n == 0:
+                seen = sorted(statuses[(m, p)])
+                failures.append(f"never answered with success: {m} {p}"
+                                + (f" (saw {seen})" if seen else " (never called)"))
+        unexpected = [u for ch in checkers for u in ch.unexpected]
+        mismatches = [mm for ch in checkers for mm in ch.mismatches]
+        failures += [f"unexpected answer: {u}" for u in unexpected]
+        failures += [f"spec mismatch: {mm}" for mm in mismatches]
+        documented = {(k, code) for k, op in ops.items() for code in op.get("responses", {}) if code != "default"}
+        seen = {(k, str(code)) for k in ops for code in statuses[k]}
+        verbose = os.environ.get("API_CHECK_VERBOSE") == "1"
+        if verbose:
+            for (m, p), code in sorted(documented - seen, key=lambda x: (x[0][1], x[0][0], x[1])):
+                print(f"  documented, not exercised: {m} {p} {code}")
+        covered = sum(1 for n in succeeded.values() if n)
+        print(f"statuses: {len(documented & seen)} of the {len(documented)} documented (operation, status) pairs "
+              "exercised" + ("" if verbose else " (API_CHECK_VERBOSE=1 lists the rest)"))
+        print(f"scenario: {sum(ch.count for ch in checkers)} requests to {len(checkers)} servers, "
+              f"{covered}/{len(ops)} operations answered with success, "
+              f"{len(unexpected)} unexpected answers, {len(mismatches)} spec mismatches")
+    elapsed = time.monotonic() - started
+    if failures:
+        print(f"\nFAILED ({len(failures)} problems, {elapsed:.1f} s):")
+        for f in failures:
+            print(" - " + f)
+        return 1
+    print(f"OK: routes match the spec; every operation answered with success; every answer matches the spec "
+          f"({elapsed:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
