@@ -18,11 +18,11 @@ public enum JSONValue: Sendable, Equatable {
 /// A JSON reader for untrusted token segments (docs/security.md#access-token-verification): UTF-8 only, objects may not repeat
 /// a member name (parsers disagree on which copy wins, so a repeated `alg` or `sub` is an attack),
 /// nesting is bounded, and nothing may follow the value.
-enum StrictJSON {
+package enum StrictJSON {
     static let maximumDepth = 16
 
     /// The top-level object of `bytes`, or `nil` when it is not exactly one valid JSON object.
-    static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
+    package static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
         guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
         var reader = Reader(bytes: bytes)
         guard case .object(let object)? = reader.value(depth: 0) else { return nil }
@@ -171,10 +171,25 @@ enum StrictJSON {
             }
         }
 
+        /// Exactly four hexadecimal digits (`UInt32(_:radix:)` would also take a sign: `\u+0e9`).
         mutating func hex4() -> UInt32? {
-            guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else { return nil }
+            guard index + 4 <= bytes.count else { return nil }
+            var value: UInt32 = 0
+            for byte in bytes[index..<index + 4] {
+                guard let digit = Self.hexDigit(byte) else { return nil }
+                value = value << 4 | digit
+            }
             index += 4
             return value
+        }
+
+        private static func hexDigit(_ byte: UInt8) -> UInt32? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+            default: nil
+            }
         }
 
         mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
@@ -184,18 +199,37 @@ enum StrictJSON {
             return value
         }
 
+        /// A number as RFC 8259 §6 spells it: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+        /// Swift's `Double(_:)` alone would also take `02`, `+1`, `1.` and `.5`, which JSON does not.
         mutating func number() -> JSONValue? {
             let start = index
-            scan: while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
-                    index += 1
-                default:
-                    break scan
-                }
+            if peek == UInt8(ascii: "-") { index += 1 }
+            if peek == UInt8(ascii: "0") {
+                index += 1
+            } else {
+                guard digits() > 0 else { return nil }
             }
-            guard index > start, let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else { return nil }
+            if peek == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { return nil }
+            }
+            if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+                index += 1
+                if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { return nil }
+            }
+            guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else { return nil }
             return .number(value)
+        }
+
+        /// The byte at the reading position, if any.
+        private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        /// Skips decimal digits; how many there were.
+        private mutating func digits() -> Int {
+            let start = index
+            while let byte = peek, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+            return index - start
         }
     }
 }
