@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PortcullisTesting", targets: ["PortcullisTesting"]),
         .library(name: "PortcullisSMTP", targets: ["PortcullisSMTP"]),
         .executable(name: "portcullis", targets: ["portcullis"]),
+        .executable(name: "portcullis-fuzz", targets: ["PortcullisFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -41,8 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
-        // Access tokens without a server: claims, signing keys, and verification by every rule of
-        // SECURITY.md §1–5. Shared by the server and the verifier library.
+        // Access tokens without a server: claims, signing keys, and verification by the rules of
+        // docs/security.md#access-token-verification. Shared by the server and the verifier library.
         .target(
             name: "PortcullisTokens",
             dependencies: [
@@ -171,6 +172,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The parsers of untrusted bytes under libFuzzer (Scripts/fuzz), or replaying a corpus.
+        .executableTarget(
+            name: "PortcullisFuzz",
+            dependencies: ["PortcullisTokens", "PortcullisSMTP", "PortcullisVerifier", "PortcullisHTTP"],
             swiftSettings: swiftSettings
         ),
         // Helpers for tests of Portcullis and of applications built on it: the store conformance suite.

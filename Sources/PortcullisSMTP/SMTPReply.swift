@@ -16,7 +16,7 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
     /// the reply is not complete yet.
     /// - Throws: ``SMTPError`` for lines that are not a reply (no code, a bad separator, a code
     ///   that changes between lines, a line over 4 KiB).
-    static func parse(_ buffer: inout [UInt8]) throws(SMTPError) -> SMTPReply? {
+    package static func parse(_ buffer: inout [UInt8]) throws(SMTPError) -> SMTPReply? {
         var start = 0
         var code: Int?
         var lines: [String] = []

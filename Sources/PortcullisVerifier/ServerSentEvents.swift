@@ -1,25 +1,28 @@
 /// An incremental parser for a `text/event-stream` body (WHATWG HTML §9.2): bytes go in as they
 /// arrive, complete events come out.
-struct ServerSentEventParser {
+package struct ServerSentEventParser {
     /// One dispatched event.
-    struct Event: Equatable {
-        var id: String?
-        var type: String = "message"
-        var data: String = ""
+    package struct Event: Equatable {
+        package var id: String?
+        package var type: String = "message"
+        package var data: String = ""
     }
 
     /// The longest line accepted; a longer one means the peer is not the feed we expect.
     static let maximumLineLength = 64 * 1024
 
-    enum Failure: Error { case lineTooLong }
+    package enum Failure: Error { case lineTooLong }
 
     private var line: [UInt8] = []
     private var pending = Event()
     private var hasData = false
     private var sawCarriageReturn = false
 
+    /// A parser at the start of a stream.
+    package init() {}
+
     /// The events completed by `bytes`.
-    mutating func consume(_ bytes: some Sequence<UInt8>) throws -> [Event] {
+    package mutating func consume(_ bytes: some Sequence<UInt8>) throws -> [Event] {
         var events: [Event] = []
         for byte in bytes {
             if sawCarriageReturn {

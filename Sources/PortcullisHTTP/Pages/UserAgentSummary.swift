@@ -4,14 +4,14 @@
 /// User agents are free text that any client can set, so this is a label for the device list,
 /// never a security decision. Tokens are checked in the order that disambiguates them: every
 /// Chromium-based browser also says `Chrome/` and `Safari/`, and Chrome says `Safari/` too.
-struct UserAgentSummary: Equatable, Sendable, CustomStringConvertible {
+package struct UserAgentSummary: Equatable, Sendable, CustomStringConvertible {
     /// The browser or client, e.g. "Firefox"; `nil` when not recognised.
-    let browser: String?
+    package let browser: String?
     /// The operating system or device, e.g. "macOS", "iPhone"; `nil` when not recognised.
-    let system: String?
+    package let system: String?
 
     /// The summary of `userAgent` (`nil` when the login request sent none).
-    init(_ userAgent: String?) {
+    package init(_ userAgent: String?) {
         let agent = userAgent ?? ""
         self.browser = Self.firstMatch(in: agent, Self.browsers)
         // Command-line clients say nothing useful about the system.
@@ -19,7 +19,7 @@ struct UserAgentSummary: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// "Browser on System", or what is known of it, or "Unknown browser".
-    var description: String {
+    package var description: String {
         switch (browser, system) {
         case let (browser?, system?): "\(browser) on \(system)"
         case let (browser?, nil): browser
