@@ -36,7 +36,8 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
                 return SMTPReply(code: lineCode, lines: lines)
             }
         }
-        guard buffer.count - start <= 4096 else { throw SMTPError.malformedReply }
+        // A line of the longest allowed length may still be waiting for its CR LF: the CR counts.
+        guard buffer.count - start <= 4097 else { throw SMTPError.malformedReply }
         return nil
     }
 }

@@ -97,4 +97,19 @@ struct MailMessageTests {
         var buffer = Array(text.utf8)
         #expect(throws: SMTPError.self) { try SMTPReply.parse(&buffer) }
     }
+
+    /// A line of the longest allowed length reads the same whether it arrives whole or byte by
+    /// byte: the parser used to refuse it while its CR waited for the LF (found by fuzzing).
+    @Test func theLongestLineReadsTheSameWholeOrTrickling() throws {
+        let line = Array(("250 " + String(repeating: "x", count: 4092) + "\r\n").utf8)
+        var whole = line
+        let expected = try #require(try SMTPReply.parse(&whole))
+        var trickle: [UInt8] = []
+        var reply: SMTPReply?
+        for byte in line where reply == nil {
+            trickle.append(byte)
+            reply = try SMTPReply.parse(&trickle)
+        }
+        #expect(reply == expected)
+    }
 }

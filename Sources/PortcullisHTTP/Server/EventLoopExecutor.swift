@@ -1,6 +1,7 @@
 public import HummingbirdCore
 public import Logging
 public import NIOCore
+import Synchronization
 
 /// Runs a connection's requests on the event loop that reads and writes its socket.
 ///
@@ -13,7 +14,9 @@ public import NIOCore
 /// calls run where the bytes are, as in a classic SwiftNIO server.
 ///
 /// Handlers must not block: anything slow already runs elsewhere (SQLite and PostgreSQL on their
-/// own threads, password hashing on ``BlockingWorkPool``).
+/// own threads, password hashing on ``BlockingWorkPool``). The event-loop group must outlive the
+/// server, as Hummingbird's `Application` arranges: a job for a loop that has shut down is dropped
+/// by SwiftNIO, and its task would never finish.
 struct EventLoopAffineChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
 
@@ -22,18 +25,33 @@ struct EventLoopAffineChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 
     func handle(value: Base.Value, logger: Logger) async {
-        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+        await withTaskExecutorPreference(EventLoopTaskExecutor.of(value.channel.eventLoop)) {
             await base.handle(value: value, logger: logger)
         }
     }
 }
 
 /// An event loop as a task executor: jobs enqueued on it run on the loop's thread.
+///
+/// One per loop, shared by its connections: the runtime compares executors by identity, so tasks
+/// of two connections on one loop then see the same executor and need not hop between them.
 final class EventLoopTaskExecutor: TaskExecutor {
     private let eventLoop: any EventLoop
+    private static let shared = Mutex<[ObjectIdentifier: EventLoopTaskExecutor]>([:])
 
-    init(_ eventLoop: any EventLoop) {
+    private init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+    }
+
+    /// The executor of `eventLoop`.
+    static func of(_ eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        shared.withLock { executors in
+            let key = ObjectIdentifier(eventLoop)
+            if let executor = executors[key] { return executor }
+            let executor = EventLoopTaskExecutor(eventLoop)
+            executors[key] = executor
+            return executor
+        }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
