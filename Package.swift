@@ -228,6 +228,7 @@ let package = Package(
                 "PortcullisHTTP",
                 "PortcullisSQLite",
                 "PortcullisTesting",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

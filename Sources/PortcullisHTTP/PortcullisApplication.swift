@@ -29,7 +29,7 @@ public enum PortcullisApplication {
     /// `headerTimeout` (and the body within as long again), idle keep-alive connections and
     /// responses the client stops reading closed after `idleTimeout`, and at most
     /// `maxConnectionsPerAddress` connections per client network (trusted proxies exempt).
-    /// Each connection's handlers run on its event loop (``EventLoopAffineChannel``), so they must
+    /// Each connection's handlers run on its event loop (docs/design.md), so they must
     /// not block. Applications that embed Portcullis pass it to their own `Application(server:)`.
     public static func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
         let limiter = ConnectionLimiter(maximumPerNetwork: configuration.maxConnectionsPerAddress)

@@ -14,11 +14,13 @@ struct AdminContext {
     /// server settings the command takes on its own command line (`keys rotate --key-publish-ahead`).
     static func with(_ options: StoreOptions, flags: [String: String] = [:], _ body: (AdminContext) async throws -> Void) async throws {
         let logger = Logger(label: "portcullis.admin", factory: { _ in SwiftLogNoOpLogHandler() })
-        var configuration = try await Settings.server(options, flags: flags)
         // An operator waits on the one hash a command makes (users create, users set-password);
         // there are no requests in this process for it to yield to, and at idle priority beside a
-        // busy server it could take minutes.
-        configuration.passwordHashingPriority = .normal
+        // busy server it could take minutes. So normal is the default here; a set
+        // `--hash-priority` still wins.
+        var defaults = ServerConfiguration()
+        defaults.passwordHashingPriority = .normal
+        let configuration = try await Settings.server(options, flags: flags, defaults: defaults)
         let store = try await StoreLocator.open(configuration.database, logger: logger)
         do {
             try await store.migrate()

@@ -115,11 +115,13 @@ enum Settings {
     }
 
     /// The server configuration from the store options and the server flags given (none for admin commands).
-    static func server(_ store: StoreOptions, flags: [String: String] = [:]) async throws -> ServerConfiguration {
+    static func server(
+        _ store: StoreOptions, flags: [String: String] = [:], defaults: ServerConfiguration = ServerConfiguration()
+    ) async throws -> ServerConfiguration {
         var commandLine = flags
         commandLine["database"] = store.database
         commandLine["key-file"] = store.keyFile
-        return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config))
+        return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config), defaults: defaults)
     }
 
     static func logLevel(_ store: StoreOptions, flags: [String: String]) async throws -> Logger.Level {

@@ -3,10 +3,10 @@ public import PortcullisCore
 
 extension ServerConfiguration {
     /// Reads every setting from `config`, whose keys are the flag names without dashes
-    /// (`session-idle`); whatever is absent keeps its default.
+    /// (`session-idle`); whatever is absent keeps its value in `defaults`.
     /// - Throws: ``ConfigurationError`` naming the first unreadable setting.
-    public init(config: ConfigReader) throws {
-        self.init()
+    public init(config: ConfigReader, defaults: ServerConfiguration = ServerConfiguration()) throws {
+        self = defaults
         host = config.string(forKey: "host", default: host)
         port = try Self.integer(config, "port", in: 0...65535) ?? port
         database = config.string(forKey: "database", default: database)
