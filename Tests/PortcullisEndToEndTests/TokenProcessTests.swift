@@ -13,10 +13,14 @@ struct TokenProcessTests {
 
     /// The server caches the bearer tokens it has checked; on its SQLite store, each way of
     /// ending a token still refuses it on the very next request.
+    /// Accounts made at the cost the test servers hash at (N=2^12): a full-cost hash, verified by a
+    /// debug build beside hundreds of parallel tests, could outlast the first grant's deadline.
+    static let cheapHashing = ["PORTCULLIS_SCRYPT_LOG_N": "12"]
+
     @Test func aCachedBearerTokenIsRefusedAtOnceWhenRevokedDisabledOrItsKeyEnded() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"], in: directory.url, stdin: password).status == 0)
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
         let server = try await ServerProcess.start(in: directory.url)
         func grant(_ email: String) async throws -> String {
             let reply = try await server.request(.POST, "/v1/token", json: ["grant_type": "password", "username": email, "password": password])
@@ -53,7 +57,7 @@ struct TokenProcessTests {
 
     @Test func signingKeysSurviveARestartAndStayEncrypted() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
         let server = try await ServerProcess.start(in: directory.url)
         let grant = try await passwordGrant(server)
         let access = try #require(grant.json["access_token"] as? String)
@@ -83,7 +87,7 @@ struct TokenProcessTests {
 
     @Test func keysAndClientsCommands() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
         let rotated = await PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let key = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any])
@@ -112,7 +116,7 @@ struct TokenProcessTests {
     @Test(arguments: ["EdDSA", "ES256", "RS256"])
     func pyJWTVerifiesWhatTheServerIssued(algorithm: String) async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--signing-alg", algorithm])
         let access = try #require(try await passwordGrant(server).json["access_token"] as? String)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Interop/verify_with_pyjwt.py")
