@@ -69,6 +69,21 @@ struct SessionSecurityTests {
         }
     }
 
+    @Test func theSessionCookieIsFoundAmongOthersInAnyCookieHeader() throws {
+        let secret = SessionSecret.generate()
+        let value = "\(SessionCookie.name)=\(secret.cookieValue)"
+        for header in ["\(value)", "a=1; \(value); b=2", "a=1;\t \(value)", "theme=dark;\(value);"] {
+            #expect(SessionCookie.secret(in: [.cookie: header]) == secret, "\(header)")
+        }
+        var split = HTTPFields()
+        split.append(HTTPField(name: .cookie, value: "a=1"))
+        split.append(HTTPField(name: .cookie, value: value))
+        #expect(SessionCookie.secret(in: split) == secret)
+        for header in ["a=1", "\(value)x", "\(SessionCookie.name)", "\(value); \(value)", "x\(value)"] {
+            #expect(SessionCookie.secret(in: [.cookie: header]) == nil, "\(header)")
+        }
+    }
+
     @Test(arguments: ["portcullis_session", "__host-portcullis_session", "__Secure-portcullis_session", "__Host-portcullis_session "])
     func cookiesWithoutTheExactPrefixedNameAreIgnored(name: String) async throws {
         try await TestApp().test { client in
