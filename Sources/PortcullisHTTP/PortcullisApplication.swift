@@ -15,7 +15,7 @@ public enum PortcullisApplication {
     ///   - logger: the application logger.
     public static func build(services: PortcullisServices, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
         let router = Router(context: PortcullisRequestContext.self)
-        addRoutes(to: router, services: services, metrics: metrics)
+        addServerRoutes(to: router, services: services, metrics: metrics)
         return Application(
             router: router,
             server: httpServer(services.configuration),
@@ -64,30 +64,46 @@ public enum PortcullisApplication {
         return background
     }
 
-    /// Installs Portcullis's middleware and routes on `router`, for applications that embed it.
+    /// What the `portcullis` server answers: ``addRoutes(to:services:)`` and `/metrics`, which
+    /// serves `metrics` (the registry swift-metrics was bootstrapped with).
+    public static func addServerRoutes(to router: some RouterMethods<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
+        addRoutes(to: router, services: services)
+        OperationsRoutes.registerMetrics(on: router, registry: metrics)
+    }
+
+    /// Installs Portcullis's middleware and routes on `router`, for applications that embed it
+    /// with their own request context (docs/design.md#embedding-portcullis).
     ///
-    /// The middleware (security headers, limits, Fetch-Metadata checks, the session cookie, bearer
-    /// tokens) applies to the application's own routes too, so they can read `context.session` and
-    /// `context.bearer`, and call `context.requireSession(csrfFrom:)` for their unsafe requests.
-    public static func addRoutes(to router: some RouterMethods<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
+    /// The middleware (access log, request metrics through swift-metrics, security headers,
+    /// limits, Fetch-Metadata checks, the client address, the session cookie, bearer tokens)
+    /// applies to the application's own routes too, so they can read `context.session` and
+    /// `context.bearer`. Portcullis's routes sit behind ``CSRFMiddleware``; put it on the
+    /// application's own route groups whose unsafe requests act for the session, or
+    /// ``PortcullisAuthRequestContext/requireSession()`` refuses them. Metrics go to whatever
+    /// backend the application bootstrapped swift-metrics with; `/metrics` is not served.
+    public static func addRoutes<Context: PortcullisAuthRequestContext>(to router: some RouterMethods<Context>, services: PortcullisServices) {
         let configuration = services.configuration
-        router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: MetricsMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.isServedOverHTTPS))
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: RequestLimitsMiddleware())
-        router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
-        router.add(middleware: FetchMetadataMiddleware(publicOrigin: configuration.publicOrigin))
-        router.add(middleware: SessionCookieMiddleware(sessions: services.sessions))
-        router.add(middleware: BearerTokenMiddleware(tokens: services.tokens))
-        OperationsRoutes(store: services.store, metrics: metrics).register(on: router)
-        AccountRoutes(accounts: services.accounts).register(on: router)
-        SessionRoutes(services: services).register(on: router)
-        TokenRoutes(services: services).register(on: router)
-        ServiceClientRoutes(services: services).register(on: router)
-        AdminRoutes(services: services).register(on: router)
-        RecoveryRoutes(services: services).register(on: router)
-        PageRoutes(services: services).register(on: router)
-        RecoveryPageRoutes(services: services).register(on: router)
+        let middleware: [any MiddlewareProtocol<Request, Response, Context>] = [
+            AccessLogMiddleware(),
+            MetricsMiddleware(),
+            SecurityHeadersMiddleware(strictTransportSecurity: configuration.isServedOverHTTPS),
+            ErrorMiddleware(),
+            RequestLimitsMiddleware(),
+            ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
+            FetchMetadataMiddleware(publicOrigin: configuration.publicOrigin),
+            SessionCookieMiddleware(sessions: services.sessions),
+            BearerTokenMiddleware(tokens: services.tokens),
+        ]
+        for each in middleware { _ = router.add(middleware: each) }
+        OperationsRoutes(store: services.store).register(on: router)
+        let routes = router.group().add(middleware: CSRFMiddleware())
+        AccountRoutes(accounts: services.accounts).register(on: routes)
+        SessionRoutes(services: services).register(on: routes)
+        TokenRoutes(services: services).register(on: routes)
+        ServiceClientRoutes(services: services).register(on: routes)
+        AdminRoutes(services: services).register(on: routes)
+        RecoveryRoutes(services: services).register(on: routes)
+        PageRoutes(services: services).register(on: routes)
+        RecoveryPageRoutes(services: services).register(on: routes)
     }
 }

@@ -5,7 +5,6 @@ import NIOCore
 public import Logging
 public import PortcullisCore
 public import PortcullisHTTP
-import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -85,7 +84,7 @@ public final class LiveIssuer: Sendable {
     private func listen() async throws {
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: TrafficMiddleware(issuer: self))
-        PortcullisApplication.addRoutes(to: router, services: services, metrics: PrometheusCollectorRegistry())
+        PortcullisApplication.addRoutes(to: router, services: services)
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         // The store sweeper stays off (tests drive it themselves); the mail delivery runs, as mail
         // is only ever sent by it, and so does the revocation broadcaster, which feeds the streams.

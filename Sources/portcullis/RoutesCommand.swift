@@ -17,7 +17,7 @@ struct RoutesCommand: ParsableCommand {
             keyEncryption: try KeyEncryptionKey(bytes: [UInt8](repeating: 0, count: 32)), logger: logger
         )
         let recorder = RouteRecorder()
-        PortcullisApplication.addRoutes(to: recorder, services: services, metrics: PrometheusCollectorRegistry())
+        PortcullisApplication.addServerRoutes(to: recorder, services: services, metrics: PrometheusCollectorRegistry())
         for route in recorder.routes { print(route) }
     }
 }

@@ -87,6 +87,13 @@ struct ExampleTests {
         let withNote = try await monolith.request(.GET, "/", cookie: cookie)
         #expect(withNote.body.contains("&lt;b&gt;portcullis&lt;/b&gt;"))
         #expect(!withNote.body.contains("forged"))
+        // Its own middleware on its own context, and Portcullis's counters in its own metrics backend.
+        _ = try await monolith.request(.POST, "/notes", form: "text=second&csrf_token=\(csrf)", cookie: cookie)
+        let oldestFirst = try await monolith.request(.GET, "/", cookie: cookie).body
+        let newestFirst = try await monolith.request(.GET, "/", cookie: "\(cookie); notes_order=newest").body
+        #expect(try #require(oldestFirst.range(of: "second")).lowerBound > oldestFirst.range(of: "portcullis")!.lowerBound)
+        #expect(try #require(newestFirst.range(of: "second")).lowerBound < newestFirst.range(of: "portcullis")!.lowerBound)
+        #expect(try await monolith.request(.GET, "/metrics").body.contains("portcullis_logins_total{result=\"success\"} 1"))
 
         // Sessions live in the monolith's SQLite file: a restart keeps them.
         try await monolith.stop()

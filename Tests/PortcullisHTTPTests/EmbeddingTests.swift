@@ -8,10 +8,37 @@ import PortcullisCore
 import PortcullisHTTP
 import PortcullisSQLite
 import PortcullisTesting
+import Prometheus
 import Testing
 
-/// The monolith case: an application mounts Portcullis's routes and session middleware inside its
-/// own router, with its own store, and guards its own routes with the session.
+/// The application's own request context: what Portcullis needs, and the application's own state.
+struct NotebookContext: PortcullisAuthRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+    var clientAddress: String?
+    var session: AuthenticatedSession?
+    var bearer: BearerIdentity?
+    /// Set by the application's own middleware.
+    var theme = "plain"
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The application's own middleware, on its own context.
+struct ThemeMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: NotebookContext, next: (Request, NotebookContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.theme = request.headers[HTTPField.Name("X-Theme")!] ?? context.theme
+        return try await next(request, context)
+    }
+}
+
+/// The monolith case: an application mounts Portcullis's routes and middleware inside its own
+/// router, on its own request context, with its own store and its own metrics backend, and guards
+/// its own routes with the session.
 @Suite("Embedding Portcullis in an application")
 struct EmbeddingTests {
     static func withMonolith(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -21,21 +48,33 @@ struct EmbeddingTests {
         var configuration = ServerConfiguration()
         configuration.passwordHashing = TestApp.cheapHashing
         let logger = Logger(label: "app", factory: { _ in SwiftLogNoOpLogHandler() })
+        _ = TestMetrics.registry  // the application's metrics backend, bootstrapped before anything records
         let services = PortcullisServices(configuration: configuration, store: store, keyEncryption: TestApp.keyEncryption, logger: logger)
 
-        let router = Router(context: PortcullisRequestContext.self)
-        PortcullisApplication.addRoutes(to: router, services: services, metrics: TestMetrics.registry)
+        let router = Router(context: NotebookContext.self)
+        router.add(middleware: ThemeMiddleware())
+        PortcullisApplication.addRoutes(to: router, services: services)
         router.get("dashboard") { _, context in
             let current = try context.requireSession()
-            return "Welcome, \(current.account.email)"
+            return "Welcome, \(current.account.email) (\(context.theme))"
         }
-        router.post("notes") { request, context in
-            var request = request
-            _ = try await context.requireSession(csrfFrom: &request)
+        let forms = router.group().add(middleware: CSRFMiddleware())
+        forms.post("notes") { _, context in
+            _ = try context.requireSession()
             return Response(status: .seeOther, headers: [.location: "/dashboard"])
         }
-        let app = Application(router: router, services: PortcullisApplication.backgroundServices(services: services, logger: logger), logger: logger)
-        try await app.test(.router, body)
+        // Forgot the CSRF middleware: the session must not be usable by its unsafe requests.
+        router.post("unguarded") { _, context in
+            _ = try context.requireSession()
+            return Response(status: .noContent)
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: PortcullisApplication.backgroundServices(services: services, logger: logger),
+            logger: logger
+        )
+        try await app.test(.live, body)
         try await store.close()
     }
 
@@ -45,7 +84,7 @@ struct EmbeddingTests {
             let browser = try await client.signUpAndLogIn("ada@example.com")
             let page = try await client.get("/dashboard", headers: browser.cookieHeader)
             #expect(page.status == .ok)
-            #expect(page.text == "Welcome, ada@example.com")
+            #expect(page.text == "Welcome, ada@example.com (plain)")
             #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "Portcullis's security headers cover the application's routes")
         }
     }
@@ -72,6 +111,39 @@ struct EmbeddingTests {
             let browser = try await client.signUpAndLogIn("ada@example.com")
             #expect(try await client.delete("/v1/session", headers: browser.headers()).status == .noContent)
             #expect(try await client.get("/dashboard", headers: browser.cookieHeader).status == .unauthorized)
+        }
+    }
+
+    @Test func anUnsafeRouteWithoutTheCSRFMiddlewareNeverActsForTheSession() async throws {
+        try await Self.withMonolith { client in
+            let browser = try await client.signUpAndLogIn("ada@example.com")
+            var headers = browser.cookieHeader
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let withToken = try await client.executeRequest(uri: "/unguarded", method: .post, headers: headers, body: ByteBuffer(string: "csrf_token=\(browser.csrf)"))
+            #expect(withToken.status == .forbidden)
+            headers[HTTPField.Name("X-CSRF-Token")!] = browser.csrf
+            #expect(try await client.executeRequest(uri: "/unguarded", method: .post, headers: headers, body: nil).status == .forbidden)
+        }
+    }
+
+    @Test func theApplicationsMiddlewareAndContextWorkBesidePortcullis() async throws {
+        try await Self.withMonolith { client in
+            let browser = try await client.signUpAndLogIn("ada@example.com")
+            var headers = browser.cookieHeader
+            headers[HTTPField.Name("X-Theme")!] = "dark"
+            #expect(try await client.get("/dashboard", headers: headers).text == "Welcome, ada@example.com (dark)")
+        }
+    }
+
+    @Test func portcullisRecordsItsMetricsInTheApplicationsBackend() async throws {
+        try await Self.withMonolith { client in
+            _ = try await client.signUpAndLogIn("metrics-probe@example.com")
+            _ = try await client.get("/dashboard")
+            var bytes: [UInt8] = []
+            TestMetrics.registry.emit(into: &bytes)
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(text.contains("portcullis_logins_total{result=\"success\"}"))
+            #expect(text.contains("hb_requests"), "Hummingbird's request metrics, through swift-metrics")
         }
     }
 }

@@ -22,7 +22,7 @@ struct MeAnswerTests {
             tokenID: "jti", sessionID: "family-\(awkward)", clientID: "cli", roles: roles, emailVerified: verified
         )
         return [
-            .session(AuthenticatedSession(validated: .init(session: session, account: account), secret: .generate())),
+            .session(AuthenticatedSession(validated: .init(session: session, account: account), secret: .generate(), passesCSRFCheck: true)),
             .bearer(BearerIdentity(claims: claims, account: account)),
         ]
     }

@@ -7,8 +7,7 @@ import PortcullisTokens
 /// Authenticates `Authorization: Bearer` requests with an access token for Portcullis's own
 /// audience. A bearer token that fails any check is refused with 401 and
 /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1), whatever the route.
-public struct BearerTokenMiddleware: RouterMiddleware {
-    public typealias Context = PortcullisRequestContext
+public struct BearerTokenMiddleware<Context: PortcullisAuthRequestContext>: RouterMiddleware {
     private let tokens: TokenService
 
     /// Creates the middleware.

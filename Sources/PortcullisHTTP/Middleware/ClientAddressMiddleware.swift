@@ -1,8 +1,7 @@
 public import Hummingbird
 
-/// Sets ``PortcullisRequestContext/clientAddress`` from the socket peer and trusted proxies.
-public struct ClientAddressMiddleware: RouterMiddleware {
-    public typealias Context = PortcullisRequestContext
+/// Sets ``PortcullisAuthRequestContext/clientAddress`` from the socket peer and trusted proxies.
+public struct ClientAddressMiddleware<Context: PortcullisAuthRequestContext>: RouterMiddleware {
     private let resolver: ClientAddressResolver
 
     /// Creates the middleware.
@@ -12,7 +11,7 @@ public struct ClientAddressMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.clientAddress = resolver.resolve(peer: context.peerAddress, headers: request.headers)
+        context.clientAddress = resolver.resolve(peer: context.remoteAddress?.ipAddress, headers: request.headers)
         return try await next(request, context)
     }
 }

@@ -11,7 +11,10 @@ public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware
     public let maximumCredentialHeaderBytes: Int
 
     /// Creates the middleware with the contract's limits.
-    public init(maximumBodyBytes: Int = 64 * 1024, maximumCredentialHeaderBytes: Int = 8 * 1024) {
+    public init(
+        maximumBodyBytes: Int = RequestLimits.maximumBodyBytes,
+        maximumCredentialHeaderBytes: Int = RequestLimits.maximumCredentialHeaderBytes
+    ) {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumCredentialHeaderBytes = maximumCredentialHeaderBytes
     }
@@ -31,4 +34,12 @@ public struct RequestLimitsMiddleware<Context: RequestContext>: RouterMiddleware
         }
         return try await next(request, context)
     }
+}
+
+/// The limits Portcullis holds requests to, whatever the request context's `maxUploadSize`.
+public enum RequestLimits {
+    /// The largest body any Portcullis route reads: 64 KiB.
+    public static let maximumBodyBytes = 64 * 1024
+    /// The largest `Cookie` or `Authorization` header: 8 KiB.
+    public static let maximumCredentialHeaderBytes = 8 * 1024
 }

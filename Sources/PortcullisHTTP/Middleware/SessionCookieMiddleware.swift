@@ -3,10 +3,9 @@ public import PortcullisCore
 import Logging
 
 /// Authenticates the request by its session cookie, if it has exactly one valid one, and records
-/// the result in ``PortcullisRequestContext/session``. A request without a valid cookie carries
+/// the result in ``PortcullisAuthRequestContext/session``. A request without a valid cookie carries
 /// on unauthenticated: each route decides whether it needs a session.
-public struct SessionCookieMiddleware: RouterMiddleware {
-    public typealias Context = PortcullisRequestContext
+public struct SessionCookieMiddleware<Context: PortcullisAuthRequestContext>: RouterMiddleware {
     private let sessions: SessionManager
 
     /// Creates the middleware.
@@ -18,7 +17,7 @@ public struct SessionCookieMiddleware: RouterMiddleware {
         guard let secret = SessionCookie.secret(in: request.headers) else { return try await next(request, context) }
         var context = context
         if let validated = try await sessions.validate(secret) {
-            context.session = AuthenticatedSession(validated: validated, secret: secret)
+            context.session = AuthenticatedSession(validated: validated, secret: secret, passesCSRFCheck: request.method.isSafe)
             context.logger[metadataKey: "portcullis.session_id"] = "\(validated.session.id)"
         }
         return try await next(request, context)

@@ -21,21 +21,21 @@ struct PageRoutes {
         self.signIn = BrowserSignIn(services: services)
     }
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.get(RouterPath(Stylesheet.route)) { _, _ in Self.stylesheet() }
         router.get("register", use: showRegistration)
         router.post("register", use: createAccount)
         router.get("login", use: showLogin)
         router.post("login", use: logIn)
-        router.post("logout") { request, context in
-            try await Self.withFormSession(request, context) { current in
+        router.post("logout") { _, context in
+            try await Self.withFormSession(context) { current in
                 _ = try await services.sessions.end(sessionID: current.session.id)
                 return Self.signedOut(.signedOut)
             }
         }
         router.get("account", use: showAccount)
-        router.post("account/sessions/{id}/revoke") { request, context in
-            try await Self.withFormSession(request, context) { current in
+        router.post("account/sessions/{id}/revoke") { _, context in
+            try await Self.withFormSession(context) { current in
                 let id = try context.parameters.require("id")
                 guard try await services.sessions.end(sessionID: id, accountID: current.account.id) else {
                     return MessagePage.notSignedIn.page.response(status: .notFound)
@@ -43,14 +43,14 @@ struct PageRoutes {
                 return id == current.session.id ? Self.signedOut(.signedOut) : Self.seeOther("/account", notice: .deviceSignedOut)
             }
         }
-        router.post("account/sessions/revoke-all") { request, context in
-            try await Self.withFormSession(request, context) { current in
+        router.post("account/sessions/revoke-all") { _, context in
+            try await Self.withFormSession(context) { current in
                 try await services.accounts.signOutEverywhere(accountID: current.account.id)
                 return Self.signedOut(.signedOutEverywhere)
             }
         }
-        router.post("account/apps/{id}/revoke") { request, context in
-            try await Self.withFormSession(request, context) { current in
+        router.post("account/apps/{id}/revoke") { _, context in
+            try await Self.withFormSession(context) { current in
                 let id = try context.parameters.require("id")
                 guard try await services.tokens.revokeRefreshFamily(id: id, accountID: current.account.id) else {
                     return MessagePage.notSignedIn.page.response(status: .notFound)
@@ -62,13 +62,13 @@ struct PageRoutes {
 
     // MARK: Registration
 
-    @Sendable func showRegistration(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func showRegistration<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         if context.session != nil { return Self.seeOther(LocalRedirect.fallback) }
         return RegistrationPage().page.response()
     }
 
-    @Sendable func createAccount(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let form = try await request.decodeForm(as: RegistrationForm.self, context: context)
+    @Sendable func createAccount<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let form = try await request.decodeForm(as: RegistrationForm.self)
         var page = RegistrationPage(email: form.email ?? "")
         let status: HTTPResponse.Status
         var headers = HTTPFields()
@@ -116,7 +116,7 @@ struct PageRoutes {
 
     // MARK: Sign in and out
 
-    @Sendable func showLogin(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func showLogin<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         let next = request.uri.queryParameters["next"].map(String.init)
         if context.session != nil { return Self.seeOther(LocalRedirect.target(next)) }
         var page = loginPage(next: next)
@@ -124,8 +124,8 @@ struct PageRoutes {
         return page.page.response()
     }
 
-    @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let form = try await request.decodeForm(as: LoginForm.self, context: context)
+    @Sendable func logIn<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let form = try await request.decodeForm(as: LoginForm.self)
         let email = form.email ?? "", password = form.password ?? "", remember = form.remember != nil
         var page = loginPage(next: form.next)
         page.email = email
@@ -185,7 +185,7 @@ struct PageRoutes {
 
     // MARK: Account
 
-    @Sendable func showAccount(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func showAccount<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let current = context.session else {
             let here = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             return Self.seeOther("/login?next=" + LocalRedirect.queryEncoded(here))
@@ -202,31 +202,15 @@ struct PageRoutes {
         ).page.response()
     }
 
-    /// Runs `action` for a signed-in person's form post once its CSRF token checks out. Without
-    /// a session the browser is sent to sign in; with a missing or wrong token the answer is
-    /// 403 and nothing happens.
+    /// Runs `action` for a signed-in person's form post once ``CSRFMiddleware`` has matched its
+    /// CSRF token. Without a session the browser is sent to sign in; with a missing or wrong token
+    /// the answer is 403 and nothing happens.
     static func withFormSession(
-        _ request: Request, _ context: PortcullisRequestContext,
-        _ action: (AuthenticatedSession) async throws -> Response
+        _ context: some PortcullisAuthRequestContext, _ action: (AuthenticatedSession) async throws -> Response
     ) async throws -> Response {
-        try await withFormSession(request, context) { current, _ in try await action(current) }
-    }
-
-    /// ``withFormSession(_:_:_:)`` for an action that reads more of the form: it gets the request
-    /// with its body already read (the CSRF check read it first).
-    static func withFormSession(
-        _ request: Request, _ context: PortcullisRequestContext,
-        _ action: (AuthenticatedSession, Request) async throws -> Response
-    ) async throws -> Response {
-        guard context.session != nil else { return Self.seeOther("/login") }
-        var request = request
-        let current: AuthenticatedSession
-        do {
-            current = try await context.requireSession(csrfFrom: &request)
-        } catch let problem as Problem where problem.status == .forbidden {
-            return MessagePage.formExpired.page.response(status: .forbidden)
-        }
-        return try await action(current, request)
+        guard let current = context.session else { return Self.seeOther("/login") }
+        guard current.passesCSRFCheck else { return MessagePage.formExpired.page.response(status: .forbidden) }
+        return try await action(current)
     }
 
     // MARK: Answers

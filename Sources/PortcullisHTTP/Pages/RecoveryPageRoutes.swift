@@ -12,7 +12,7 @@ import PortcullisCore
 struct RecoveryPageRoutes {
     let services: PortcullisServices
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.get("forgot-password") { _, _ in
             guard services.recovery != nil else { return Self.notOffered }
             return ForgotPasswordPage().page.response()
@@ -33,7 +33,7 @@ struct RecoveryPageRoutes {
         router.post("verify-email/resend", use: resendVerification)
         router.post("account/email-verification") { request, context in
             guard let recovery = services.recovery else { return Self.notOffered }
-            return try await PageRoutes.withFormSession(request, context) { current in
+            return try await PageRoutes.withFormSession(context) { current in
                 do {
                     try await recovery.sendVerification(to: current.account, clientAddress: context.clientAddress)
                 } catch let error as PortcullisError where error.kind == .throttled {
@@ -47,9 +47,9 @@ struct RecoveryPageRoutes {
 
     // MARK: Actions
 
-    @Sendable func requestReset(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func requestReset<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let recovery = services.recovery else { return Self.notOffered }
-        let form = try await request.decodeForm(as: EmailForm.self, context: context)
+        let form = try await request.decodeForm(as: EmailForm.self)
         do {
             try await recovery.requestPasswordReset(email: form.email ?? "", clientAddress: context.clientAddress)
         } catch let error as PortcullisError where error.kind == .invalidEmail || error.kind == .inputTooLarge {
@@ -61,9 +61,9 @@ struct RecoveryPageRoutes {
         return CheckInboxPage().page.response()
     }
 
-    @Sendable func reset(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func reset<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let recovery = services.recovery else { return Self.notOffered }
-        let form = try await request.decodeForm(as: ResetForm.self, context: context)
+        let form = try await request.decodeForm(as: ResetForm.self)
         let token = form.token ?? ""
         do {
             try await recovery.resetPassword(token: token, newPassword: form.password ?? "")
@@ -84,9 +84,9 @@ struct RecoveryPageRoutes {
         return PageRoutes.signedOut(.passwordReset)
     }
 
-    @Sendable func confirmEmail(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func confirmEmail<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let recovery = services.recovery else { return Self.notOffered }
-        let form = try await request.decodeForm(as: TokenForm.self, context: context)
+        let form = try await request.decodeForm(as: TokenForm.self)
         do {
             try await recovery.confirmEmail(token: form.token ?? "")
         } catch let error as PortcullisError where error.kind == .invalidToken {
@@ -95,9 +95,9 @@ struct RecoveryPageRoutes {
         return PageRoutes.seeOther(context.session == nil ? "/login" : "/account", notice: .emailVerified)
     }
 
-    @Sendable func resendVerification(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func resendVerification<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let recovery = services.recovery else { return Self.notOffered }
-        let form = try await request.decodeForm(as: EmailForm.self, context: context)
+        let form = try await request.decodeForm(as: EmailForm.self)
         do {
             try await recovery.requestVerification(email: form.email ?? "", clientAddress: context.clientAddress)
         } catch let error as PortcullisError where error.kind == .throttled {
@@ -108,10 +108,10 @@ struct RecoveryPageRoutes {
         return CheckInboxPage().page.response()
     }
 
-    @Sendable func changePassword(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func changePassword<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         guard let recovery = services.recovery else { return Self.notOffered }
-        return try await PageRoutes.withFormSession(request, context) { current, request in
-            let form = try await request.decodeForm(as: ChangeForm.self, context: context)
+        return try await PageRoutes.withFormSession(context) { current in
+            let form = try await request.decodeForm(as: ChangeForm.self)
             do {
                 try await recovery.changePassword(
                     account: current.account, keepingSession: current.session.id, current: form.currentPassword ?? "",

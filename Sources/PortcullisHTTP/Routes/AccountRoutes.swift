@@ -6,9 +6,9 @@ import Logging
 struct AccountRoutes {
     let accounts: AccountService
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/accounts") { request, context in
-            let input = try await request.decodeJSON(as: Registration.self, context: context)
+            let input = try await request.decodeJSON(as: Registration.self)
             let account = try await accounts.register(email: input.email, password: input.password, clientAddress: context.clientAddress)
             context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
             return try Response.json(Created(id: account.id, email: account.email, createdAt: account.createdAt.epochSeconds), status: .created)

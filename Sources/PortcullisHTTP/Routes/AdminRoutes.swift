@@ -11,10 +11,9 @@ import PortcullisTokens
 struct AdminRoutes {
     let services: PortcullisServices
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
-        router.post("v1/admin/users/{id}/logout") { request, context in
-            var request = request
-            let admin = try await Self.requireAdmin(&request, context: context)
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
+        router.post("v1/admin/users/{id}/logout") { _, context in
+            let admin = try Self.requireAdmin(context: context)
             let id = try context.parameters.require("id")
             guard try await services.store.account(id: id) != nil else { throw Problem(.notFound, detail: "There is no account with this id.") }
             try await services.accounts.signOutEverywhere(accountID: id)
@@ -22,10 +21,9 @@ struct AdminRoutes {
             return Response(status: .noContent)
         }
         router.patch("v1/admin/users/{id}") { request, context in
-            var request = request
-            let admin = try await Self.requireAdmin(&request, context: context)
+            let admin = try Self.requireAdmin(context: context)
             let id = try context.parameters.require("id")
-            let patch = try await request.decodeJSON(as: AccountPatch.self, context: context)
+            let patch = try await request.decodeJSON(as: AccountPatch.self)
             // Disabling and a change of roles sign the account out everywhere (a privilege change
             // must not leave tokens carrying the old roles), in the same store transaction.
             guard let account = try await services.accounts.change(accountID: id, AccountChange(roles: patch.roles, disabled: patch.disabled)) else {
@@ -36,9 +34,9 @@ struct AdminRoutes {
         }
         router.post("v1/admin/keys/rotate") { request, context in
             var request = request
-            _ = try await Self.requireAdmin(&request, context: context)
+            _ = try Self.requireAdmin(context: context)
             // The body is optional: an empty one rotates with the defaults; any other must be JSON.
-            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            let body = try await request.collectBody(upTo: RequestLimits.maximumBodyBytes)
             let input: KeyRotation
             if body.readableBytes == 0 {
                 input = KeyRotation(alg: nil, now: nil)
@@ -55,8 +53,8 @@ struct AdminRoutes {
         }
     }
 
-    static func requireAdmin(_ request: inout Request, context: PortcullisRequestContext) async throws -> Account {
-        let account = try await context.requireCaller(&request).account
+    static func requireAdmin(context: some PortcullisAuthRequestContext) throws -> Account {
+        let account = try context.requireCaller().account
         guard account.roles.contains("admin") else { throw Problem(.forbidden, detail: "This needs the admin role.") }
         return account
     }

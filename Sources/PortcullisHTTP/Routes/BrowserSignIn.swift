@@ -32,7 +32,7 @@ struct BrowserSignIn {
 
     /// Checks the credentials and starts a session.
     /// - Throws: ``PortcullisError`` `invalidCredentials`, `throttled` or `inputTooLarge`.
-    func signIn(email: String, password: String, remember: Bool, request: Request, context: PortcullisRequestContext) async throws -> SignedIn {
+    func signIn<Context: PortcullisAuthRequestContext>(email: String, password: String, remember: Bool, request: Request, context: Context) async throws -> SignedIn {
         let proof: PasswordLogin.Proof
         do {
             proof = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
@@ -58,7 +58,7 @@ struct BrowserSignIn {
     /// Starts a session for `account`, whose credentials the caller has just proven (against
     /// `passwordHash`, when they include a password: see ``PasswordLogin/Proof``). The session the
     /// request came with, if any, ends: its cookie is about to be replaced.
-    func startSession(for account: Account, passwordHash: String?, remember: Bool, request: Request, context: PortcullisRequestContext) async throws -> SignedIn {
+    func startSession<Context: PortcullisAuthRequestContext>(for account: Account, passwordHash: String?, remember: Bool, request: Request, context: Context) async throws -> SignedIn {
         if let replaced = context.session {
             _ = try await services.sessions.end(sessionID: replaced.session.id)
         }
@@ -72,7 +72,7 @@ struct BrowserSignIn {
         let session = started.session
         let maxAge = Int(session.absoluteExpiry.timeIntervalSince(session.createdAt))
         return SignedIn(
-            authenticated: AuthenticatedSession(validated: .init(session: session, account: account), secret: started.secret),
+            authenticated: AuthenticatedSession(validated: .init(session: session, account: account), secret: started.secret, passesCSRFCheck: true),
             setCookie: SessionCookie.setting(started.secret, maxAge: maxAge)
         )
     }

@@ -4,12 +4,11 @@ import PortcullisCore
 import Prometheus
 import Logging
 
-/// `/healthz`, `/readyz` and `/metrics` (docs/operations.md#metrics-and-alerts).
+/// `/healthz` and `/readyz`, and the server's `/metrics` (docs/operations.md#metrics-and-alerts).
 struct OperationsRoutes {
     let store: any PortcullisStore
-    let metrics: PrometheusCollectorRegistry
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.get("healthz") { _, _ in
             try Response.json(Status(status: "ok"))
         }
@@ -22,9 +21,13 @@ struct OperationsRoutes {
                 return try Response.json(Status(status: "unavailable"), status: .serviceUnavailable)
             }
         }
+    }
+
+    /// `GET /metrics`: what `registry` holds, in Prometheus's text format.
+    static func registerMetrics(on router: some RouterMethods<some RequestContext>, registry: PrometheusCollectorRegistry) {
         router.get("metrics") { _, _ in
             var bytes: [UInt8] = []
-            metrics.emit(into: &bytes)
+            registry.emit(into: &bytes)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -6,37 +6,35 @@ import PortcullisCore
 struct RecoveryRoutes {
     let services: PortcullisServices
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/password-reset") { request, context in
-            let input = try await request.decodeJSON(as: EmailInput.self, context: context)
+            let input = try await request.decodeJSON(as: EmailInput.self)
             try await recovery().requestPasswordReset(email: input.email, clientAddress: context.clientAddress)
             return try Response.json(Accepted(), status: .accepted)
         }
         router.post("v1/password-reset/confirm") { request, context in
-            let input = try await request.decodeJSON(as: ResetInput.self, context: context)
+            let input = try await request.decodeJSON(as: ResetInput.self)
             try await recovery().resetPassword(token: input.token, newPassword: input.password)
             return Response(status: .noContent)
         }
         router.post("v1/password") { request, context in
             let recovery = try recovery()
-            var request = request
-            let caller = try await context.requireCaller(&request)
-            let input = try await request.decodeJSON(as: ChangeInput.self, context: context)
+            let caller = try context.requireCaller()
+            let input = try await request.decodeJSON(as: ChangeInput.self)
             try await recovery.changePassword(
                 account: caller.account, keepingSession: caller.sessionID, current: input.currentPassword, new: input.newPassword,
                 clientAddress: context.clientAddress
             )
             return Response(status: .noContent)
         }
-        router.post("v1/email-verification") { request, context in
+        router.post("v1/email-verification") { _, context in
             let recovery = try recovery()
-            var request = request
-            let caller = try await context.requireCaller(&request)
+            let caller = try context.requireCaller()
             try await recovery.sendVerification(to: caller.account, clientAddress: context.clientAddress)
             return try Response.json(Accepted(), status: .accepted)
         }
         router.post("v1/email-verification/confirm") { request, context in
-            let input = try await request.decodeJSON(as: TokenInput.self, context: context)
+            let input = try await request.decodeJSON(as: TokenInput.self)
             try await recovery().confirmEmail(token: input.token)
             return Response(status: .noContent)
         }

@@ -15,7 +15,7 @@ struct ServiceClientRoutes {
     /// A quiet stream gets a comment this often, so verifiers can tell a quiet feed from a stuck one.
     static let keepAliveInterval: Duration = .seconds(5)
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/token/introspect") { request, context in
             var request = request
             _ = try await Self.requireClient(request, services: services)

@@ -22,46 +22,41 @@ struct SessionRoutes {
         self.signIn = BrowserSignIn(services: services)
     }
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/sessions", use: self.logIn)
         router.get("v1/session") { _, context in
             try Response.json(SessionEnvelope(try context.requireSession()))
         }
-        router.delete("v1/session") { request, context in
-            var request = request
-            let current = try await context.requireSession(csrfFrom: &request)
+        router.delete("v1/session") { _, context in
+            let current = try context.requireSession()
             _ = try await sessions.end(sessionID: current.session.id)
             return Self.signedOut()
         }
-        router.get("v1/sessions") { request, context in
-            var request = request
-            let caller = try await context.requireCaller(&request)
+        router.get("v1/sessions") { _, context in
+            let caller = try context.requireCaller()
             let list = try await sessions.activeSessions(accountID: caller.account.id)
             return try Response.json(SessionList(sessions: list.map { SessionBody($0, currentID: caller.sessionID) }))
         }
-        router.delete("v1/sessions/{id}") { request, context in
-            var request = request
-            let caller = try await context.requireCaller(&request)
+        router.delete("v1/sessions/{id}") { _, context in
+            let caller = try context.requireCaller()
             let id = try context.parameters.require("id")
             guard try await sessions.end(sessionID: id, accountID: caller.account.id) else {
                 throw Problem(.notFound, detail: "You have no session with this id.")
             }
             return caller.isCookie && id == caller.sessionID ? Self.signedOut() : Response(status: .noContent)
         }
-        router.delete("v1/sessions") { request, context in
-            var request = request
-            let caller = try await context.requireCaller(&request)
+        router.delete("v1/sessions") { _, context in
+            let caller = try context.requireCaller()
             try await services.accounts.signOutEverywhere(accountID: caller.account.id)
             return caller.isCookie ? Self.signedOut() : Response(status: .noContent)
         }
         router.get("v1/me") { request, context in
-            var request = request
-            return Response.json(Me(try await context.requireCaller(&request)).json)
+            return Response.json(Me(try context.requireCaller()).json)
         }
     }
 
-    @Sendable func logIn(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let input = try await request.decodeJSON(as: Credentials.self, context: context)
+    @Sendable func logIn<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let input = try await request.decodeJSON(as: Credentials.self)
         let signedIn = try await signIn.signIn(
             email: input.email, password: input.password, remember: input.remember ?? false, request: request, context: context
         )
@@ -149,67 +144,5 @@ struct SessionRoutes {
                 case expiresAt = "expires_at"
             }
         }
-    }
-}
-
-/// Who is calling: a browser session or a bearer token.
-enum Caller {
-    case session(AuthenticatedSession)
-    case bearer(BearerIdentity)
-
-    var account: Account {
-        switch self {
-        case .session(let current): current.account
-        case .bearer(let bearer): bearer.account
-        }
-    }
-
-    /// The session id, or the token's `sid`.
-    var sessionID: String {
-        switch self {
-        case .session(let current): current.session.id
-        case .bearer(let bearer): bearer.claims.sessionID
-        }
-    }
-
-    var isCookie: Bool { if case .session = self { true } else { false } }
-}
-
-extension PortcullisRequestContext {
-    /// The caller by bearer token or by session cookie, or a 401 problem. Unsafe requests that
-    /// use the cookie must carry the session's CSRF token; bearer requests need none.
-    func requireCaller(_ request: inout Request) async throws -> Caller {
-        if let bearer { return .bearer(bearer) }
-        if request.method.isSafe { return .session(try requireSession()) }
-        return .session(try await requireSession(csrfFrom: &request))
-    }
-
-    /// The request's session, or a 401 problem.
-    public func requireSession() throws -> AuthenticatedSession {
-        guard let session else { throw Problem.unauthenticated }
-        return session
-    }
-
-    /// The request's session, once its CSRF token matches: for unsafe requests (docs/security.md#csrf).
-    /// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field.
-    public func requireSession(csrfFrom request: inout Request) async throws -> AuthenticatedSession {
-        let current = try requireSession()
-        let token: String?
-        if let header = request.headers[.csrfToken] {
-            token = header
-        } else if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
-            let body = try await request.collectBody(upTo: maxUploadSize)
-            token = try? URLEncodedFormDecoder().decode(CSRFField.self, from: String(buffer: body)).csrfToken
-        } else {
-            token = nil
-        }
-        guard let token, current.secret.acceptsCSRFToken(token) else { throw Problem.csrfTokenRequired }
-        return current
-    }
-
-
-    private struct CSRFField: Decodable {
-        let csrfToken: String
-        enum CodingKeys: String, CodingKey { case csrfToken = "csrf_token" }
     }
 }

@@ -16,7 +16,7 @@ struct TokenRoutes {
     static let sessionTokenType = "urn:portcullis:session"
     static let tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 
-    func register(on router: some RouterMethods<PortcullisRequestContext>) {
+    func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/token", use: self.token)
         router.post("v1/token/revoke") { request, context in
             var request = request
@@ -46,7 +46,7 @@ struct TokenRoutes {
         }
     }
 
-    @Sendable func token(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+    @Sendable func token<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let form = try await Self.parameters(&request, context: context)
         let audience = form["audience"]
@@ -70,7 +70,7 @@ struct TokenRoutes {
                     throw OAuthError.invalidRequest("subject_token_type must be \(Self.sessionTokenType).")
                 }
                 guard context.session != nil else { throw OAuthError.invalidGrant }
-                let current = try await context.requireSession(csrfFrom: &request)
+                let current = try context.requireSession()
                 issued = try await tokens.exchange(session: current.session, account: current.account, audience: audience)
             case nil:
                 throw OAuthError.invalidRequest("The grant_type parameter is required.")
@@ -91,8 +91,8 @@ struct TokenRoutes {
     }
 
     /// The request's parameters, from a form body (RFC 6749) or a JSON object of strings and booleans.
-    static func parameters(_ request: inout Request, context: PortcullisRequestContext) async throws -> [String: String] {
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
+    static func parameters<Context: PortcullisAuthRequestContext>(_ request: inout Request, context: Context) async throws -> [String: String] {
+        let body = try await request.collectBody(upTo: RequestLimits.maximumBodyBytes)
         let mediaType = Request.mediaType(of: request.headers)
         if mediaType == "application/json" {
             guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {

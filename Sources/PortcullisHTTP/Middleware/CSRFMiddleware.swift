@@ -1,0 +1,35 @@
+public import Hummingbird
+import PortcullisCore
+
+/// Matches the session's CSRF token on the unsafe requests of the routes behind it
+/// (docs/security.md#csrf).
+///
+/// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field (the
+/// body is read here, at most 64 KiB, and handed on already read). A request that matches it may
+/// act for its session; one that does not is refused by ``PortcullisAuthRequestContext/requireSession()``
+/// with 403, so a route group without this middleware can never act on an unsafe request's session.
+/// Requests without a session, and safe requests, pass untouched.
+public struct CSRFMiddleware<Context: PortcullisAuthRequestContext>: RouterMiddleware {
+    /// Creates the middleware.
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard var current = context.session, !current.passesCSRFCheck else { return try await next(request, context) }
+        var request = request
+        guard let token = try await Self.token(in: &request), current.secret.acceptsCSRFToken(token) else {
+            return try await next(request, context)
+        }
+        current.passesCSRFCheck = true
+        var context = context
+        context.session = current
+        return try await next(request, context)
+    }
+
+    /// The token the request carries, if any.
+    static func token(in request: inout Request) async throws -> String? {
+        if let header = request.headers[.csrfToken] { return header }
+        guard Request.mediaType(of: request.headers) == "application/x-www-form-urlencoded" else { return nil }
+        let body = try await request.collectBody(upTo: RequestLimits.maximumBodyBytes)
+        return (try? FormParameters.parse(String(buffer: body)))?["csrf_token"]
+    }
+}
