@@ -1,4 +1,5 @@
 import Foundation
+
 #if !FUZZING
 // Scripts/fuzz compiles the parsers' own files into one module with this one instead.
 import PortcullisHTTP
@@ -50,7 +51,10 @@ enum ParserFuzzing: UInt8, CaseIterable {
             let all = try? whole.consume(bytes)
             var pieces: [ServerSentEventParser.Event]? = []
             for byte in bytes {
-                guard let events = try? byByte.consume([byte]) else { pieces = nil; break }
+                guard let events = try? byByte.consume([byte]) else {
+                    pieces = nil
+                    break
+                }
                 pieces! += events
             }
             precondition((all == nil) == (pieces == nil) && (all == nil || all! == pieces!), "SSE events depend on read boundaries")
@@ -73,8 +77,14 @@ enum ParserFuzzing: UInt8, CaseIterable {
             for byte in bytes {
                 trickle.append(byte)
                 do {
-                    if let reply = try SMTPReply.parse(&trickle) { incremental = .some(reply); break }
-                } catch { incremental = .some(nil); break }
+                    if let reply = try SMTPReply.parse(&trickle) {
+                        incremental = .some(reply)
+                        break
+                    }
+                } catch {
+                    incremental = .some(nil)
+                    break
+                }
             }
             if let reply = complete ?? nil {
                 precondition(incremental == .some(reply), "an SMTP reply depends on read boundaries")

@@ -66,7 +66,11 @@ public enum PortcullisApplication {
 
     /// What the `portcullis` server answers: ``addRoutes(to:services:)`` and `/metrics`, which
     /// serves `metrics` (the registry swift-metrics was bootstrapped with).
-    public static func addServerRoutes(to router: some RouterMethods<PortcullisRequestContext>, services: PortcullisServices, metrics: PrometheusCollectorRegistry) {
+    public static func addServerRoutes(
+        to router: some RouterMethods<PortcullisRequestContext>,
+        services: PortcullisServices,
+        metrics: PrometheusCollectorRegistry
+    ) {
         addRoutes(to: router, services: services)
         OperationsRoutes.registerMetrics(on: router, registry: metrics)
     }

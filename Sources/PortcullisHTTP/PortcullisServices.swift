@@ -58,23 +58,39 @@ public struct PortcullisServices: Sendable {
         let caches: [any RevocationListener] = [sessionCache as (any RevocationListener)?, bearerCache].compactMap { $0 }
         let broadcaster = RevocationBroadcaster(store: store, caches: caches, logger: logger)
         let sessions = SessionManager(
-            store: store, policy: configuration.sessions, revocationHorizon: tokenPolicy.revocationHorizon,
-            cache: sessionCache, otherCaches: (bearerCache.map { [$0] } ?? []) + [broadcaster], clock: clock, logger: logger
+            store: store,
+            policy: configuration.sessions,
+            revocationHorizon: tokenPolicy.revocationHorizon,
+            cache: sessionCache,
+            otherCaches: (bearerCache.map { [$0] } ?? []) + [broadcaster],
+            clock: clock,
+            logger: logger
         )
         let passwordPolicy = PasswordPolicy(serviceWords: configuration.serviceWords)
-        let mailer = configuration.mail.isOn ? AccountMailer(
-            settings: .init(
-                publicURL: configuration.publicOrigin, resetLifetime: configuration.resetLifetime,
-                verificationLifetime: configuration.verificationLifetime
-            ),
-            encryption: keyEncryption, clock: clock
-        ) : nil
+        let mailer =
+            configuration.mail.isOn
+            ? AccountMailer(
+                settings: .init(
+                    publicURL: configuration.publicOrigin,
+                    resetLifetime: configuration.resetLifetime,
+                    verificationLifetime: configuration.verificationLifetime
+                ),
+                encryption: keyEncryption,
+                clock: clock
+            ) : nil
         self.mailer = mailer
         self.mailTransport = configuration.mail.isOn ? mailTransport : nil
         self.recovery = mailer.map { mailer in
             AccountRecovery(
-                store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions, mailer: mailer,
-                revocationHorizon: tokenPolicy.revocationHorizon, clock: clock, logger: logger
+                store: store,
+                hasher: hasher,
+                policy: passwordPolicy,
+                throttle: throttle,
+                sessions: sessions,
+                mailer: mailer,
+                revocationHorizon: tokenPolicy.revocationHorizon,
+                clock: clock,
+                logger: logger
             )
         }
         self.configuration = configuration
@@ -84,17 +100,33 @@ public struct PortcullisServices: Sendable {
         self.throttle = throttle
         self.sessions = sessions
         self.accounts = AccountService(
-            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle, sessions: sessions, mailer: mailer,
-            revocationHorizon: tokenPolicy.revocationHorizon, clock: clock
+            store: store,
+            hasher: hasher,
+            policy: passwordPolicy,
+            throttle: throttle,
+            sessions: sessions,
+            mailer: mailer,
+            revocationHorizon: tokenPolicy.revocationHorizon,
+            clock: clock
         )
         self.login = PasswordLogin(
-            store: store, hasher: hasher, policy: passwordPolicy, throttle: throttle,
-            requireVerifiedEmail: configuration.requireVerifiedEmail, logger: logger
+            store: store,
+            hasher: hasher,
+            policy: passwordPolicy,
+            throttle: throttle,
+            requireVerifiedEmail: configuration.requireVerifiedEmail,
+            logger: logger
         )
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(
-            store: store, keyRing: keyRing, encryption: keyEncryption, policy: tokenPolicy, cache: bearerCache, listeners: [broadcaster],
-            clock: clock, logger: logger
+            store: store,
+            keyRing: keyRing,
+            encryption: keyEncryption,
+            policy: tokenPolicy,
+            cache: bearerCache,
+            listeners: [broadcaster],
+            clock: clock,
+            logger: logger
         )
     }
 }

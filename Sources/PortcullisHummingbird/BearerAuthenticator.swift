@@ -1,6 +1,6 @@
 public import Hummingbird
-public import PortcullisVerifier
 import Logging
+public import PortcullisVerifier
 
 /// Verifies the `Authorization: Bearer` token of each request with a ``PortcullisVerifier`` and
 /// puts the identity on the context.

@@ -1,10 +1,11 @@
+public import PortcullisCore
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import PostgresNIO
 
 extension PostgresStore {
     public func insertAccount(_ account: Account, passwordHash: String) async throws {
@@ -44,18 +45,28 @@ extension PostgresStore {
     }
 
     /// Applies `change` field by field (never writing a field it does not name), and reads the account back.
-    static func apply(_ change: AccountChange, toAccount id: String, at now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Account? {
+    static func apply(
+        _ change: AccountChange,
+        toAccount id: String,
+        at now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Account? {
         if let roles = change.roles?.joined(separator: " ") {
             _ = try await connection.query("UPDATE accounts SET roles = \(roles) WHERE id = \(id)", logger: logger)
         }
         let seconds = now.epochSeconds
         switch change.disabled {
-        case true?: _ = try await connection.query("UPDATE accounts SET disabled_at = COALESCE(disabled_at, \(seconds)) WHERE id = \(id)", logger: logger)
+        case true?:
+            _ = try await connection.query("UPDATE accounts SET disabled_at = COALESCE(disabled_at, \(seconds)) WHERE id = \(id)", logger: logger)
         case false?: _ = try await connection.query("UPDATE accounts SET disabled_at = NULL WHERE id = \(id)", logger: logger)
         case nil: break
         }
         if change.emailVerified == true {
-            _ = try await connection.query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, \(seconds)) WHERE id = \(id)", logger: logger)
+            _ = try await connection.query(
+                "UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, \(seconds)) WHERE id = \(id)",
+                logger: logger
+            )
         }
         return try await rows("SELECT * FROM accounts WHERE id = \(id)", on: connection, logger: logger).first.map(account(from:))
     }
@@ -72,8 +83,10 @@ extension PostgresStore {
 
     public func sessionWithAccount(secretHash: [UInt8]) async throws -> (session: Session, account: Account)? {
         let hash = ByteBuffer(bytes: secretHash)
-        return try await rows("SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.secret_hash = \(hash)")
-            .first.map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
+        return try await rows(
+            "SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.secret_hash = \(hash)"
+        )
+        .first.map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
     }
 
     public func sessionsWithAccounts(seenSince since: Date, after last: Session?, limit: Int) async throws -> [(session: Session, account: Account)] {
@@ -82,11 +95,13 @@ extension PostgresStore {
         let lastSeen = last?.lastSeenAt.epochSeconds ?? Int64.max
         let lastID = last?.id ?? ""
         let limit = max(0, limit)
-        return try await rows("""
+        return try await rows(
+            """
             SELECT s.*, \(unescaped: Self.accountColumnsOfSession) FROM sessions s JOIN accounts a ON a.id = s.account_id
             WHERE s.last_seen_at >= \(seen) AND (s.last_seen_at, s.id) < (\(lastSeen), \(lastID))
             ORDER BY s.last_seen_at DESC, s.id DESC LIMIT \(limit)
-            """).map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
+            """
+        ).map { (try Self.session(from: $0), try Self.account(from: $0, prefix: "account_")) }
     }
 
     /// The joined account's columns, prefixed with `account_` (its id is the session's `account_id`).
@@ -114,7 +129,9 @@ extension PostgresStore {
 
     public func deleteExpiredSessions(now: Date) async throws -> Int {
         let seconds = now.epochSeconds
-        return try await rows("DELETE FROM sessions WHERE absolute_expires_at <= \(seconds) OR last_seen_at + idle_seconds <= \(seconds) RETURNING id").count
+        return try await rows(
+            "DELETE FROM sessions WHERE absolute_expires_at <= \(seconds) OR last_seen_at + idle_seconds <= \(seconds) RETURNING id"
+        ).count
     }
 
     // MARK: Rows

@@ -1,10 +1,11 @@
+public import PortcullisCore
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import PostgresNIO
 
 extension PostgresStore {
     // MARK: One-time tokens
@@ -22,8 +23,12 @@ extension PostgresStore {
     static func oneTimeToken(from row: PostgresRandomAccessRow) throws -> OneTimeToken? {
         guard let purpose = OneTimeToken.Purpose(rawValue: try row["purpose"].decode(String.self)) else { return nil }
         return OneTimeToken(
-            hash: try bytes(row, "hash"), purpose: purpose, accountID: try row["account_id"].decode(String.self),
-            email: try row["email"].decode(String.self), createdAt: try date(row, "created_at"), expiresAt: try date(row, "expires_at"),
+            hash: try bytes(row, "hash"),
+            purpose: purpose,
+            accountID: try row["account_id"].decode(String.self),
+            email: try row["email"].decode(String.self),
+            createdAt: try date(row, "created_at"),
+            expiresAt: try date(row, "expires_at"),
             usedAt: try optionalDate(row, "used_at")
         )
     }

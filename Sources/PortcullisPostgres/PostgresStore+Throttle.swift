@@ -1,10 +1,11 @@
+public import PortcullisCore
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import PostgresNIO
 
 /// The throttle's counts in the shared database, so every instance counts against one allowance.
 ///
@@ -42,7 +43,8 @@ extension PostgresStore: AttemptLedger {
                 _ = try await connection.query("DELETE FROM throttle_attempts WHERE key = \(key.key) AND attempted_at <= \(since)", logger: logger)
                 let rows = try await Self.rows(
                     "SELECT attempted_at FROM throttle_attempts WHERE key = \(key.key) ORDER BY attempted_at DESC LIMIT \(key.limit)",
-                    on: connection, logger: logger
+                    on: connection,
+                    logger: logger
                 )
                 recent[key.key] = try rows.map { Date(timeIntervalSince1970: Double(try $0["attempted_at"].decode(Int64.self)) / 1000) }
             }

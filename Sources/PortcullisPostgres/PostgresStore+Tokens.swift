@@ -1,11 +1,12 @@
+public import PortcullisCore
+import PortcullisTokens
+import PostgresNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import PortcullisTokens
-import PostgresNIO
 
 extension PostgresStore {
     // MARK: Signing keys
@@ -21,11 +22,16 @@ extension PostgresStore {
     /// The advisory lock rotations hold until they commit, so two rotations at once are serialised.
     static let keyRingLock: Int64 = 7_415_204
 
-    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+    public func rotateSigningKeys(
+        adding key: StoredSigningKey,
+        retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]
+    ) async throws {
         try await transaction { connection in
             let logger = self.logger
             _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.keyRingLock))", logger: logger)
-            let held = try await Self.rows("SELECT * FROM signing_keys ORDER BY created_at, kid", on: connection, logger: logger).map(Self.signingKey(from:))
+            let held = try await Self.rows("SELECT * FROM signing_keys ORDER BY created_at, kid", on: connection, logger: logger).map(
+                Self.signingKey(from:)
+            )
             for retired in retire(held) {
                 _ = try await connection.query(
                     """
@@ -50,15 +56,25 @@ extension PostgresStore {
     private static func signingKey(from row: PostgresRandomAccessRow) throws -> StoredSigningKey {
         guard let algorithm = SigningAlgorithm(rawValue: try row["algorithm"].decode(String.self)) else { throw StoreError(.corrupt) }
         return StoredSigningKey(
-            kid: try row["kid"].decode(String.self), algorithm: algorithm, sealedPrivateKey: try bytes(row, "sealed_private_key"),
-            createdAt: try date(row, "created_at"), signsFrom: try date(row, "signs_from"),
-            signsUntil: try optionalDate(row, "signs_until"), verifiesUntil: try optionalDate(row, "verifies_until")
+            kid: try row["kid"].decode(String.self),
+            algorithm: algorithm,
+            sealedPrivateKey: try bytes(row, "sealed_private_key"),
+            createdAt: try date(row, "created_at"),
+            signsFrom: try date(row, "signs_from"),
+            signsUntil: try optionalDate(row, "signs_until"),
+            verifiesUntil: try optionalDate(row, "verifies_until")
         )
     }
 
     // MARK: Refresh families
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
+    public func useRefreshToken(
+        hash: [UInt8],
+        successorHash: [UInt8],
+        now: Date,
+        grace: Duration,
+        revocation: RevocationStamp
+    ) async throws -> RefreshTokenUse {
         let presented = ByteBuffer(bytes: hash)
         let successor = ByteBuffer(bytes: successorHash)
         let seconds = now.epochSeconds
@@ -70,13 +86,17 @@ extension PostgresStore {
                 SELECT t.rotated_at AS token_rotated_at, f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
                 WHERE t.token_hash = \(presented) FOR UPDATE
                 """,
-                on: connection, logger: self.logger
+                on: connection,
+                logger: self.logger
             )
             guard let row = rows.first else { return .invalid }
             var family = try Self.family(from: row)
             guard family.isLive(at: now) else { return .invalid }
             guard let rotatedAt = try Self.optionalDate(row, "token_rotated_at") else {
-                _ = try await connection.query("UPDATE refresh_tokens SET rotated_at = \(seconds) WHERE token_hash = \(presented)", logger: self.logger)
+                _ = try await connection.query(
+                    "UPDATE refresh_tokens SET rotated_at = \(seconds) WHERE token_hash = \(presented)",
+                    logger: self.logger
+                )
                 _ = try await connection.query(
                     "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (\(successor), \(family.id)) ON CONFLICT DO NOTHING",
                     logger: self.logger
@@ -139,29 +159,36 @@ extension PostgresStore {
     static func append(_ entry: Revocation, on connection: PostgresConnection, logger: Logger) async throws -> Revocation {
         _ = try await connection.query("SELECT pg_advisory_xact_lock(\(revocationLogLock))", logger: logger)
         let (kind, id, revokedAt, expiresAt) = (entry.kind.rawValue, entry.id, entry.revokedAt.epochSeconds, entry.expiresAt.epochSeconds)
-        let inserted: [PostgresRandomAccessRow] = if entry.kind == .user {
-            try await rows(
-                """
-                INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT \(kind), \(id), \(revokedAt), \(expiresAt)
-                WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = \(id) AND revoked_at >= \(revokedAt)) RETURNING *
-                """,
-                on: connection, logger: logger
-            )
-        } else {
-            try await rows(
-                """
-                INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (\(kind), \(id), \(revokedAt), \(expiresAt))
-                ON CONFLICT (kind, id) WHERE kind <> 'user' DO NOTHING RETURNING *
-                """,
-                on: connection, logger: logger
-            )
-        }
+        let inserted: [PostgresRandomAccessRow] =
+            if entry.kind == .user {
+                try await rows(
+                    """
+                    INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT \(kind), \(id), \(revokedAt), \(expiresAt)
+                    WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = \(id) AND revoked_at >= \(revokedAt)) RETURNING *
+                    """,
+                    on: connection,
+                    logger: logger
+                )
+            } else {
+                try await rows(
+                    """
+                    INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (\(kind), \(id), \(revokedAt), \(expiresAt))
+                    ON CONFLICT (kind, id) WHERE kind <> 'user' DO NOTHING RETURNING *
+                    """,
+                    on: connection,
+                    logger: logger
+                )
+            }
         if let row = inserted.first, let stored = try revocation(from: row) {
             // Delivered at commit, once per transaction however many entries it appends.
             _ = try await connection.query("NOTIFY \(unescaped: revocationChannel)", logger: logger)
             return stored
         }
-        let held = try await rows("SELECT * FROM revocations WHERE kind = \(kind) AND id = \(id) ORDER BY cursor DESC LIMIT 1", on: connection, logger: logger)
+        let held = try await rows(
+            "SELECT * FROM revocations WHERE kind = \(kind) AND id = \(id) ORDER BY cursor DESC LIMIT 1",
+            on: connection,
+            logger: logger
+        )
         return try held.first.flatMap(revocation(from:)) ?? entry
     }
 
@@ -206,8 +233,11 @@ extension PostgresStore {
     static func revocation(from row: PostgresRandomAccessRow) throws -> Revocation? {
         guard let kind = Revocation.Kind(rawValue: try row["kind"].decode(String.self)) else { return nil }
         return Revocation(
-            cursor: try row["cursor"].decode(Int64.self), kind: kind, id: try row["id"].decode(String.self),
-            revokedAt: try date(row, "revoked_at"), expiresAt: try date(row, "expires_at")
+            cursor: try row["cursor"].decode(Int64.self),
+            kind: kind,
+            id: try row["id"].decode(String.self),
+            revokedAt: try date(row, "revoked_at"),
+            expiresAt: try date(row, "expires_at")
         )
     }
 
@@ -222,8 +252,10 @@ extension PostgresStore {
     public func client(id: String) async throws -> ServiceClient? {
         try await rows("SELECT * FROM service_clients WHERE id = \(id)").first.map { row in
             ServiceClient(
-                id: try row["id"].decode(String.self), name: try row["name"].decode(String.self),
-                secretHash: try Self.bytes(row, "secret_hash"), createdAt: try Self.date(row, "created_at")
+                id: try row["id"].decode(String.self),
+                name: try row["name"].decode(String.self),
+                secretHash: try Self.bytes(row, "secret_hash"),
+                createdAt: try Self.date(row, "created_at")
             )
         }
     }

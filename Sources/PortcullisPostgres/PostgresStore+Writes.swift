@@ -1,5 +1,5 @@
-public import PortcullisCore
 import Logging
+public import PortcullisCore
 import PostgresNIO
 
 extension PostgresStore {
@@ -12,7 +12,13 @@ extension PostgresStore {
         }
     }
 
-    private static func perform(_ write: StoreWrite, stamp: RevocationStamp, on connection: PostgresConnection, logger: Logger, into applied: inout AppliedWrites) async throws {
+    private static func perform(
+        _ write: StoreWrite,
+        stamp: RevocationStamp,
+        on connection: PostgresConnection,
+        logger: Logger,
+        into applied: inout AppliedWrites
+    ) async throws {
         let now = stamp.revokedAt.epochSeconds
         switch write {
         case .requireCredential(let accountID, let passwordHash):
@@ -25,14 +31,18 @@ extension PostgresStore {
                 WHERE c.account_id = \(accountID) AND c.phc = \(passwordHash) AND a.disabled_at IS NULL
                 FOR SHARE
                 """,
-                on: connection, logger: logger
+                on: connection,
+                logger: logger
             )
             guard !held.isEmpty else { throw StoreError(.changed) }
         case .insertAccount(let account, let hash):
             try await insert(account, passwordHash: hash, on: connection, logger: logger)
             applied.account = account
         case .setPasswordHash(let accountID, let hash):
-            _ = try await connection.query("UPDATE password_credentials SET phc = \(hash), updated_at = \(now) WHERE account_id = \(accountID)", logger: logger)
+            _ = try await connection.query(
+                "UPDATE password_credentials SET phc = \(hash), updated_at = \(now) WHERE account_id = \(accountID)",
+                logger: logger
+            )
         case .insertSession(let session):
             let idle = session.idleTimeout.components.seconds
             _ = try await connection.query(
@@ -55,7 +65,8 @@ extension PostgresStore {
                 logger: logger
             )
             _ = try await connection.query(
-                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (\(ByteBuffer(bytes: firstTokenHash)), \(family.id))", logger: logger
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (\(ByteBuffer(bytes: firstTokenHash)), \(family.id))",
+                logger: logger
             )
         case .changeAccount(let id, let change):
             applied.account = try await apply(change, toAccount: id, at: stamp.revokedAt, on: connection, logger: logger)
@@ -78,12 +89,17 @@ extension PostgresStore {
                 WHERE hash = \(ByteBuffer(bytes: hash)) AND purpose = \(purpose.rawValue) AND used_at IS NULL AND expires_at > \(now)
                 RETURNING *
                 """,
-                on: connection, logger: logger
+                on: connection,
+                logger: logger
             )
             guard let row = used.first, let token = try oneTimeToken(from: row) else { throw StoreError(.unusable) }
             applied.usedToken = OneTimeToken(
-                hash: token.hash, purpose: token.purpose, accountID: token.accountID, email: token.email,
-                createdAt: token.createdAt, expiresAt: token.expiresAt
+                hash: token.hash,
+                purpose: token.purpose,
+                accountID: token.accountID,
+                email: token.email,
+                createdAt: token.createdAt,
+                expiresAt: token.expiresAt
             )
         case .retireOneTimeTokens(let accountID, let purpose):
             _ = try await connection.query(
@@ -102,13 +118,19 @@ extension PostgresStore {
     }
 
     private static func endAccess(
-        _ scope: AccessScope, stamp: RevocationStamp, on connection: PostgresConnection, logger: Logger, into applied: inout AppliedWrites
+        _ scope: AccessScope,
+        stamp: RevocationStamp,
+        on connection: PostgresConnection,
+        logger: Logger,
+        into applied: inout AppliedWrites
     ) async throws {
         let revokedAt = stamp.revokedAt.epochSeconds
         switch scope {
         case .session(let id, let owner):
             let deleted = try await rows(
-                "DELETE FROM sessions WHERE id = \(id) AND account_id = COALESCE(\(owner), account_id) RETURNING id", on: connection, logger: logger
+                "DELETE FROM sessions WHERE id = \(id) AND account_id = COALESCE(\(owner), account_id) RETURNING id",
+                on: connection,
+                logger: logger
             )
             guard !deleted.isEmpty else { return }
             applied.sessionIDs.append(id)
@@ -119,18 +141,22 @@ extension PostgresStore {
                 UPDATE refresh_families SET revoked_at = \(revokedAt)
                 WHERE id = \(id) AND revoked_at IS NULL AND account_id = COALESCE(\(owner), account_id) RETURNING id
                 """,
-                on: connection, logger: logger
+                on: connection,
+                logger: logger
             )
             guard !revoked.isEmpty else { return }
             applied.familyIDs.append(id)
             applied.revocations.append(try await append(stamp.entry(.session, id: id), on: connection, logger: logger))
         case .account(let id, let kept):
             let sessions = try await rows(
-                "DELETE FROM sessions WHERE account_id = \(id) AND id IS DISTINCT FROM \(kept) RETURNING id", on: connection, logger: logger
+                "DELETE FROM sessions WHERE account_id = \(id) AND id IS DISTINCT FROM \(kept) RETURNING id",
+                on: connection,
+                logger: logger
             )
             let families = try await rows(
                 "UPDATE refresh_families SET revoked_at = \(revokedAt) WHERE account_id = \(id) AND revoked_at IS NULL RETURNING id",
-                on: connection, logger: logger
+                on: connection,
+                logger: logger
             )
             let sessionIDs = try sessions.map { try $0["id"].decode(String.self) }.sorted()
             let familyIDs = try families.map { try $0["id"].decode(String.self) }.sorted()

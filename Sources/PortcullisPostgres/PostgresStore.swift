@@ -1,7 +1,7 @@
 public import Foundation
+public import Logging
 import NIOCore
 import NIOPosix
-public import Logging
 public import PortcullisCore
 import PortcullisTokens
 public import PostgresNIO
@@ -26,10 +26,18 @@ public final class PostgresStore: PortcullisStore, Service {
 
     /// A store for `postgres://USER:PASS@HOST:PORT/DB[?sslmode=…&sslrootcert=…]`. Run ``run()``
     /// (or add the store to a service group) before using it.
-    public init(url: String, operationTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+    public init(
+        url: String,
+        operationTimeout: Duration = .seconds(3),
+        logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
         let parsed = try PostgresURL(url)
         var configuration = PostgresClient.Configuration(
-            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password, database: parsed.database,
+            host: parsed.host,
+            port: parsed.port,
+            username: parsed.username,
+            password: parsed.password,
+            database: parsed.database,
             tls: try parsed.clientTLS()
         )
         configuration.options.connectTimeout = .seconds(2)
@@ -46,12 +54,20 @@ public final class PostgresStore: PortcullisStore, Service {
     /// - Throws: ``StoreError`` `unavailable` whose backend message explains, without the password.
     public func checkConnection() async throws {
         var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: try url.connectionTLS()
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: url.password,
+            database: url.database,
+            tls: try url.connectionTLS()
         )
         configuration.options.connectTimeout = .seconds(5)
         do {
             let connection = try await PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: configuration,
+                id: 0,
+                logger: logger
             )
             try await connection.close()
         } catch {
@@ -93,9 +109,14 @@ public final class PostgresStore: PortcullisStore, Service {
     public func migrate() async throws {
         try await transaction(timeout: Self.migrationTimeout) { connection in
             _ = try await connection.query("SELECT pg_advisory_xact_lock(7415201)", logger: self.logger)
-            _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
+            _ = try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: self.logger
+            )
             var current = 0
-            for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", logger: self.logger).decode(Int.self) {
+            for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", logger: self.logger)
+                .decode(Int.self)
+            {
                 current = version
             }
             for migration in PostgresMigrations.all where migration.version > current {
@@ -103,7 +124,10 @@ public final class PostgresStore: PortcullisStore, Service {
                     _ = try await connection.query(statement, logger: self.logger)
                 }
                 let now = Date().epochSeconds
-                _ = try await connection.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))", logger: self.logger)
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
+                    logger: self.logger
+                )
                 self.logger.info("migration applied", metadata: ["portcullis.schema_version": "\(migration.version)"])
             }
         }
@@ -136,7 +160,10 @@ public final class PostgresStore: PortcullisStore, Service {
     public static let migrationTimeout: Duration = .seconds(120)
 
     /// Runs `body` in one transaction, within the operation timeout (or `timeout`).
-    func transaction<Result: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(
+        timeout: Duration? = nil,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         try await bounded(timeout ?? operationTimeout) {
             try await self.client.withConnection { connection in
                 _ = try await connection.query("BEGIN", logger: self.logger)

@@ -58,7 +58,10 @@ public struct PostgresURL: Sendable {
         let query = components.queryItems ?? []
         if let mode = query.last(where: { $0.name == "sslmode" })?.value {
             guard let parsed = TLSMode(rawValue: mode) else {
-                throw StoreError(.unavailable, backendMessage: "sslmode=\(mode) is not one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw StoreError(
+                    .unavailable,
+                    backendMessage: "sslmode=\(mode) is not one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             self.tlsMode = parsed
         } else {

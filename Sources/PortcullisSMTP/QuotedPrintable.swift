@@ -12,7 +12,9 @@ enum QuotedPrintable {
         var lineLength = 0
         for (index, byte) in bytes.enumerated() {
             let isLast = index == bytes.count - 1
-            let plain = (byte == 0x20 || byte == 0x09) ? !isLast
+            let plain =
+                (byte == 0x20 || byte == 0x09)
+                ? !isLast
                 : (0x21...0x7E).contains(byte) && byte != UInt8(ascii: "=") && !(byte == UInt8(ascii: ".") && lineLength == 0)
             let piece = plain ? String(UnicodeScalar(byte)) : "=" + hex(byte)
             // Keep room for the soft break's "=" (or, on the last piece, none is needed).

@@ -94,7 +94,9 @@ public struct SMTPClient: Sendable {
             .connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if configuration.security == .implicitTLS {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host))
+                        )
                     }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
@@ -111,7 +113,8 @@ public struct SMTPClient: Sendable {
                     // necessarily the server: it must not be read as a reply from inside TLS.
                     guard session.buffer.isEmpty else { throw SMTPError.malformedReply }
                     try await channel.channel.pipeline.addHandler(
-                        try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)), position: .first
+                        try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(configuration.host)),
+                        position: .first
                     ).get()
                     encrypted = true
                     capabilities = try await session.command("EHLO \(configuration.clientName)", expect: 250)
@@ -193,7 +196,8 @@ private struct Session {
 
     /// `AUTH PLAIN` when offered, else `AUTH LOGIN`.
     mutating func authenticate(username: String, password: String, capabilities: [String]) async throws {
-        let mechanisms = capabilities.first { $0.uppercased().hasPrefix("AUTH") }.map { $0.uppercased().split(separator: " ").dropFirst().map(String.init) } ?? []
+        let mechanisms =
+            capabilities.first { $0.uppercased().hasPrefix("AUTH") }.map { $0.uppercased().split(separator: " ").dropFirst().map(String.init) } ?? []
         if mechanisms.contains("PLAIN") {
             let token = Base64Text.encode([0] + Array(username.utf8) + [0] + Array(password.utf8))
             _ = try await command("AUTH PLAIN \(token)", expect: 235, named: "AUTH PLAIN")

@@ -1,10 +1,11 @@
+public import PortcullisCore
+import SQLiteNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import SQLiteNIO
 
 extension SQLiteStore {
     // MARK: One-time tokens
@@ -23,9 +24,13 @@ extension SQLiteStore {
     static func oneTimeToken(from row: SQLiteRow) -> OneTimeToken? {
         guard let purpose = row.column("purpose")?.string.flatMap(OneTimeToken.Purpose.init(rawValue:)) else { return nil }
         return OneTimeToken(
-            hash: row.column("hash")?.blob.map { Array($0.readableBytesView) } ?? [], purpose: purpose,
-            accountID: row.column("account_id")?.string ?? "", email: row.column("email")?.string ?? "",
-            createdAt: date(row, "created_at"), expiresAt: date(row, "expires_at"), usedAt: optionalDate(row, "used_at")
+            hash: row.column("hash")?.blob.map { Array($0.readableBytesView) } ?? [],
+            purpose: purpose,
+            accountID: row.column("account_id")?.string ?? "",
+            email: row.column("email")?.string ?? "",
+            createdAt: date(row, "created_at"),
+            expiresAt: date(row, "expires_at"),
+            usedAt: optionalDate(row, "used_at")
         )
     }
 
@@ -43,7 +48,8 @@ extension SQLiteStore {
             ).map(Self.outboxMail(from:))
             for mail in due {
                 _ = try await connection.query(
-                    "UPDATE mail_outbox SET claimed_until = ? WHERE id = ?", [Self.time(now.addingTimeInterval(lease.timeInterval)), .text(mail.id)]
+                    "UPDATE mail_outbox SET claimed_until = ? WHERE id = ?",
+                    [Self.time(now.addingTimeInterval(lease.timeInterval)), .text(mail.id)]
                 )
             }
             return due
@@ -52,7 +58,8 @@ extension SQLiteStore {
 
     public func markMailSent(id: String, at now: Date) async throws {
         _ = try await write(
-            "UPDATE mail_outbox SET finished_at = ?, sealed_content = NULL, claimed_until = NULL WHERE id = ?", [Self.time(now), .text(id)]
+            "UPDATE mail_outbox SET finished_at = ?, sealed_content = NULL, claimed_until = NULL WHERE id = ?",
+            [Self.time(now), .text(id)]
         )
     }
 

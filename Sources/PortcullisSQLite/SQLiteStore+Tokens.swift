@@ -1,11 +1,12 @@
+public import PortcullisCore
+import PortcullisTokens
+import SQLiteNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import PortcullisTokens
-import SQLiteNIO
 
 extension SQLiteStore {
     // MARK: Signing keys
@@ -22,8 +23,10 @@ extension SQLiteStore {
         "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, signs_from, signs_until, verifies_until) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
     private static func values(of key: StoredSigningKey) -> [SQLiteData] {
-        [.text(key.kid), .text(key.algorithm.rawValue), .blob(.init(bytes: key.sealedPrivateKey)), time(key.createdAt),
-         time(key.signsFrom), optionalTime(key.signsUntil), optionalTime(key.verifiesUntil)]
+        [
+            .text(key.kid), .text(key.algorithm.rawValue), .blob(.init(bytes: key.sealedPrivateKey)), time(key.createdAt),
+            time(key.signsFrom), optionalTime(key.signsUntil), optionalTime(key.verifiesUntil),
+        ]
     }
 
     private static func signingKey(from row: SQLiteRow) throws -> StoredSigningKey {
@@ -39,7 +42,10 @@ extension SQLiteStore {
         )
     }
 
-    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+    public func rotateSigningKeys(
+        adding key: StoredSigningKey,
+        retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]
+    ) async throws {
         // BEGIN IMMEDIATE takes the database's write lock first: other processes rotate after us.
         try await transaction { connection in
             let held = try await connection.query("SELECT * FROM signing_keys ORDER BY created_at, kid").map(Self.signingKey(from:))
@@ -55,7 +61,13 @@ extension SQLiteStore {
 
     // MARK: Refresh families
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
+    public func useRefreshToken(
+        hash: [UInt8],
+        successorHash: [UInt8],
+        now: Date,
+        grace: Duration,
+        revocation: RevocationStamp
+    ) async throws -> RefreshTokenUse {
         try await transaction { connection in
             let rows = try await connection.query(
                 "SELECT t.rotated_at AS token_rotated_at, f.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?",
@@ -65,8 +77,14 @@ extension SQLiteStore {
             var family = Self.family(from: row)
             guard family.isLive(at: now) else { return .invalid }
             guard let rotatedAt = Self.optionalDate(row, "token_rotated_at") else {
-                _ = try await connection.query("UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?", [Self.time(now), .blob(.init(bytes: hash))])
-                _ = try await connection.query("INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)", [.blob(.init(bytes: successorHash)), .text(family.id)])
+                _ = try await connection.query(
+                    "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?",
+                    [Self.time(now), .blob(.init(bytes: hash))]
+                )
+                _ = try await connection.query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)",
+                    [.blob(.init(bytes: successorHash)), .text(family.id)]
+                )
                 _ = try await connection.query("UPDATE refresh_families SET last_used_at = ? WHERE id = ?", [Self.time(now), .text(family.id)])
                 family.lastUsedAt = Date(epochSeconds: now.epochSeconds)
                 return .rotated(family)
@@ -91,8 +109,11 @@ extension SQLiteStore {
     }
 
     public func refreshFamilies(accountID: String) async throws -> [RefreshFamily] {
-        try await read("SELECT * FROM refresh_families WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC", [.text(accountID)])
-            .map(Self.family(from:))
+        try await read(
+            "SELECT * FROM refresh_families WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
+            [.text(accountID)]
+        )
+        .map(Self.family(from:))
     }
 
     public func deleteEndedRefreshFamilies(now: Date) async throws -> Int {
@@ -118,20 +139,25 @@ extension SQLiteStore {
     @discardableResult
     static func append(_ entry: Revocation, on connection: SQLiteConnection) async throws -> Revocation {
         let values: [SQLiteData] = [.text(entry.kind.rawValue), .text(entry.id), time(entry.revokedAt), time(entry.expiresAt)]
-        let inserted = if entry.kind == .user {
-            try await connection.query(
-                """
-                INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT ?, ?, ?, ?
-                WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = ? AND revoked_at >= ?) RETURNING *
-                """,
-                values + [.text(entry.id), time(entry.revokedAt)]
-            )
-        } else {
-            try await connection.query("INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *", values)
-        }
+        let inserted =
+            if entry.kind == .user {
+                try await connection.query(
+                    """
+                    INSERT INTO revocations (kind, id, revoked_at, expires_at) SELECT ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE kind = 'user' AND id = ? AND revoked_at >= ?) RETURNING *
+                    """,
+                    values + [.text(entry.id), time(entry.revokedAt)]
+                )
+            } else {
+                try await connection.query(
+                    "INSERT INTO revocations (kind, id, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
+                    values
+                )
+            }
         if let row = inserted.first, let stored = revocation(from: row) { return stored }
         let held = try await connection.query(
-            "SELECT * FROM revocations WHERE kind = ? AND id = ? ORDER BY cursor DESC LIMIT 1", [.text(entry.kind.rawValue), .text(entry.id)]
+            "SELECT * FROM revocations WHERE kind = ? AND id = ? ORDER BY cursor DESC LIMIT 1",
+            [.text(entry.kind.rawValue), .text(entry.id)]
         )
         return held.first.flatMap(revocation(from:)) ?? entry
     }
@@ -168,8 +194,11 @@ extension SQLiteStore {
     static func revocation(from row: SQLiteRow) -> Revocation? {
         guard let kind = row.column("kind")?.string.flatMap(Revocation.Kind.init(rawValue:)) else { return nil }
         return Revocation(
-            cursor: Int64(row.column("cursor")?.integer ?? 0), kind: kind, id: row.column("id")?.string ?? "",
-            revokedAt: date(row, "revoked_at"), expiresAt: date(row, "expires_at")
+            cursor: Int64(row.column("cursor")?.integer ?? 0),
+            kind: kind,
+            id: row.column("id")?.string ?? "",
+            revokedAt: date(row, "revoked_at"),
+            expiresAt: date(row, "expires_at")
         )
     }
 
@@ -190,8 +219,10 @@ extension SQLiteStore {
     public func client(id: String) async throws -> ServiceClient? {
         try await read("SELECT * FROM service_clients WHERE id = ?", [.text(id)]).first.map { row in
             ServiceClient(
-                id: row.column("id")?.string ?? "", name: row.column("name")?.string ?? "",
-                secretHash: row.column("secret_hash")?.blob.map { Array($0.readableBytesView) } ?? [], createdAt: Self.date(row, "created_at")
+                id: row.column("id")?.string ?? "",
+                name: row.column("name")?.string ?? "",
+                secretHash: row.column("secret_hash")?.blob.map { Array($0.readableBytesView) } ?? [],
+                createdAt: Self.date(row, "created_at")
             )
         }
     }

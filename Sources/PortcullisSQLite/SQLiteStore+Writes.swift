@@ -10,7 +10,12 @@ extension SQLiteStore {
         }
     }
 
-    private static func perform(_ write: StoreWrite, stamp: RevocationStamp, on connection: SQLiteConnection, into applied: inout AppliedWrites) async throws {
+    private static func perform(
+        _ write: StoreWrite,
+        stamp: RevocationStamp,
+        on connection: SQLiteConnection,
+        into applied: inout AppliedWrites
+    ) async throws {
         let now = stamp.revokedAt
         switch write {
         case .requireCredential(let accountID, let passwordHash):
@@ -28,7 +33,8 @@ extension SQLiteStore {
             applied.account = account
         case .setPasswordHash(let accountID, let hash):
             _ = try await connection.query(
-                "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?", [.text(hash), time(now), .text(accountID)]
+                "UPDATE password_credentials SET phc = ?, updated_at = ? WHERE account_id = ?",
+                [.text(hash), time(now), .text(accountID)]
             )
         case .insertSession(let session):
             _ = try await connection.query(
@@ -36,10 +42,12 @@ extension SQLiteStore {
                 INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds,
                     absolute_expires_at, remember, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
-                 time(session.createdAt), time(session.lastSeenAt), .integer(Int(session.idleTimeout.components.seconds)),
-                 time(session.absoluteExpiry), .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
-                 session.ipAddress.map { .text($0) } ?? .null]
+                [
+                    .text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
+                    time(session.createdAt), time(session.lastSeenAt), .integer(Int(session.idleTimeout.components.seconds)),
+                    time(session.absoluteExpiry), .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
+                    session.ipAddress.map { .text($0) } ?? .null,
+                ]
             )
         case .insertRefreshFamily(let family, let firstTokenHash):
             _ = try await connection.query(
@@ -47,11 +55,14 @@ extension SQLiteStore {
                 INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), time(family.createdAt),
-                 time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), time(family.absoluteExpiry)]
+                [
+                    .text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), time(family.createdAt),
+                    time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), time(family.absoluteExpiry),
+                ]
             )
             _ = try await connection.query(
-                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)", [.blob(.init(bytes: firstTokenHash)), .text(family.id)]
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES (?, ?)",
+                [.blob(.init(bytes: firstTokenHash)), .text(family.id)]
             )
         case .changeAccount(let id, let change):
             applied.account = try await apply(change, toAccount: id, at: now, on: connection)
@@ -60,8 +71,10 @@ extension SQLiteStore {
         case .insertOneTimeToken(let token):
             _ = try await connection.query(
                 "INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [.blob(.init(bytes: token.hash)), .text(token.purpose.rawValue), .text(token.accountID), .text(token.email),
-                 time(token.createdAt), time(token.expiresAt)]
+                [
+                    .blob(.init(bytes: token.hash)), .text(token.purpose.rawValue), .text(token.accountID), .text(token.email),
+                    time(token.createdAt), time(token.expiresAt),
+                ]
             )
         case .useOneTimeToken(let hash, let purpose):
             let used = try await connection.query(
@@ -73,8 +86,12 @@ extension SQLiteStore {
             )
             guard let row = used.first, let token = oneTimeToken(from: row) else { throw StoreError(.unusable) }
             applied.usedToken = OneTimeToken(
-                hash: token.hash, purpose: token.purpose, accountID: token.accountID, email: token.email,
-                createdAt: token.createdAt, expiresAt: token.expiresAt
+                hash: token.hash,
+                purpose: token.purpose,
+                accountID: token.accountID,
+                email: token.email,
+                createdAt: token.createdAt,
+                expiresAt: token.expiresAt
             )
         case .retireOneTimeTokens(let accountID, let purpose):
             _ = try await connection.query(
@@ -89,7 +106,12 @@ extension SQLiteStore {
         }
     }
 
-    private static func endAccess(_ scope: AccessScope, stamp: RevocationStamp, on connection: SQLiteConnection, into applied: inout AppliedWrites) async throws {
+    private static func endAccess(
+        _ scope: AccessScope,
+        stamp: RevocationStamp,
+        on connection: SQLiteConnection,
+        into applied: inout AppliedWrites
+    ) async throws {
         switch scope {
         case .session(let id, let owner):
             let deleted = try await connection.query(
@@ -109,7 +131,8 @@ extension SQLiteStore {
             applied.revocations.append(try await append(stamp.entry(.session, id: id), on: connection))
         case .account(let id, let kept):
             let sessions = try await connection.query(
-                "DELETE FROM sessions WHERE account_id = ? AND id IS NOT COALESCE(?, '') RETURNING id", [.text(id), kept.map { .text($0) } ?? .null]
+                "DELETE FROM sessions WHERE account_id = ? AND id IS NOT COALESCE(?, '') RETURNING id",
+                [.text(id), kept.map { .text($0) } ?? .null]
             )
             let families = try await connection.query(
                 "UPDATE refresh_families SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL RETURNING id",

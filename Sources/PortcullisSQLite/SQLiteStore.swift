@@ -1,11 +1,12 @@
+public import Logging
+public import PortcullisCore
+import SQLiteNIO
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import Logging
-public import PortcullisCore
-import SQLiteNIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,11 +43,17 @@ public final class SQLiteStore: PortcullisStore {
     public let attemptLedger: any AttemptLedger = MemoryAttemptLedger()
 
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
-    public static func open(path: String, logger: Logger = Logger(label: "portcullis.sqlite", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> SQLiteStore {
+    public static func open(
+        path: String,
+        logger: Logger = Logger(label: "portcullis.sqlite", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws -> SQLiteStore {
         if let mode = try createPrivately(path), mode & 0o077 != 0 {
-            logger.warning("the database file is readable by its group or others: chmod 600 it", metadata: [
-                "portcullis.path": "\(path)", "portcullis.mode": "\(String(mode & 0o777, radix: 8))",
-            ])
+            logger.warning(
+                "the database file is readable by its group or others: chmod 600 it",
+                metadata: [
+                    "portcullis.path": "\(path)", "portcullis.mode": "\(String(mode & 0o777, radix: 8))",
+                ]
+            )
         }
         do {
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -107,8 +114,10 @@ public final class SQLiteStore: PortcullisStore {
     static func insert(_ account: Account, passwordHash: String, on connection: SQLiteConnection) async throws {
         _ = try await connection.query(
             "INSERT INTO accounts (id, email, roles, created_at, disabled_at, email_verified_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(account.id), .text(account.email), .text(encodeRoles(account.roles)),
-             time(account.createdAt), optionalTime(account.disabledAt), optionalTime(account.emailVerifiedAt)]
+            [
+                .text(account.id), .text(account.email), .text(encodeRoles(account.roles)),
+                time(account.createdAt), optionalTime(account.disabledAt), optionalTime(account.emailVerifiedAt),
+            ]
         )
         _ = try await connection.query(
             "INSERT INTO password_credentials (account_id, phc, updated_at) VALUES (?, ?, ?)",
@@ -143,7 +152,10 @@ public final class SQLiteStore: PortcullisStore {
         case nil: break
         }
         if change.emailVerified == true {
-            _ = try await connection.query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?", [time(now), .text(id)])
+            _ = try await connection.query(
+                "UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?",
+                [time(now), .text(id)]
+            )
         }
         return try await connection.query("SELECT * FROM accounts WHERE id = ?", [.text(id)]).first.map(account(from:))
     }
@@ -266,7 +278,8 @@ public final class SQLiteStore: PortcullisStore {
 
     private static func translate(_ error: any Error) -> any Error {
         if error is StoreError { return error }
-        if let sqliteError = error as? SQLiteError, sqliteError.reason == .constraintUniqueFailed || sqliteError.reason == .constraintPrimaryKeyFailed {
+        if let sqliteError = error as? SQLiteError, sqliteError.reason == .constraintUniqueFailed || sqliteError.reason == .constraintPrimaryKeyFailed
+        {
             return StoreError(.duplicate, backendMessage: String(describing: sqliteError))
         }
         return StoreError(.unavailable, backendMessage: String(describing: error))

@@ -1,8 +1,8 @@
 import Foundation
 public import HTTPTypes
 import Hummingbird
-import NIOCore
 public import Logging
+import NIOCore
 public import PortcullisCore
 public import PortcullisHTTP
 import ServiceLifecycle
@@ -59,7 +59,10 @@ public final class LiveIssuer: Sendable {
         self.port = port
         self.logger = logger
         self.services = PortcullisServices(
-            configuration: configuration, store: store, keyEncryption: try KeyEncryptionKey(bytes: Array(repeating: 9, count: 32)), logger: logger,
+            configuration: configuration,
+            store: store,
+            keyEncryption: try KeyEncryptionKey(bytes: Array(repeating: 9, count: 32)),
+            logger: logger,
             mailTransport: mail
         )
     }
@@ -74,7 +77,7 @@ public final class LiveIssuer: Sendable {
         while true {
             do {
                 return try await listen()
-            } catch where attempt < 10 {
+            } catch  where attempt < 10 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -124,7 +127,12 @@ public final class LiveIssuer: Sendable {
 
     /// Stops serving (open streams are ended) and waits until the port is closed.
     public func stop() async {
-        guard let (group, task) = running.withLock({ running in defer { running = nil }; return running }) else { return }
+        guard
+            let (group, task) = running.withLock({ running in
+                defer { running = nil }
+                return running
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
@@ -160,7 +168,11 @@ public final class LiveIssuer: Sendable {
 private struct TrafficMiddleware: RouterMiddleware {
     let issuer: LiveIssuer
 
-    func handle(_ request: Request, context: PortcullisRequestContext, next: (Request, PortcullisRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: PortcullisRequestContext,
+        next: (Request, PortcullisRequestContext) async throws -> Response
+    ) async throws -> Response {
         switch issuer.record(request) {
         case nil:
             return try await next(request, context)
@@ -169,10 +181,14 @@ private struct TrafficMiddleware: RouterMiddleware {
         case .json(let body):
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         case .silentStream:
-            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+                    try await writer.finish(nil)
+                }
+            )
         }
     }
 }

@@ -12,7 +12,7 @@ public enum LoopbackPort {
     /// pick for an ephemeral bind, released again. Another process could take it before the caller
     /// binds it; on loopback in a test run that race is remote enough.
     public static func free() throws -> Int {
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             let port = try kernelPick()
             if handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }

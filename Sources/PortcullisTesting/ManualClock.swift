@@ -1,10 +1,11 @@
+public import PortcullisCore
+import Synchronization
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-import Synchronization
 
 /// A ``WallClock`` that moves only when a test says so, for testing expiry without sleeping.
 public final class ManualClock: WallClock {

@@ -123,8 +123,11 @@ public final class SMTPSink: @unchecked Sendable {
             let envelopeFile = folder.appendingPathComponent(name.replacingOccurrences(of: ".eml", with: ".json"))
             let envelope = (try? Data(contentsOf: envelopeFile)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
             return Message(
-                raw: raw, sender: envelope["mail_from"] as? String ?? "", recipients: envelope["rcpt_tos"] as? [String] ?? [],
-                encrypted: envelope["encrypted"] as? Bool ?? false, authenticatedAs: envelope["authenticated_as"] as? String
+                raw: raw,
+                sender: envelope["mail_from"] as? String ?? "",
+                recipients: envelope["rcpt_tos"] as? [String] ?? [],
+                encrypted: envelope["encrypted"] as? Bool ?? false,
+                authenticatedAs: envelope["authenticated_as"] as? String
             )
         }
     }
@@ -163,14 +166,25 @@ public final class SMTPSink: @unchecked Sendable {
     /// A throwaway CA and a certificate for localhost and 127.0.0.1 signed by it (openssl).
     private static func makeCertificates(in directory: TemporaryDirectory) throws {
         let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Portcullis test mail CA",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             "-keyout", directory.path("ca.key"), "-out", directory.path("ca.crt")],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", directory.path("server.key"), "-out", directory.path("server.csr")],
-            ["x509", "-req", "-in", directory.path("server.csr"), "-CA", directory.path("ca.crt"), "-CAkey", directory.path("ca.key"),
-             "-CAcreateserial", "-days", "2", "-extfile", directory.path("server.ext"), "-out", directory.path("server.crt")],
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Portcullis test mail CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-keyout", directory.path("ca.key"), "-out", directory.path("ca.crt"),
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", directory.path("server.key"), "-out",
+                directory.path("server.csr"),
+            ],
+            [
+                "x509", "-req", "-in", directory.path("server.csr"), "-CA", directory.path("ca.crt"), "-CAkey", directory.path("ca.key"),
+                "-CAcreateserial", "-days", "2", "-extfile", directory.path("server.ext"), "-out", directory.path("server.crt"),
+            ],
         ]
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: directory.path("server.ext"), atomically: true, encoding: .utf8)
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(
+            toFile: directory.path("server.ext"),
+            atomically: true,
+            encoding: .utf8
+        )
         for step in steps {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -1,9 +1,10 @@
 import Crypto
+import Foundation
+public import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
-import Foundation
-public import PortcullisTokens
 
 /// Forged access tokens, one defect each, for tests of every verifier (the server's and
 /// `PortcullisVerifier`) against the rules of docs/security.md#access-token-verification. Each is signed with the real key where a
@@ -22,7 +23,8 @@ public enum TokenForgery {
     /// The token `variant` describes, with audience `api`; `nil` forges a token with nothing wrong.
     /// A signature, where one is needed, is made with `key` (Ed25519); `keyID` replaces its `kid`
     /// in the header.
-    public static func forge(_ variant: Variant?, key: SigningKey, issuer: String, subject: String, now: Int64, keyID: String? = nil) throws -> String {
+    public static func forge(_ variant: Variant?, key: SigningKey, issuer: String, subject: String, now: Int64, keyID: String? = nil) throws -> String
+    {
         var header: [String: String] = ["alg": "\"EdDSA\"", "typ": "\"at+jwt\"", "kid": "\"\(keyID ?? key.kid)\""]
         var claims: [String: String] = [
             "iss": "\"\(issuer)\"", "sub": "\"\(subject)\"", "aud": "\"api\"", "exp": "\(now + 300)", "iat": "\(now)",
@@ -44,7 +46,9 @@ public enum TokenForgery {
         case .missingAudience: claims["aud"] = nil
         case .foreignAudience: claims["aud"] = "\"billing\""
         case .emptyAudience: claims["aud"] = "[]"
-        case .expired: claims["exp"] = "\(now - 3600)"; claims["iat"] = "\(now - 3900)"
+        case .expired:
+            claims["exp"] = "\(now - 3600)"
+            claims["iat"] = "\(now - 3900)"
         case .farFutureExpiry: claims["exp"] = "\(now + 86400 * 365)"
         case .futureNotBefore: claims["nbf"] = "\(now + 3600)"
         case .missingSubject: claims["sub"] = nil

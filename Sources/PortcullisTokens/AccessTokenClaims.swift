@@ -29,8 +29,16 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
 
     /// Creates claims.
     public init(
-        issuer: String, subject: String, audience: [String], expiresAt: Int64, issuedAt: Int64, tokenID: String, sessionID: String,
-        clientID: String, roles: [String], emailVerified: Bool = false
+        issuer: String,
+        subject: String,
+        audience: [String],
+        expiresAt: Int64,
+        issuedAt: Int64,
+        tokenID: String,
+        sessionID: String,
+        clientID: String,
+        roles: [String],
+        emailVerified: Bool = false
     ) {
         self.issuer = issuer
         self.subject = subject
@@ -45,8 +53,16 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case issuer = "iss", subject = "sub", audience = "aud", expiresAt = "exp", issuedAt = "iat"
-        case tokenID = "jti", sessionID = "sid", clientID = "client_id", roles, emailVerified = "email_verified"
+        case issuer = "iss"
+        case subject = "sub"
+        case audience = "aud"
+        case expiresAt = "exp"
+        case issuedAt = "iat"
+        case tokenID = "jti"
+        case sessionID = "sid"
+        case clientID = "client_id"
+        case roles
+        case emailVerified = "email_verified"
     }
 
     /// The claims of a payload that passed ``AccessTokenVerifier``'s claim rules, which guarantee
@@ -54,11 +70,12 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
     init(checked payload: [String: JSONValue]) {
         issuer = payload["iss"]?.string ?? ""
         subject = payload["sub"]?.string ?? ""
-        audience = switch payload["aud"] {
-        case .string(let single)?: [single]
-        case .array(let items)?: items.compactMap(\.string)
-        default: []
-        }
+        audience =
+            switch payload["aud"] {
+            case .string(let single)?: [single]
+            case .array(let items)?: items.compactMap(\.string)
+            default: []
+            }
         expiresAt = Int64(payload["exp"]?.number ?? 0)
         issuedAt = Int64(payload["iat"]?.number ?? 0)
         tokenID = payload["jti"]?.string ?? ""

@@ -58,7 +58,12 @@ public struct AccessTokenVerifier: Sendable {
         let (keyID, algorithm) = try Self.checkHeader(jws.header)
         try checkClaims(jws.payload, now: now)
         return UnverifiedAccessToken(
-            token: token, keyID: keyID, algorithm: algorithm, payload: jws.payload, signingInput: jws.signingInput, signature: jws.signature
+            token: token,
+            keyID: keyID,
+            algorithm: algorithm,
+            payload: jws.payload,
+            signingInput: jws.signingInput,
+            signature: jws.signature
         )
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoExtras
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -32,12 +33,13 @@ public struct SigningKey: Sendable, CustomStringConvertible {
 
     /// A new random key.
     public static func generate(_ algorithm: SigningAlgorithm) throws -> SigningKey {
-        let bytes: [UInt8] = switch algorithm {
-        case .eddsa: Array(Curve25519.Signing.PrivateKey().rawRepresentation)
-        case .es256: Array(P256.Signing.PrivateKey().rawRepresentation)
-        case .rs256: Array(try _RSA.Signing.PrivateKey(keySize: .bits2048).derRepresentation)
-        case .hs256: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        }
+        let bytes: [UInt8] =
+            switch algorithm {
+            case .eddsa: Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+            case .es256: Array(P256.Signing.PrivateKey().rawRepresentation)
+            case .rs256: Array(try _RSA.Signing.PrivateKey(keySize: .bits2048).derRepresentation)
+            case .hs256: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+            }
         return try SigningKey(kid: Self.newKid(), algorithm: algorithm, privateKeyBytes: bytes)
     }
 
@@ -47,12 +49,13 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         self.algorithm = algorithm
         self.privateKeyBytes = privateKeyBytes
         if algorithm == .hs256, privateKeyBytes.count < 32 { throw TokenRejection.unknownKey }
-        self.privateKey = switch algorithm {
-        case .eddsa: .eddsa(try Curve25519.Signing.PrivateKey(rawRepresentation: privateKeyBytes))
-        case .es256: .es256(try P256.Signing.PrivateKey(rawRepresentation: privateKeyBytes))
-        case .rs256: .rs256(try _RSA.Signing.PrivateKey(derRepresentation: privateKeyBytes))
-        case .hs256: .hs256(SymmetricKey(data: privateKeyBytes))
-        }
+        self.privateKey =
+            switch algorithm {
+            case .eddsa: .eddsa(try Curve25519.Signing.PrivateKey(rawRepresentation: privateKeyBytes))
+            case .es256: .es256(try P256.Signing.PrivateKey(rawRepresentation: privateKeyBytes))
+            case .rs256: .rs256(try _RSA.Signing.PrivateKey(derRepresentation: privateKeyBytes))
+            case .hs256: .hs256(SymmetricKey(data: privateKeyBytes))
+            }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let header = try encoder.encode(["alg": algorithm.rawValue, "kid": kid, "typ": "at+jwt"])

@@ -76,7 +76,10 @@ package enum StrictJSON {
                 members[name] = member
                 skipWhitespace()
                 guard index < bytes.count else { return nil }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 guard bytes[index] == UInt8(ascii: "}") else { return nil }
                 index += 1
                 return .object(members)
@@ -96,7 +99,10 @@ package enum StrictJSON {
                 elements.append(element)
                 skipWhitespace()
                 guard index < bytes.count else { return nil }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 guard bytes[index] == UInt8(ascii: "]") else { return nil }
                 index += 1
                 return .array(elements)

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoExtras
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -26,12 +27,13 @@ public struct VerificationKey: Sendable {
     public init(_ key: SigningKey) async throws {
         self.kid = key.kid
         self.algorithm = key.algorithm
-        self.publicKey = switch key.algorithm {
-        case .eddsa: .eddsa(try Curve25519.Signing.PrivateKey(rawRepresentation: key.privateKeyBytes).publicKey)
-        case .es256: .es256(try P256.Signing.PrivateKey(rawRepresentation: key.privateKeyBytes).publicKey)
-        case .rs256: .rs256(try _RSA.Signing.PrivateKey(derRepresentation: key.privateKeyBytes).publicKey)
-        case .hs256: .hs256(SymmetricKey(data: key.privateKeyBytes))
-        }
+        self.publicKey =
+            switch key.algorithm {
+            case .eddsa: .eddsa(try Curve25519.Signing.PrivateKey(rawRepresentation: key.privateKeyBytes).publicKey)
+            case .es256: .es256(try P256.Signing.PrivateKey(rawRepresentation: key.privateKeyBytes).publicKey)
+            case .rs256: .rs256(try _RSA.Signing.PrivateKey(derRepresentation: key.privateKeyBytes).publicKey)
+            case .hs256: .hs256(SymmetricKey(data: key.privateKeyBytes))
+            }
     }
 
     /// A public key from one JWK of a key set (RFC 7517), for services that verify offline.
@@ -84,7 +86,11 @@ public struct VerificationKey: Sendable {
             guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
             return key.isValidSignature(parsed, for: signingInput)
         case .rs256(let key):
-            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature),
+                for: SHA256.hash(data: signingInput),
+                padding: .insecurePKCS1v1_5
+            )
         case .hs256(let key):
             return HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key)
         }

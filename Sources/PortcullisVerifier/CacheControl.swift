@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
-import Foundation
 
 /// The parts of a `Cache-Control` response header (RFC 9111 §5.2.2) that decide how long a key
 /// set may be used.

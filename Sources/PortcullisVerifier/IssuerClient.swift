@@ -65,10 +65,12 @@ final class IssuerClient: Sendable {
     }
 
     private var http: HTTPClient {
-        get throws { try client.withLock { client in
-            guard let client else { throw Failure.notRunning }
-            return client
-        } }
+        get throws {
+            try client.withLock { client in
+                guard let client else { throw Failure.notRunning }
+                return client
+            }
+        }
     }
 
     /// The key set's URL from the issuer's RFC 8414 metadata, after checking the metadata names
@@ -77,7 +79,10 @@ final class IssuerClient: Sendable {
         struct Metadata: Decodable {
             let issuer: String
             let jwksURI: String
-            enum CodingKeys: String, CodingKey { case issuer, jwksURI = "jwks_uri" }
+            enum CodingKeys: String, CodingKey {
+                case issuer
+                case jwksURI = "jwks_uri"
+            }
         }
         let path = "/.well-known/oauth-authorization-server"
         let (body, _) = try await get(base + path, label: path)

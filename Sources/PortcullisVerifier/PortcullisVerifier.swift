@@ -1,11 +1,12 @@
+public import Logging
+public import PortcullisTokens
+public import ServiceLifecycle
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
-public import PortcullisTokens
-public import ServiceLifecycle
 
 /// Verifies Portcullis access tokens offline, for any Swift service.
 ///
@@ -37,10 +38,14 @@ public final class PortcullisVerifier: Service, Sendable {
     ///   - logger: where fetch failures and feed staleness are reported.
     public init(configuration: VerifierConfiguration, logger: Logger = Logger(label: "portcullis.verifier")) {
         self.configuration = configuration
-        self.rules = AccessTokenVerifier(policy: .init(
-            issuer: configuration.issuer, audiences: configuration.audiences,
-            leeway: configuration.leeway, maximumLifetime: configuration.maximumTokenLifetime
-        ))
+        self.rules = AccessTokenVerifier(
+            policy: .init(
+                issuer: configuration.issuer,
+                audiences: configuration.audiences,
+                leeway: configuration.leeway,
+                maximumLifetime: configuration.maximumTokenLifetime
+            )
+        )
         self.issuer = IssuerClient(configuration: configuration)
         self.keys = KeySetCache(issuer: issuer, configuration: configuration, metrics: metrics, logger: logger)
         self.feed = configuration.client == nil ? nil : RevocationFeed(issuer: issuer, configuration: configuration, metrics: metrics, logger: logger)
@@ -158,9 +163,12 @@ public final class PortcullisVerifier: Service, Sendable {
                 metrics.feed(stale: stale)
                 if stale {
                     let behaviour = configuration.whenStale == .failClosed ? "refusing tokens older than the bound" : "accepting tokens (fail open)"
-                    logger.error("revocation feed stale: not heard from the issuer within the staleness bound; \(behaviour)", metadata: [
-                        "staleness_bound_seconds": "\(configuration.stalenessBound.components.seconds)"
-                    ])
+                    logger.error(
+                        "revocation feed stale: not heard from the issuer within the staleness bound; \(behaviour)",
+                        metadata: [
+                            "staleness_bound_seconds": "\(configuration.stalenessBound.components.seconds)"
+                        ]
+                    )
                 } else {
                     logger.notice("revocation feed current again")
                 }

@@ -67,7 +67,7 @@ final class RevocationFeed: Sendable {
                 do {
                     try await stream()
                     logger.info("revocation stream ended; polling until it reopens")
-                } catch where !Task.isCancelled {
+                } catch  where !Task.isCancelled {
                     logger.warning("revocation stream unavailable; polling", metadata: ["error": "\(error)"])
                 } catch {}
                 setStreaming(false)
@@ -76,7 +76,7 @@ final class RevocationFeed: Sendable {
             guard !Task.isCancelled else { break }
             do {
                 try await poll()
-            } catch where !Task.isCancelled {
+            } catch  where !Task.isCancelled {
                 logger.debug("revocation poll failed", metadata: ["error": "\(error)"])
             } catch {}
             try? await Task.sleep(for: configuration.pollInterval)

@@ -24,7 +24,8 @@ struct RevocationEntry: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case kind, id
-        case revokedAt = "revoked_at", expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+        case expiresAt = "expires_at"
     }
 }
 

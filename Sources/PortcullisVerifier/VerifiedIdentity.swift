@@ -1,9 +1,10 @@
+public import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisTokens
 
 /// Who a verified access token speaks for.
 public struct VerifiedIdentity: Sendable, Hashable {

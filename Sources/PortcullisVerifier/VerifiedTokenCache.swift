@@ -1,10 +1,11 @@
+import PortcullisTokens
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PortcullisTokens
-import Synchronization
 
 /// Tokens already verified, keyed by the exact token string, so a client that sends the same
 /// token on every request pays for one signature check.

@@ -16,9 +16,11 @@ struct VerifierMetrics: Sendable {
         case refusedWhileStale = "refused_stale"
     }
 
-    private let tokens: [Outcome: Counter] = Dictionary(uniqueKeysWithValues: Outcome.allCases.map {
-        ($0, Counter(label: "portcullis_verifier_tokens_total", dimensions: [("result", $0.rawValue)]))
-    })
+    private let tokens: [Outcome: Counter] = Dictionary(
+        uniqueKeysWithValues: Outcome.allCases.map {
+            ($0, Counter(label: "portcullis_verifier_tokens_total", dimensions: [("result", $0.rawValue)]))
+        }
+    )
     private let keySetFetched = Counter(label: "portcullis_verifier_key_set_fetches_total", dimensions: [("outcome", "ok")])
     private let keySetFailed = Counter(label: "portcullis_verifier_key_set_fetches_total", dimensions: [("outcome", "failed")])
     private let refetchSkipped = Counter(label: "portcullis_verifier_unknown_kid_refetch_skipped_total")

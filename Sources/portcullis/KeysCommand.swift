@@ -21,7 +21,12 @@ struct KeysCommand: AsyncParsableCommand {
                 try context.print(
                     keys.map(KeySummary.init),
                     human: [["kid", "alg", "signs from", "signs until", "verifies until"]]
-                        + keys.map { [$0.kid, $0.algorithm.rawValue, "\($0.signsFrom.epochSeconds)", $0.signsUntil.map { "\($0.epochSeconds)" } ?? "-", $0.verifiesUntil.map { "\($0.epochSeconds)" } ?? "-"] }
+                        + keys.map {
+                            [
+                                $0.kid, $0.algorithm.rawValue, "\($0.signsFrom.epochSeconds)", $0.signsUntil.map { "\($0.epochSeconds)" } ?? "-",
+                                $0.verifiesUntil.map { "\($0.epochSeconds)" } ?? "-",
+                            ]
+                        }
                 )
             }
         }
@@ -37,7 +42,9 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let algorithm: SigningAlgorithm?
             if let alg {
-                guard let parsed = SigningAlgorithm(rawValue: alg) else { throw CommandFailure("unknown --alg \(alg): use EdDSA, ES256, RS256 or HS256") }
+                guard let parsed = SigningAlgorithm(rawValue: alg) else {
+                    throw CommandFailure("unknown --alg \(alg): use EdDSA, ES256, RS256 or HS256")
+                }
                 algorithm = parsed
             } else {
                 algorithm = nil
@@ -45,7 +52,10 @@ struct KeysCommand: AsyncParsableCommand {
             try await AdminContext.with(store, flags: ["key-publish-ahead": keyPublishAhead].compactMapValues { $0 }) { context in
                 do {
                     let key = try await context.services.tokens.keyRing.rotate(algorithm: algorithm, immediately: now)
-                    try context.print(KeySummary(key), human: [["kid", "alg", "signs from"], [key.kid, key.algorithm.rawValue, "\(key.signsFrom.epochSeconds)"]])
+                    try context.print(
+                        KeySummary(key),
+                        human: [["kid", "alg", "signs from"], [key.kid, key.algorithm.rawValue, "\(key.signsFrom.epochSeconds)"]]
+                    )
                 } catch let error as PortcullisError {
                     throw error.commandFailure
                 }
@@ -72,6 +82,8 @@ struct KeySummary: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case kid, alg
-        case signsFrom = "signs_from", signsUntil = "signs_until", verifiesUntil = "verifies_until"
+        case signsFrom = "signs_from"
+        case signsUntil = "signs_until"
+        case verifiesUntil = "verifies_until"
     }
 }

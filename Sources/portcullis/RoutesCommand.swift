@@ -13,8 +13,10 @@ struct RoutesCommand: ParsableCommand {
     func run() throws {
         let logger = Logger(label: "portcullis.routes", factory: { _ in SwiftLogNoOpLogHandler() })
         let services = PortcullisServices(
-            configuration: ServerConfiguration(), store: MemoryStore(),
-            keyEncryption: try KeyEncryptionKey(bytes: [UInt8](repeating: 0, count: 32)), logger: logger
+            configuration: ServerConfiguration(),
+            store: MemoryStore(),
+            keyEncryption: try KeyEncryptionKey(bytes: [UInt8](repeating: 0, count: 32)),
+            logger: logger
         )
         let recorder = RouteRecorder()
         PortcullisApplication.addServerRoutes(to: recorder, services: services, metrics: PrometheusCollectorRegistry())

@@ -32,12 +32,21 @@ struct ServeCommand: AsyncParsableCommand {
             let keyEncryption = try KeyEncryptionKey.loadOrCreate(path: configuration.keyFile)
             let mailTransport = try MailTransports.make(configuration, logger: logger)
             let services = PortcullisServices(
-                configuration: configuration, store: backend, keyEncryption: keyEncryption, logger: logger, mailTransport: mailTransport
+                configuration: configuration,
+                store: backend,
+                keyEncryption: keyEncryption,
+                logger: logger,
+                mailTransport: mailTransport
             )
             // Fail fast when the key file cannot open the stored keys, rather than answer 500s.
             _ = try await services.tokens.keyRing.signingKey()
             let app = PortcullisApplication.build(services: services, metrics: registry, logger: logger)
-            logger.info("starting", metadata: ["portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)"])
+            logger.info(
+                "starting",
+                metadata: [
+                    "portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)",
+                ]
+            )
             try await app.runService()
         } catch {
             try? await backend.close()

@@ -21,7 +21,12 @@ struct SessionsCommand: AsyncParsableCommand {
                 try context.print(
                     sessions.map(SessionSummary.init),
                     human: [["id", "created", "last seen", "expires", "ip", "user agent"]]
-                        + sessions.map { ["\($0.id)", "\($0.createdAt.epochSeconds)", "\($0.lastSeenAt.epochSeconds)", "\($0.expiresAt.epochSeconds)", $0.ipAddress ?? "", $0.userAgent ?? ""] }
+                        + sessions.map {
+                            [
+                                "\($0.id)", "\($0.createdAt.epochSeconds)", "\($0.lastSeenAt.epochSeconds)", "\($0.expiresAt.epochSeconds)",
+                                $0.ipAddress ?? "", $0.userAgent ?? "",
+                            ]
+                        }
                 )
             }
         }
@@ -73,6 +78,9 @@ struct SessionSummary: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, ip
-        case createdAt = "created_at", lastSeenAt = "last_seen_at", expiresAt = "expires_at", userAgent = "user_agent"
+        case createdAt = "created_at"
+        case lastSeenAt = "last_seen_at"
+        case expiresAt = "expires_at"
+        case userAgent = "user_agent"
     }
 }

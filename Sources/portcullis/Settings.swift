@@ -38,9 +38,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How readily password hashing yields the CPU to requests: idle (default), low or normal.") var hashPriority: String?
     @Option(help: "How long a client has to send a request's headers (default 10s).") var headerTimeout: String?
     @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
-    @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).") var maxConnectionsPerAddress: Int?
+    @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).")
+    var maxConnectionsPerAddress: Int?
     @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
-    @Option(help: "on or off: cache validated sessions and bearer tokens in memory, invalidated through the revocation log (default on).") var sessionCache: String?
+    @Option(help: "on or off: cache validated sessions and bearer tokens in memory, invalidated through the revocation log (default on).")
+    var sessionCache: String?
     @Option(help: "The most validated sessions the cache holds, about 1 KB each (default 100000).") var sessionCacheSize: Int?
     @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
@@ -52,7 +54,8 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Grace window for a rotated refresh token (default 10s).") var refreshGrace: String?
     @Option(help: "How long a rotated-in key is published before it signs (default 1m).") var keyPublishAhead: String?
     @Option(help: "Where mail goes: off (default), file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://….") var mail: String?
-    @Option(help: "The sender of every mail, e.g. \"Example <no-reply@example.com>\" (default: Portcullis <no-reply@PUBLIC-HOST>).") var mailFrom: String?
+    @Option(help: "The sender of every mail, e.g. \"Example <no-reply@example.com>\" (default: Portcullis <no-reply@PUBLIC-HOST>).") var mailFrom:
+        String?
     @Option(help: "on or off: refuse sign-in until the email address is verified (default off).") var requireVerifiedEmail: String?
     @Option(help: "How long a password-reset link works (default 30m).") var resetTtl: String?
     @Option(help: "How long an email-verification link works (default 24h).") var verificationTtl: String?
@@ -104,7 +107,9 @@ enum Settings {
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "command line",
-                values: Dictionary(uniqueKeysWithValues: commandLine.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) })
+                values: Dictionary(
+                    uniqueKeysWithValues: commandLine.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) }
+                )
             ),
             environment,
         ]
@@ -116,7 +121,9 @@ enum Settings {
 
     /// The server configuration from the store options and the server flags given (none for admin commands).
     static func server(
-        _ store: StoreOptions, flags: [String: String] = [:], defaults: ServerConfiguration = ServerConfiguration()
+        _ store: StoreOptions,
+        flags: [String: String] = [:],
+        defaults: ServerConfiguration = ServerConfiguration()
     ) async throws -> ServerConfiguration {
         var commandLine = flags
         commandLine["database"] = store.database
@@ -154,6 +161,8 @@ enum StoreLocator {
             guard !path.isEmpty else { throw CommandFailure("--database sqlite: needs a file path, as in sqlite:portcullis.sqlite") }
             return try await SQLiteStore.open(path: path, logger: logger)
         }
-        throw CommandFailure("unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH, postgres://USER:PASS@HOST:PORT/DB or memory:")
+        throw CommandFailure(
+            "unsupported --database '\(database.prefix { $0 != ":" })': use sqlite:PATH, postgres://USER:PASS@HOST:PORT/DB or memory:"
+        )
     }
 }

@@ -42,7 +42,8 @@ struct UsersCommand: AsyncParsableCommand {
                 let accounts = try await context.store.allAccounts()
                 try context.print(
                     accounts.map(AccountBody.init),
-                    human: [["id", "email", "roles", "disabled"]] + accounts.map { [$0.id, $0.email, $0.roles.joined(separator: ","), $0.isDisabled ? "yes" : "no"] }
+                    human: [["id", "email", "roles", "disabled"]]
+                        + accounts.map { [$0.id, $0.email, $0.roles.joined(separator: ","), $0.isDisabled ? "yes" : "no"] }
                 )
             }
         }

@@ -27,10 +27,32 @@ struct AccountRecoveryTests {
         let policy = TokenPolicy(issuer: "https://auth.example.com")
         mailer = AccountMailer(settings: .init(publicURL: "https://auth.example.com"), encryption: encryption, clock: clock)
         sessions = SessionManager(store: store, clock: clock)
-        tokens = TokenService(store: store, keyRing: KeyRing(store: store, encryption: encryption, policy: policy, clock: clock), encryption: encryption, policy: policy, clock: clock)
+        tokens = TokenService(
+            store: store,
+            keyRing: KeyRing(store: store, encryption: encryption, policy: policy, clock: clock),
+            encryption: encryption,
+            policy: policy,
+            clock: clock
+        )
         let throttle = CredentialThrottle(ledger: store.attemptLedger, clock: clock)
-        accounts = AccountService(store: store, hasher: hasher, throttle: throttle, sessions: sessions, mailer: mailer, revocationHorizon: policy.revocationHorizon, clock: clock)
-        recovery = AccountRecovery(store: store, hasher: hasher, throttle: throttle, sessions: sessions, mailer: mailer, revocationHorizon: policy.revocationHorizon, clock: clock)
+        accounts = AccountService(
+            store: store,
+            hasher: hasher,
+            throttle: throttle,
+            sessions: sessions,
+            mailer: mailer,
+            revocationHorizon: policy.revocationHorizon,
+            clock: clock
+        )
+        recovery = AccountRecovery(
+            store: store,
+            hasher: hasher,
+            throttle: throttle,
+            sessions: sessions,
+            mailer: mailer,
+            revocationHorizon: policy.revocationHorizon,
+            clock: clock
+        )
         delivery = MailDelivery(store: store, mailer: mailer, transport: transport, clock: clock, logger: Logger(label: "test"))
     }
 
@@ -103,7 +125,13 @@ struct AccountRecoveryTests {
         try await recovery.requestPasswordReset(email: "ada@example.com", clientAddress: nil)
         try await deliver(until: 6)
         let pending = try #require(transport.token("/reset-password", to: "ada@example.com"))
-        try await recovery.changePassword(account: ada, keepingSession: nil, current: "a brand new passphrase for ada", new: "changed again, on purpose", clientAddress: nil)
+        try await recovery.changePassword(
+            account: ada,
+            keepingSession: nil,
+            current: "a brand new passphrase for ada",
+            new: "changed again, on purpose",
+            clientAddress: nil
+        )
         await #expect(throws: PortcullisError.self) { try await recovery.resetPassword(token: pending, newPassword: "yet another passphrase here") }
         // And a link ages out after 30 minutes.
         try await recovery.requestPasswordReset(email: "ada@example.com", clientAddress: nil)
@@ -120,7 +148,13 @@ struct AccountRecoveryTests {
         let app = try await tokens.issue(for: ada, audience: nil)
         for _ in 0..<10 {
             do {
-                try await recovery.changePassword(account: ada, keepingSession: here.session.id, current: "not my password at all", new: "x", clientAddress: "192.0.2.1")
+                try await recovery.changePassword(
+                    account: ada,
+                    keepingSession: here.session.id,
+                    current: "not my password at all",
+                    new: "x",
+                    clientAddress: "192.0.2.1"
+                )
                 Issue.record("a wrong current password was accepted")
             } catch let error as PortcullisError {
                 #expect(error.kind == .forbidden)
@@ -128,10 +162,22 @@ struct AccountRecoveryTests {
         }
         // Ten wrong ones fill the account's sign-in allowance, as failed sign-ins do.
         await #expect(throws: PortcullisError.self) {
-            try await recovery.changePassword(account: ada, keepingSession: here.session.id, current: "correct horse battery staple", new: "a brand new passphrase for ada", clientAddress: "192.0.2.1")
+            try await recovery.changePassword(
+                account: ada,
+                keepingSession: here.session.id,
+                current: "correct horse battery staple",
+                new: "a brand new passphrase for ada",
+                clientAddress: "192.0.2.1"
+            )
         }
         clock.advance(by: .seconds(15 * 60))
-        try await recovery.changePassword(account: ada, keepingSession: here.session.id, current: "correct horse battery staple", new: "a brand new passphrase for ada", clientAddress: "192.0.2.1")
+        try await recovery.changePassword(
+            account: ada,
+            keepingSession: here.session.id,
+            current: "correct horse battery staple",
+            new: "a brand new passphrase for ada",
+            clientAddress: "192.0.2.1"
+        )
         #expect(try await sessions.validate(here.secret) != nil)
         #expect(try await sessions.validate(elsewhere.secret) == nil)
         await #expect(throws: TokenRejection.self) { try await tokens.authenticate(bearer: app.accessToken) }
@@ -221,7 +267,13 @@ struct AccountRecoveryTests {
         let app = try await tokens.issue(for: ada, audience: nil)
         var policy = TokenPolicy(issuer: "https://auth.example.com")
         policy.requireVerifiedEmail = true
-        let strict = TokenService(store: store, keyRing: KeyRing(store: store, encryption: encryption, policy: policy, clock: clock), encryption: encryption, policy: policy, clock: clock)
+        let strict = TokenService(
+            store: store,
+            keyRing: KeyRing(store: store, encryption: encryption, policy: policy, clock: clock),
+            encryption: encryption,
+            policy: policy,
+            clock: clock
+        )
         for grant in ["password", "refresh", "exchange"] {
             do {
                 switch grant {

@@ -1,7 +1,9 @@
 import Foundation
-@testable import PortcullisCore
 import Synchronization
 import Testing
+
+@testable import PortcullisCore
+
 #if canImport(Glibc)
 import Glibc
 #endif

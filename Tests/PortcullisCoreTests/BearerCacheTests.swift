@@ -25,8 +25,11 @@ struct BearerCacheTests {
         tokens = TokenService(store: store, keyRing: keyRing, encryption: encryption, policy: policy, cache: cache, clock: clock)
         let sessions = SessionManager(store: store, otherCaches: [cache], clock: clock)
         accounts = AccountService(
-            store: store, hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)),
-            sessions: sessions, revocationHorizon: policy.revocationHorizon, clock: clock
+            store: store,
+            hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)),
+            sessions: sessions,
+            revocationHorizon: policy.revocationHorizon,
+            clock: clock
         )
         cache.markFollowed(for: .seconds(3600))
     }

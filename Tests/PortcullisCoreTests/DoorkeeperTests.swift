@@ -1,5 +1,6 @@
-@testable import PortcullisCore
 import Testing
+
+@testable import PortcullisCore
 
 /// The admission filter of a full cache: second sightings pass, first ones do not, and old
 /// sightings are forgotten.

@@ -5,7 +5,9 @@ import Testing
 @Suite("HTML escaping")
 struct HTMLTextTests {
     @Test func theFiveSpecialCharactersAreEscaped() {
-        #expect(HTMLText.escape("<a href=\"x\" title='y'>Tom & Jerry</a>") == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;")
+        #expect(
+            HTMLText.escape("<a href=\"x\" title='y'>Tom & Jerry</a>") == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;"
+        )
         #expect(HTMLText.escape("plain text, ünïcode, 日本") == "plain text, ünïcode, 日本")
     }
 
@@ -15,7 +17,10 @@ struct HTMLTextTests {
     @Test(arguments: ["\"\u{301}", "\u{600}\"", "<\u{301}", "\u{600}<", ">\u{20DD}", "&\u{301}", "'\u{301}"])
     func aSpecialCharacterInsideAGraphemeClusterIsStillEscaped(text: String) {
         let escaped = HTMLText.escape(text)
-        #expect(!escaped.unicodeScalars.contains { "<>\"'".unicodeScalars.contains($0) }, "\(escaped.unicodeScalars.map { String($0.value, radix: 16) })")
+        #expect(
+            !escaped.unicodeScalars.contains { "<>\"'".unicodeScalars.contains($0) },
+            "\(escaped.unicodeScalars.map { String($0.value, radix: 16) })"
+        )
         #expect(escaped.unicodeScalars.contains("&"))
     }
 }

@@ -29,7 +29,12 @@ struct KeyRingTests {
         _ = try await ring.signingKey()
         let before = try await store.signingKeys()
         // An operator runs `portcullis keys rotate --now` where a fresh key file gets created.
-        let wrongDirectory = KeyRing(store: store, encryption: try KeyEncryptionKey(bytes: SecureRandom.bytes(32)), policy: Self.policy, clock: ManualClock())
+        let wrongDirectory = KeyRing(
+            store: store,
+            encryption: try KeyEncryptionKey(bytes: SecureRandom.bytes(32)),
+            policy: Self.policy,
+            clock: ManualClock()
+        )
         await #expect(throws: KeyFileError.self) { _ = try await wrongDirectory.rotate(immediately: true) }
         #expect(try await store.signingKeys() == before, "no key added, none ended")
         #expect(try await ring.rotate(immediately: true).kid != before.first?.kid)

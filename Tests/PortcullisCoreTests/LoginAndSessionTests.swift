@@ -11,7 +11,10 @@ struct SessionManagerTests {
     func setUp() async throws -> (MemoryStore, ManualClock, SessionManager, Account) {
         let store = MemoryStore()
         let clock = ManualClock()
-        let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(
+            email: "ada@example.com",
+            password: "correct horse battery staple"
+        )
         return (store, clock, SessionManager(store: store, clock: clock), account)
     }
 
@@ -60,7 +63,10 @@ struct SessionManagerTests {
     @Test func loginUpgradesWeakHashes() async throws {
         let store = MemoryStore()
         let weak = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-        let account = try await AccountService(store: store, hasher: weak).register(email: "ada@example.com", password: "correct horse battery staple")
+        let account = try await AccountService(store: store, hasher: weak).register(
+            email: "ada@example.com",
+            password: "correct horse battery staple"
+        )
         let stronger = PasswordHasher(parameters: ScryptParameters(logN: 11, blockSize: 8, parallelism: 1))
         let login = PasswordLogin(store: store, hasher: stronger, throttle: nil)
         _ = try await login.authenticate(email: "ada@example.com", password: "correct horse battery staple", clientAddress: nil)
@@ -77,7 +83,10 @@ struct SessionManagerTests {
         _ = try await accounts.change(accountID: eve.id, AccountChange(disabled: true))
         let login = PasswordLogin(store: store, hasher: Self.hasher, throttle: nil)
         var reasons: [String] = []
-        for (email, password) in [("nobody@example.com", "correct horse battery staple"), ("ada@example.com", "wrong wrong wrong"), ("eve@example.com", "correct horse battery staple"), ("not an email", "x")] {
+        for (email, password) in [
+            ("nobody@example.com", "correct horse battery staple"), ("ada@example.com", "wrong wrong wrong"),
+            ("eve@example.com", "correct horse battery staple"), ("not an email", "x"),
+        ] {
             do {
                 _ = try await login.authenticate(email: email, password: password, clientAddress: nil)
                 Issue.record("\(email) signed in")
@@ -96,7 +105,10 @@ struct StoreSweeperTests {
         let store = MemoryStore()
         let clock = ManualClock()
         let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(
+            email: "ada@example.com",
+            password: "correct horse battery staple"
+        )
         let sessions = SessionManager(store: store, clock: clock)
         let started = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         clock.advance(by: .seconds(3600))

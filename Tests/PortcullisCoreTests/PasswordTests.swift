@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import Synchronization
 import Testing
 
 @Suite("Passwords")
@@ -60,8 +61,10 @@ struct PasswordTests {
         try policy.validate("correct horse portcullis staple", email: "ada.lovelace@example.com")
     }
 
-    @Test(arguments: ["qwertyuiopasdfgh", "1q2w3e4r5t6y7u8i", "iloveyouforever", "passwordpassword", "1234567890123",
-                      "michaeljordan", "letmeinletmein", "IloveYouBaby", "1qaz2wsx3edc4rfv"])
+    @Test(arguments: [
+        "qwertyuiopasdfgh", "1q2w3e4r5t6y7u8i", "iloveyouforever", "passwordpassword", "1234567890123",
+        "michaeljordan", "letmeinletmein", "IloveYouBaby", "1qaz2wsx3edc4rfv",
+    ])
     func famousLongBreachedPasswordsAreRefused(password: String) {
         #expect(CommonPasswords.shipped.contains(password))
         #expect(throws: PortcullisError.self) { try PasswordPolicy().validate(password) }
@@ -115,10 +118,12 @@ struct PasswordTests {
 
     @Test func contextWordsComeFromTheEmailsLocalPartAndTheServiceWords() throws {
         let context = PasswordContext(email: "ada.lovelace+news@example.com", serviceWords: ["Acme Identity"])
-        #expect(Set(context.words) == [
-            "ada.lovelace+news@example.com", "ada.lovelace+news", "adalovelacenews", "lovelace", "news",
-            "acme identity", "acmeidentity", "acme", "identity",
-        ])
+        #expect(
+            Set(context.words) == [
+                "ada.lovelace+news@example.com", "ada.lovelace+news", "adalovelacenews", "lovelace", "news",
+                "acme identity", "acmeidentity", "acme", "identity",
+            ]
+        )
         #expect(context.words.first == "ada.lovelace+news@example.com")  // longest first
         #expect(context.remainder(of: "Lovelace & Acme forever") == " &  forever")
         #expect(context.remainder(of: "correct horse battery staple") == nil)
@@ -187,12 +192,16 @@ struct PasswordTests {
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Counts how many jobs run at once.
 final class Gauge: Sendable {
     private let state = Mutex((current: 0, peak: 0))
-    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func enter() {
+        state.withLock {
+            $0.current += 1
+            $0.peak = max($0.peak, $0.current)
+        }
+    }
     func leave() { state.withLock { $0.current -= 1 } }
     var peak: Int { state.withLock { $0.peak } }
 }

@@ -15,12 +15,20 @@ struct SessionCacheRaceTests {
         cache.markFollowed(for: .seconds(3600))
         let sessions = SessionManager(store: store, cache: cache, clock: clock)
         let hasher = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let account = try await AccountService(store: store, hasher: hasher, clock: clock).register(
+            email: "ada@example.com",
+            password: "correct horse battery staple"
+        )
         return (store, cache, sessions, try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil))
     }
 
     /// Runs `read` until it has read the store, signs the session out, then lets `read` finish.
-    func signOut<Result: Sendable>(_ started: SessionManager.Started, with sessions: SessionManager, during read: @escaping @Sendable () async throws -> Result, on store: PausingStore) async throws -> Result {
+    func signOut<Result: Sendable>(
+        _ started: SessionManager.Started,
+        with sessions: SessionManager,
+        during read: @escaping @Sendable () async throws -> Result,
+        on store: PausingStore
+    ) async throws -> Result {
         await store.pauseNextSessionRead()
         let reading = Task { try await read() }
         await store.waitUntilPaused()
@@ -38,7 +46,12 @@ struct SessionCacheRaceTests {
 
     @Test func aWarmUpRacingALogoutCannotCacheTheEndedSessionAndReadsThePageAgain() async throws {
         let (store, cache, sessions, started) = try await setUp()
-        let other = try await sessions.start(account: try #require(try await store.account(id: started.session.accountID)), remember: false, userAgent: nil, ipAddress: nil)
+        let other = try await sessions.start(
+            account: try #require(try await store.account(id: started.session.accountID)),
+            remember: false,
+            userAgent: nil,
+            ipAddress: nil
+        )
         #expect(try await signOut(started, with: sessions, during: { try await sessions.warmCache() }, on: store) == 1)
         #expect(cache.count == 1, "the page was read again, without the ended session")
         #expect(try await sessions.validate(started.secret) == nil)
@@ -80,7 +93,7 @@ actor PausingStore: PortcullisStore {
             armed = false
             await withCheckedContinuation { continuation in
                 paused = continuation
-                pausedWaiters.forEach { $0.resume() }
+                for waiter in pausedWaiters { waiter.resume() }
                 pausedWaiters = []
             }
         }
@@ -99,7 +112,9 @@ actor PausingStore: PortcullisStore {
     func insertAccount(_ account: Account, passwordHash: String) async throws { try await base.insertAccount(account, passwordHash: passwordHash) }
     func account(email: String) async throws -> Account? { try await base.account(email: email) }
     func allAccounts() async throws -> [Account] { try await base.allAccounts() }
-    func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? { try await base.changeAccount(id: id, change, at: now) }
+    func changeAccount(id: String, _ change: AccountChange, at now: Date) async throws -> Account? {
+        try await base.changeAccount(id: id, change, at: now)
+    }
     func passwordHash(accountID: String) async throws -> String? { try await base.passwordHash(accountID: accountID) }
     func session(secretHash: [UInt8]) async throws -> Session? { try await base.session(secretHash: secretHash) }
     func session(id: String) async throws -> Session? { try await base.session(id: id) }
@@ -109,10 +124,17 @@ actor PausingStore: PortcullisStore {
     func deleteExpiredSessions(now: Date) async throws -> Int { try await base.deleteExpiredSessions(now: now) }
     func insertSigningKey(_ key: StoredSigningKey) async throws { try await base.insertSigningKey(key) }
     func signingKeys() async throws -> [StoredSigningKey] { try await base.signingKeys() }
-    func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+    func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws
+    {
         try await base.rotateSigningKeys(adding: key, retiring: retire)
     }
-    func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
+    func useRefreshToken(
+        hash: [UInt8],
+        successorHash: [UInt8],
+        now: Date,
+        grace: Duration,
+        revocation: RevocationStamp
+    ) async throws -> RefreshTokenUse {
         try await base.useRefreshToken(hash: hash, successorHash: successorHash, now: now, grace: grace, revocation: revocation)
     }
     func refreshFamily(id: String) async throws -> RefreshFamily? { try await base.refreshFamily(id: id) }
@@ -120,7 +142,9 @@ actor PausingStore: PortcullisStore {
     func refreshFamilies(accountID: String) async throws -> [RefreshFamily] { try await base.refreshFamilies(accountID: accountID) }
     func deleteEndedRefreshFamilies(now: Date) async throws -> Int { try await base.deleteEndedRefreshFamilies(now: now) }
     func appendRevocation(_ entry: Revocation) async throws -> Revocation { try await base.appendRevocation(entry) }
-    func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] { try await base.revocations(after: cursor, now: now, limit: limit) }
+    func revocations(after cursor: Int64, now: Date, limit: Int) async throws -> [Revocation] {
+        try await base.revocations(after: cursor, now: now, limit: limit)
+    }
     func isRevoked(tokenID: String, sessionID: String, accountID: String, issuedAt: Date) async throws -> Bool {
         try await base.isRevoked(tokenID: tokenID, sessionID: sessionID, accountID: accountID, issuedAt: issuedAt)
     }
@@ -129,7 +153,9 @@ actor PausingStore: PortcullisStore {
     func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites { try await base.apply(writes, stamp: stamp) }
     func oneTimeToken(hash: [UInt8]) async throws -> OneTimeToken? { try await base.oneTimeToken(hash: hash) }
     func deleteExpiredOneTimeTokens(now: Date) async throws -> Int { try await base.deleteExpiredOneTimeTokens(now: now) }
-    func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] { try await base.claimMail(now: now, lease: lease, limit: limit) }
+    func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] {
+        try await base.claimMail(now: now, lease: lease, limit: limit)
+    }
     func markMailSent(id: String, at now: Date) async throws { try await base.markMailSent(id: id, at: now) }
     func markMailFailed(id: String, at now: Date, nextAttemptAt: Date, giveUp: Bool) async throws {
         try await base.markMailFailed(id: id, at: now, nextAttemptAt: nextAttemptAt, giveUp: giveUp)

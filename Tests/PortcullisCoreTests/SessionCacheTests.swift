@@ -12,7 +12,10 @@ struct SessionCacheTests {
         let store = MemoryStore()
         let cache = SessionCache()
         if followed { cache.markFollowed(for: .seconds(3600)) }
-        let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "ada@example.com", password: "correct horse battery staple")
+        let account = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(
+            email: "ada@example.com",
+            password: "correct horse battery staple"
+        )
         return (store, SessionManager(store: store, cache: cache, clock: clock), cache, account)
     }
 
@@ -70,7 +73,10 @@ struct SessionCacheTests {
         let idle = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
         clock.advance(by: .seconds(61))
         let active = try await sessions.start(account: account, remember: false, userAgent: nil, ipAddress: nil)
-        let other = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "bob@example.com", password: "correct horse battery staple")
+        let other = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(
+            email: "bob@example.com",
+            password: "correct horse battery staple"
+        )
         let disabled = try await sessions.start(account: other, remember: false, userAgent: nil, ipAddress: nil)
         _ = try await store.changeAccount(id: other.id, AccountChange(disabled: true), at: clock.now)
 
@@ -152,7 +158,10 @@ struct SessionCacheTests {
     @Test func aFullCacheLetsANewSessionInOnItsSecondMissAndKeepsTheOnesInUse() async throws {
         let clock = ManualClock()
         let store = MemoryStore()
-        let grace = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(email: "grace@example.com", password: "correct horse battery staple")
+        let grace = try await AccountService(store: store, hasher: Self.hasher, clock: clock).register(
+            email: "grace@example.com",
+            password: "correct horse battery staple"
+        )
         let cache = SessionCache(capacity: 4, shards: 1)
         cache.markFollowed(for: .seconds(3600))
         let sessions = SessionManager(store: store, cache: cache, clock: clock)

@@ -19,8 +19,10 @@ struct TokenRevocationTests {
         let keyRing = KeyRing(store: store, encryption: encryption, policy: policy, clock: clock)
         tokens = TokenService(store: store, keyRing: keyRing, encryption: encryption, policy: policy, clock: clock)
         accounts = AccountService(
-            store: store, hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)),
-            revocationHorizon: policy.revocationHorizon, clock: clock
+            store: store,
+            hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)),
+            revocationHorizon: policy.revocationHorizon,
+            clock: clock
         )
     }
 

@@ -10,7 +10,11 @@ struct AdminCommandTests {
 
     @Test func usersCreateListDisableEnable() async throws {
         let directory = try TemporaryDirectory()
-        let created = await PortcullisBinary.run(["users", "create", "--email", "Ada@Example.com", "--role", "admin", "--password-stdin"], in: directory.url, stdin: password + "\n")
+        let created = await PortcullisBinary.run(
+            ["users", "create", "--email", "Ada@Example.com", "--role", "admin", "--password-stdin"],
+            in: directory.url,
+            stdin: password + "\n"
+        )
         #expect(created.status == 0, "\(created.stderr)")
         let account = try #require(json(created.stdout) as? [String: Any])
         let id = try #require(account["id"] as? String)
@@ -34,7 +38,9 @@ struct AdminCommandTests {
         // The command is another process: its revocation reaches the server's cache within a second.
         try await MultiInstanceTests.eventually { try await server.request(.GET, "/v1/me", cookie: cookie).status == 401 }
         #expect(try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password]).status == 401)
-        #expect((json(await PortcullisBinary.run(["users", "list"], in: directory.url).stdout) as? [[String: Any]])?.first?["disabled"] as? Bool == true)
+        #expect(
+            (json(await PortcullisBinary.run(["users", "list"], in: directory.url).stdout) as? [[String: Any]])?.first?["disabled"] as? Bool == true
+        )
 
         #expect(await PortcullisBinary.run(["users", "enable", id], in: directory.url).status == 0)
         #expect(try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password]).status == 201)
@@ -43,25 +49,42 @@ struct AdminCommandTests {
 
     @Test func usersCreateRefusesWhatTheAPIRefuses() async throws {
         let directory = try TemporaryDirectory()
-        let weak = await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: "password")
+        let weak = await PortcullisBinary.run(
+            ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+            in: directory.url,
+            stdin: "password"
+        )
         #expect(weak.status != 0)
         #expect(weak.stderr.split(separator: "\n").count >= 1)
         #expect(!weak.stderr.contains("password\n") || weak.stderr.contains("Choose"))
         #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com"], in: directory.url).status != 0)
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
-        let duplicate = await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+        #expect(
+            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+                .status == 0
+        )
+        let duplicate = await PortcullisBinary.run(
+            ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+            in: directory.url,
+            stdin: password
+        )
         #expect(duplicate.status != 0)
         #expect(await PortcullisBinary.run(["users", "disable", "no-such-id"], in: directory.url).status != 0)
     }
 
     @Test func sessionsListAndRevoke() async throws {
         let directory = try TemporaryDirectory()
-        let created = await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+        let created = await PortcullisBinary.run(
+            ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+            in: directory.url,
+            stdin: password
+        )
         let id = try #require((json(created.stdout) as? [String: Any])?["id"] as? String)
         let server = try await ServerProcess.start(in: directory.url)
         var cookies: [String] = []
         for _ in 0..<3 {
-            cookies.append(try #require(try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password]).sessionCookie))
+            cookies.append(
+                try #require(try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password]).sessionCookie)
+            )
         }
 
         let listed = await PortcullisBinary.run(["sessions", "list", "--user", id], in: directory.url)

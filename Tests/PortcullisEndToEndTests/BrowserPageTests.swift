@@ -11,7 +11,8 @@ struct BrowserPageTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Where the screenshots go: `PORTCULLIS_SCREENSHOTS`, or `.build/screenshots`.
-    static let screenshots: URL = ProcessInfo.processInfo.environment["PORTCULLIS_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
+    static let screenshots: URL =
+        ProcessInfo.processInfo.environment["PORTCULLIS_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
         ?? packageRoot.appendingPathComponent(".build/screenshots")
 
     @Test(.timeLimit(.minutes(5)))

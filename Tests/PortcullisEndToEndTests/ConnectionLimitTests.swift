@@ -9,9 +9,12 @@ struct ConnectionLimitTests {
     @Test func slowIdleAndHoardedConnectionsAreClosedAndOthersStillSignIn() async throws {
         let directory = try TemporaryDirectory()
         #expect(await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0)
-        let server = try await ServerProcess.start(in: directory.url, arguments: [
-            "--header-timeout", "4s", "--idle-timeout", "8s", "--max-connections-per-address", "40",
-        ])
+        let server = try await ServerProcess.start(
+            in: directory.url,
+            arguments: [
+                "--header-timeout", "4s", "--idle-timeout", "8s", "--max-connections-per-address", "40",
+            ]
+        )
         let port = server.port
 
         // 300 connections from 127.0.0.1 that each send half a request header and stop.
@@ -32,7 +35,9 @@ struct ConnectionLimitTests {
 
         // Another client (127.0.0.2) is served at once, by both a cheap route and a login.
         let started = ContinuousClock.now
-        let health = try await offloaded { Result { try RawConnection(to: port, from: "127.0.0.2").exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") } }.get()
+        let health = try await offloaded {
+            Result { try RawConnection(to: port, from: "127.0.0.2").exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
+        }.get()
         #expect(health.hasPrefix("HTTP/1.1 200"), "\(health.prefix(40))")
         let body = #"{"email":"ada@example.com","password":"correct horse battery staple"}"#
         let login = try await offloaded {
@@ -49,7 +54,7 @@ struct ConnectionLimitTests {
         try await Task.sleep(until: connecting + .seconds(5.5))
         let stillOpen = await offloaded { slow.filter { !$0.isClosed(waiting: .milliseconds(200)) }.count }
         #expect(stillOpen == 0, "\(stillOpen) slow connections outlived the header timeout")
-        await offloaded { slow.forEach { $0.close() } }
+        await offloaded { for connection in slow { connection.close() } }
 
         // Between requests a kept-alive connection waits under the idle timeout, not the header
         // timeout (which starts again with the next request's first byte); idle for longer, it closes.
@@ -131,10 +136,20 @@ final class RawConnection: @unchecked Sendable {
         remote.sin_family = sa_family_t(AF_INET)
         remote.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
-        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { Glibc.close(descriptor); throw Failed(description: "bind \(source): \(errno)") }
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { Glibc.close(descriptor); throw Failed(description: "connect: \(errno)") }
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            Glibc.close(descriptor)
+            throw Failed(description: "bind \(source): \(errno)")
+        }
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(descriptor)
+            throw Failed(description: "connect: \(errno)")
+        }
     }
 
     func send(_ text: String) {
@@ -172,7 +187,8 @@ final class RawConnection: @unchecked Sendable {
     private static func isComplete(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { return false }
-        let length = text[..<end.lowerBound].split(separator: "\r\n")
+        let length =
+            text[..<end.lowerBound].split(separator: "\r\n")
             .first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
         return text[end.upperBound...].utf8.count >= length

@@ -15,24 +15,39 @@ enum ExampleBinaries {
 
 /// The README's two walkthroughs, run for real: the `orders` microservice trusting tokens from a
 /// running `portcullis serve`, and the `monolith` embedding Portcullis sessions.
-@Suite("Examples", .enabled(if: ExampleBinaries.directory != nil, "Scripts/test builds the examples and sets PORTCULLIS_EXAMPLES_BIN"), .timeLimit(.minutes(3)))
+@Suite(
+    "Examples",
+    .enabled(if: ExampleBinaries.directory != nil, "Scripts/test builds the examples and sets PORTCULLIS_EXAMPLES_BIN"),
+    .timeLimit(.minutes(3))
+)
 struct ExampleTests {
     @Test func ordersTrustsPortcullisTokensOfflineAndRefusesThemOnceRevoked() async throws {
         let directory = try TemporaryDirectory()
         let password = "correct horse battery staple"
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(
+            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+                .status == 0
+        )
         let created = await PortcullisBinary.run(["clients", "create", "--name", "orders"], in: directory.url)
         let client = try #require(try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: String])
         let port = try LoopbackPort.free()
         let issuer = "http://127.0.0.1:\(port)"
         let portcullis = try await ServerProcess.start(in: directory.url, port: port, arguments: ["--issuer", issuer])
-        let orders = try await ServerProcess.launch(try ExampleBinaries.url("orders"), in: directory.url, environment: [
-            "PORTCULLIS_ISSUER": issuer, "PORTCULLIS_CLIENT_ID": try #require(client["client_id"]),
-            "PORTCULLIS_CLIENT_SECRET": try #require(client["client_secret"]), "ORDERS_PORT": "0",
-        ])
+        let orders = try await ServerProcess.launch(
+            try ExampleBinaries.url("orders"),
+            in: directory.url,
+            environment: [
+                "PORTCULLIS_ISSUER": issuer, "PORTCULLIS_CLIENT_ID": try #require(client["client_id"]),
+                "PORTCULLIS_CLIENT_SECRET": try #require(client["client_secret"]), "ORDERS_PORT": "0",
+            ]
+        )
 
         // Log in (password grant), then call the service with the access token.
-        let grant = try await portcullis.request(.POST, "/v1/token", form: "grant_type=password&username=ada%40example.com&password=correct+horse+battery+staple")
+        let grant = try await portcullis.request(
+            .POST,
+            "/v1/token",
+            form: "grant_type=password&username=ada%40example.com&password=correct+horse+battery+staple"
+        )
         let token = try #require(grant.json["access_token"] as? String)
         let bearer = ["authorization": "Bearer \(token)"]
         let placed = try await orders.request(.POST, "/orders", json: ["item": "a portcullis"], headers: bearer)
@@ -52,7 +67,10 @@ struct ExampleTests {
         var refused: ServerProcess.Reply?
         while clock.now - start < .seconds(5) {
             let reply = try await orders.request(.GET, "/orders", headers: bearer)
-            if reply.status == 401 { refused = reply; break }
+            if reply.status == 401 {
+                refused = reply
+                break
+            }
             try await Task.sleep(for: .milliseconds(25))
         }
         #expect(clock.now - start < .seconds(1))
@@ -63,7 +81,9 @@ struct ExampleTests {
 
     @Test func monolithServesItsOwnPagesBehindTheEmbeddedSession() async throws {
         let directory = try TemporaryDirectory()
-        let environment = ["MONOLITH_PORT": "0", "MONOLITH_DATABASE": directory.path("monolith.sqlite"), "MONOLITH_KEY_FILE": directory.path("monolith.key")]
+        let environment = [
+            "MONOLITH_PORT": "0", "MONOLITH_DATABASE": directory.path("monolith.sqlite"), "MONOLITH_KEY_FILE": directory.path("monolith.key"),
+        ]
         var monolith = try await ServerProcess.launch(try ExampleBinaries.url("monolith"), in: directory.url, environment: environment)
 
         let signedOut = try await monolith.request(.GET, "/")
@@ -72,7 +92,10 @@ struct ExampleTests {
         #expect(try await monolith.request(.GET, "/login?next=%2F").status == 200, "Portcullis's pages come with the embedding")
 
         // Portcullis's own API, served by the monolith: register and sign in.
-        #expect(try await monolith.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": "correct horse battery staple"]).status == 201)
+        #expect(
+            try await monolith.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": "correct horse battery staple"]).status
+                == 201
+        )
         let login = try await monolith.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": "correct horse battery staple"])
         let cookie = try #require(login.sessionCookie)
         let csrf = try #require(login.json["csrf_token"] as? String)

@@ -64,7 +64,10 @@ struct HardeningProcessTests {
         for token in [signedByFirst, signedBySecond] {
             #expect(try await server.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(token)"]).status == 401)
         }
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8)) as? [[String: Any]])
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8))
+                as? [[String: Any]]
+        )
         let now = Int(Date().timeIntervalSince1970)
         for key in listed where key["kid"] as? String != third {
             #expect((key["verifies_until"] as? Int).map { $0 <= now } == true, "\(key)")
@@ -142,9 +145,11 @@ struct HardeningProcessTests {
         let csrf = try #require(login.json["csrf_token"] as? String)
         let sessionExpiry = try #require((login.json["session"] as? [String: Any])?["expires_at"] as? Int)
         let exchanged = try await server.request(
-            .POST, "/v1/token",
+            .POST,
+            "/v1/token",
             form: "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token_type=urn:portcullis:session",
-            cookie: cookie, csrf: csrf
+            cookie: cookie,
+            csrf: csrf
         )
         let token = try #require(exchanged.json["access_token"] as? String, "\(exchanged.body)")
         let exp = try #require(Self.claims(token)["exp"] as? Int)
@@ -157,14 +162,19 @@ struct HardeningProcessTests {
         let directory = try TemporaryDirectory()
         let server = try await ServerProcess.start(in: directory.url)
         #expect(try await server.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": password]).status == 201)
-        for file in ["portcullis.sqlite", "portcullis.sqlite-wal", "portcullis.sqlite-shm"] where FileManager.default.fileExists(atPath: directory.path(file)) {
-            let mode = try #require((try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue)
+        for file in ["portcullis.sqlite", "portcullis.sqlite-wal", "portcullis.sqlite-shm"]
+        where FileManager.default.fileExists(atPath: directory.path(file)) {
+            let mode = try #require(
+                (try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue
+            )
             #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8)) while the server runs")
         }
         #expect(FileManager.default.fileExists(atPath: directory.path("portcullis.sqlite-wal")))
         try await server.stop()
         for file in ["portcullis.sqlite", "portcullis.key"] {
-            let mode = try #require((try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue)
+            let mode = try #require(
+                (try FileManager.default.attributesOfItem(atPath: directory.path(file))[.posixPermissions] as? NSNumber)?.intValue
+            )
             #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8))")
         }
         // A key file reached through a symlink (as mounted secrets are) is judged by the file itself.
@@ -183,7 +193,8 @@ struct HardeningProcessTests {
     }
 
     @Test func httpsPublicURLsGetStrictTransportSecurity() async throws {
-        let secureDirectory = try TemporaryDirectory(), plainDirectory = try TemporaryDirectory()
+        let secureDirectory = try TemporaryDirectory()
+        let plainDirectory = try TemporaryDirectory()
         let secure = try await ServerProcess.start(in: secureDirectory.url, arguments: ["--public-url", "https://auth.example.test"])
         for path in ["/healthz", "/v1/me", "/login"] {
             #expect(try await secure.request(.GET, path).headers["strict-transport-security"].first == "max-age=31536000")
@@ -203,7 +214,9 @@ struct HardeningProcessTests {
             #expect(reply.status == 415, "\(type): \(reply.status)")
             #expect(try await server.request(.POST, "/v1/sessions", headers: ["content-type": type], body: body).status == 415)
         }
-        #expect(try await server.request(.POST, "/v1/accounts", headers: ["content-type": "application/json; charset=utf-8"], body: body).status == 201)
+        #expect(
+            try await server.request(.POST, "/v1/accounts", headers: ["content-type": "application/json; charset=utf-8"], body: body).status == 201
+        )
         for form in ["%zz=1", "email=a%", "email=%E0%A4%A&password=x", "=&&=", "email[]=a&email[x]=b"] {
             for path in ["/login", "/register"] {
                 let reply = try await server.request(.POST, path, form: form)
@@ -216,9 +229,19 @@ struct HardeningProcessTests {
     @Test func usersCreateValidatesRolesLikeTheAdminAPI() async throws {
         let directory = try TemporaryDirectory()
         for role in ["Bad Role", "admin!", "", String(repeating: "a", count: 65)] {
-            let created = await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--role", role, "--password-stdin"], in: directory.url, stdin: password)
+            let created = await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--role", role, "--password-stdin"],
+                in: directory.url,
+                stdin: password
+            )
             #expect(created.status != 0, "role '\(role)' was accepted")
         }
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--role", "support:read", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--role", "support:read", "--password-stdin"],
+                in: directory.url,
+                stdin: password
+            ).status == 0
+        )
     }
 }

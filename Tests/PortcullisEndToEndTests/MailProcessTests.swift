@@ -24,10 +24,13 @@ struct MailProcessTests {
     @Test func verificationAndResetOverSTARTTLSWithAuthentication() async throws {
         let sink = try await SMTPSink(.init(startTLS: true, credentials: ("mailer", "s3cret")))
         let directory = try TemporaryDirectory()
-        let server = try await ServerProcess.start(in: directory.url, arguments: [
-            "--mail", "smtp://mailer:s3cret@localhost:\(sink.port)?starttls=required&cafile=\(sink.certificateAuthority.path)",
-            "--mail-from", "Example <no-reply@example.test>",
-        ])
+        let server = try await ServerProcess.start(
+            in: directory.url,
+            arguments: [
+                "--mail", "smtp://mailer:s3cret@localhost:\(sink.port)?starttls=required&cafile=\(sink.certificateAuthority.path)",
+                "--mail-from", "Example <no-reply@example.test>",
+            ]
+        )
         #expect(try await server.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": password]).status == 201)
         let verification = try await Self.waitForMessage(sink, count: 1)
         #expect(verification.encrypted && verification.authenticatedAs == "mailer")
@@ -51,14 +54,22 @@ struct MailProcessTests {
         #expect(try await server.request(.GET, "/v1/me", cookie: cookie).json["email_verified"] as? Bool == true)
 
         // A reset from the mail ends the session and the token the account had.
-        let access = try #require(try await server.request(.POST, "/v1/token", form: "grant_type=password&username=ada@example.com&password=correct+horse+battery+staple").json["access_token"] as? String)
+        let access = try #require(
+            try await server.request(.POST, "/v1/token", form: "grant_type=password&username=ada@example.com&password=correct+horse+battery+staple")
+                .json["access_token"] as? String
+        )
         #expect(try await server.request(.POST, "/v1/password-reset", json: ["email": "ada@example.com"]).status == 202)
         let reset = try await Self.waitForMessage(sink, count: 2)
         let resetToken = try #require(Self.link("/reset-password", in: reset)?.split(separator: "=").last.map(String.init))
-        #expect(try await server.request(.POST, "/v1/password-reset/confirm", json: ["token": resetToken, "password": Self.newPassword]).status == 204)
+        #expect(
+            try await server.request(.POST, "/v1/password-reset/confirm", json: ["token": resetToken, "password": Self.newPassword]).status == 204
+        )
         #expect(try await server.request(.GET, "/v1/me", cookie: cookie).status == 401)
         #expect(try await server.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(access)"]).status == 401)
-        #expect(try await server.request(.POST, "/v1/password-reset/confirm", json: ["token": resetToken, "password": "yet another passphrase here"]).status == 400)
+        #expect(
+            try await server.request(.POST, "/v1/password-reset/confirm", json: ["token": resetToken, "password": "yet another passphrase here"])
+                .status == 400
+        )
         let notice = try await Self.waitForMessage(sink, count: 3)
         #expect(notice.header("Subject")?.contains("password was changed") == true)
         try await server.stop()
@@ -83,7 +94,9 @@ struct MailProcessTests {
             if files.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         }
         let file = try #require(files.first)
-        let mode = try #require((try FileManager.default.attributesOfItem(atPath: folder.path("mail/\(file)"))[.posixPermissions] as? NSNumber)?.intValue)
+        let mode = try #require(
+            (try FileManager.default.attributesOfItem(atPath: folder.path("mail/\(file)"))[.posixPermissions] as? NSNumber)?.intValue
+        )
         #expect(mode & 0o077 == 0)
         #expect(try String(contentsOfFile: folder.path("mail/\(file)"), encoding: .utf8).contains("/verify-email?token="))
         try await development.stop()
@@ -113,13 +126,20 @@ struct MailProcessTests {
         let sink = try await SMTPSink()
         let database = try await PostgresCluster.freshSharedDatabase()
         let directory = try TemporaryDirectory()
-        let shared = ["--database", database, "--key-file", directory.path("shared.key"), "--mail", "smtp://127.0.0.1:\(sink.port)", "--registration-throttle", "100/h"]
+        let shared = [
+            "--database", database, "--key-file", directory.path("shared.key"), "--mail", "smtp://127.0.0.1:\(sink.port)", "--registration-throttle",
+            "100/h",
+        ]
         let a = try await ServerProcess.start(in: directory.url, arguments: shared)
         let b = try await ServerProcess.start(in: directory.url, arguments: shared)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<24 {
                 group.addTask {
-                    let status = try await (index.isMultiple(of: 2) ? a : b).request(.POST, "/v1/accounts", json: ["email": "user\(index)@example.com", "password": password]).status
+                    let status = try await (index.isMultiple(of: 2) ? a : b).request(
+                        .POST,
+                        "/v1/accounts",
+                        json: ["email": "user\(index)@example.com", "password": password]
+                    ).status
                     #expect(status == 201)
                 }
             }
@@ -138,7 +158,10 @@ struct MailProcessTests {
     @Test func aResetRequestAnswersAlikeWhetherOrNotTheAccountExists() async throws {
         let sink = try await SMTPSink()
         let directory = try TemporaryDirectory()
-        let server = try await ServerProcess.start(in: directory.url, arguments: ["--mail", "smtp://127.0.0.1:\(sink.port)", "--login-throttle", "off"])
+        let server = try await ServerProcess.start(
+            in: directory.url,
+            arguments: ["--mail", "smtp://127.0.0.1:\(sink.port)", "--login-throttle", "off"]
+        )
         #expect(try await server.request(.POST, "/v1/accounts", json: ["email": "ada@example.com", "password": password]).status == 201)
         var known: [Duration] = []
         var unknown: [Duration] = []
@@ -153,7 +176,8 @@ struct MailProcessTests {
             if round >= 10 { round.isMultiple(of: 2) ? known.append(elapsed) : unknown.append(elapsed) }
         }
         #expect(bodies.count == 1)
-        let medianKnown = known.sorted()[known.count / 2], medianUnknown = unknown.sorted()[unknown.count / 2]
+        let medianKnown = known.sorted()[known.count / 2]
+        let medianUnknown = unknown.sorted()[unknown.count / 2]
         let ratio = max(medianKnown, medianUnknown) / min(medianKnown, medianUnknown)
         print("reset request medians: existing account \(medianKnown), no account \(medianUnknown), ratio \(ratio)")
         #expect(ratio < 1.5, "existing \(medianKnown), unknown \(medianUnknown)")

@@ -12,9 +12,19 @@ struct MultiInstanceTests {
         let database = try await PostgresCluster.freshSharedDatabase()
         let directory = try TemporaryDirectory()
         let shared = ["--database", database, "--key-file", directory.path("shared.key")]
-        let created = await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"] + shared, in: directory.url, stdin: password)
+        let created = await PortcullisBinary.run(
+            ["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"] + shared,
+            in: directory.url,
+            stdin: password
+        )
         #expect(created.status == 0, "\(created.stderr)")
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"] + shared, in: directory.url, stdin: password).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"] + shared,
+                in: directory.url,
+                stdin: password
+            ).status == 0
+        )
         let a = try await ServerProcess.start(in: directory.url, arguments: shared)
         let b = try await ServerProcess.start(in: directory.url, arguments: shared)
 
@@ -36,22 +46,46 @@ struct MultiInstanceTests {
         try await Self.eventually { try await a.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(access)"]).status == 401 }
 
         // An admin disables Ada on A: her tokens are refused on B.
-        let fresh = try #require(try await b.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "ada@example.com", "password": password]).json["access_token"] as? String)
-        let adminToken = try #require(try await a.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "admin@example.com", "password": password]).json["access_token"] as? String)
+        let fresh = try #require(
+            try await b.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "ada@example.com", "password": password]).json[
+                "access_token"
+            ] as? String
+        )
+        let adminToken = try #require(
+            try await a.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "admin@example.com", "password": password]).json[
+                "access_token"
+            ] as? String
+        )
         let adaID = try #require(try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(fresh)"]).json["id"] as? String)
-        let disabled = try await a.request(.PATCH, "/v1/admin/users/\(adaID)", json: ["disabled": true], headers: ["authorization": "Bearer \(adminToken)"])
+        let disabled = try await a.request(
+            .PATCH,
+            "/v1/admin/users/\(adaID)",
+            json: ["disabled": true],
+            headers: ["authorization": "Bearer \(adminToken)"]
+        )
         #expect(disabled.status == 200)
         try await Self.eventually { try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(fresh)"]).status == 401 }
 
         // An emergency rotation on A ends the old key's tokens: at once on A, and on B (which has
         // the token cached) when it next reads the keys, as before the cache.
         #expect(try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 200)
-        let rotated = try await a.request(.POST, "/v1/admin/keys/rotate", json: ["alg": "ES256", "now": true], headers: ["authorization": "Bearer \(adminToken)"])
+        let rotated = try await a.request(
+            .POST,
+            "/v1/admin/keys/rotate",
+            json: ["alg": "ES256", "now": true],
+            headers: ["authorization": "Bearer \(adminToken)"]
+        )
         #expect(try await a.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 401)
-        try await Self.eventually(within: .seconds(15)) { try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 401 }
+        try await Self.eventually(within: .seconds(15)) {
+            try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminToken)"]).status == 401
+        }
         // The new key is published by B, and B accepts tokens A signs with it.
         let kid = try #require(rotated.json["kid"] as? String)
-        let adminAgain = try #require(try await a.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "admin@example.com", "password": password]).json["access_token"] as? String)
+        let adminAgain = try #require(
+            try await a.request(.POST, "/v1/token", json: ["grant_type": "password", "username": "admin@example.com", "password": password]).json[
+                "access_token"
+            ] as? String
+        )
         #expect(try await b.request(.GET, "/v1/me", headers: ["authorization": "Bearer \(adminAgain)"]).status == 200)
         try await Self.eventually(within: .seconds(15)) { try await b.request(.GET, "/.well-known/jwks.json").body.contains(kid) }
 
@@ -64,7 +98,11 @@ struct MultiInstanceTests {
         let directory = try TemporaryDirectory()
         let shared = ["--database", database, "--key-file", directory.path("shared.key")]
         #expect(await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: shared).status == 0)
-        let client = try #require(try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["clients", "create", "--name", "feed"] + shared, in: directory.url).stdout.utf8)) as? [String: String])
+        let client = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(await PortcullisBinary.run(["clients", "create", "--name", "feed"] + shared, in: directory.url).stdout.utf8)
+            ) as? [String: String]
+        )
         let basic = "Basic " + Data("\(client["client_id"] ?? ""):\(client["client_secret"] ?? "")".utf8).base64EncodedString()
         let a = try await ServerProcess.start(in: directory.url, arguments: shared)
         let b = try await ServerProcess.start(in: directory.url, arguments: shared)
@@ -77,7 +115,9 @@ struct MultiInstanceTests {
                 for index in 0..<8 {
                     group.addTask {
                         try await (index.isMultiple(of: 2) ? a : b).request(
-                            .POST, "/v1/token", form: "grant_type=password&username=ada@example.com&password=correct+horse+battery+staple"
+                            .POST,
+                            "/v1/token",
+                            form: "grant_type=password&username=ada@example.com&password=correct+horse+battery+staple"
                         ).json["access_token"] as? String
                     }
                 }
@@ -153,7 +193,10 @@ struct MultiInstanceTests {
         #expect(try await server.request(.GET, "/readyz").status == 200)
         try await server.stop()
         do {
-            let refused = try await ServerProcess.start(in: directory.url, arguments: ["--database", database + "?sslmode=verify-full&sslrootcert=\(wrong)"])
+            let refused = try await ServerProcess.start(
+                in: directory.url,
+                arguments: ["--database", database + "?sslmode=verify-full&sslrootcert=\(wrong)"]
+            )
             try await refused.stop()
             Issue.record("serve trusted a certificate from another authority")
         } catch let failure as ServerFailedToStart {

@@ -5,7 +5,9 @@ import PortcullisTesting
 /// for tests that stop and restart the server; and a fresh database on the shared cluster that
 /// Scripts/test started, for tests that only need one.
 final class PostgresCluster: @unchecked Sendable {
-    static var binaries: URL { URL(fileURLWithPath: ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin") }
+    static var binaries: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin")
+    }
     static var sharedURL: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES"] }
 
     let directory: TemporaryDirectory
@@ -43,7 +45,8 @@ final class PostgresCluster: @unchecked Sendable {
         let name = "portcullis_e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let host = components.host ?? "127.0.0.1"
         let port = components.port ?? 5432
-        try await offloaded { Result { try spawnAndWait(["createdb", "-h", host, "-p", "\(port)", "-U", "postgres", name], asPostgres: false) } }.get()
+        try await offloaded { Result { try spawnAndWait(["createdb", "-h", host, "-p", "\(port)", "-U", "postgres", name], asPostgres: false) } }
+            .get()
         components.path = "/" + name
         return components.string ?? shared
     }
@@ -61,14 +64,16 @@ final class PostgresCluster: @unchecked Sendable {
     /// and must not be waited for.
     private static func spawnAndWait(_ arguments: [String], asPostgres: Bool = true) throws {
         let tool = binaries.appendingPathComponent(arguments[0]).path
-        let argv = getuid() == 0 && asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments.dropFirst() : [tool] + arguments.dropFirst()
+        let argv =
+            getuid() == 0 && asPostgres
+            ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments.dropFirst() : [tool] + arguments.dropFirst()
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else {
             throw Missing(description: "cannot run \(arguments[0])")

@@ -64,7 +64,10 @@ struct ProcessLifecycleTests {
         let directory = try TemporaryDirectory()
         let config = directory.url.appendingPathComponent("portcullis.json")
         try Data(#"{"session-idle": "10m", "session-absolute": "2h"}"#.utf8).write(to: config)
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password).status == 0)
+        #expect(
+            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+                .status == 0
+        )
 
         func idleAndAbsolute(_ arguments: [String], _ environment: [String: String]) async throws -> (Int, String) {
             let server = try await ServerProcess.start(in: directory.url, arguments: arguments, environment: environment)

@@ -22,13 +22,23 @@ enum PortcullisBinary {
     /// servers the tests start, so signing in as it costs milliseconds. Returns the command's result.
     @discardableResult
     static func createUser(_ email: String, in directory: URL, arguments: [String] = []) async -> (status: Int32, stdout: String, stderr: String) {
-        await run(["users", "create", "--email", email, "--password-stdin"] + arguments, in: directory, stdin: password, environment: ["PORTCULLIS_SCRYPT_LOG_N": "12"])
+        await run(
+            ["users", "create", "--email", email, "--password-stdin"] + arguments,
+            in: directory,
+            stdin: password,
+            environment: ["PORTCULLIS_SCRYPT_LOG_N": "12"]
+        )
     }
 
     /// Runs an administration command to completion, on a thread of its own so the wait never
     /// blocks the cooperative pool the servers under test need. A command that cannot start
     /// reports status -1.
-    static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, environment: [String: String] = [:]) async -> (status: Int32, stdout: String, stderr: String) {
+    static func run(
+        _ arguments: [String],
+        in directory: URL,
+        stdin: String? = nil,
+        environment: [String: String] = [:]
+    ) async -> (status: Int32, stdout: String, stderr: String) {
         await offloaded {
             do {
                 return try launch(arguments, in: directory, stdin: stdin, environment: environment)
@@ -38,13 +48,20 @@ enum PortcullisBinary {
         }
     }
 
-    private static func launch(_ arguments: [String], in directory: URL, stdin: String?, environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    private static func launch(
+        _ arguments: [String],
+        in directory: URL,
+        stdin: String?,
+        environment: [String: String]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let input = Pipe(), output = Pipe(), errors = Pipe()
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -74,14 +91,21 @@ final class ServerProcess: @unchecked Sendable {
     /// longer than a test's deadline.
     static func start(in directory: URL, port: Int = 0, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         try await launch(
-            PortcullisBinary.url, arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12", "--hash-priority", "normal"] + arguments,
-            in: directory, environment: environment
+            PortcullisBinary.url,
+            arguments: ["serve", "--port", String(port), "--scrypt-log-n", "12", "--hash-priority", "normal"] + arguments,
+            in: directory,
+            environment: environment
         )
     }
 
     /// Starts `executable` in `directory` and waits until its output says it is
     /// `listening on …:PORT`, as `portcullis serve` and the examples do.
-    static func launch(_ executable: URL, arguments: [String] = [], in directory: URL, environment: [String: String] = [:]) async throws -> ServerProcess {
+    static func launch(
+        _ executable: URL,
+        arguments: [String] = [],
+        in directory: URL,
+        environment: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let logFile = directory.appendingPathComponent("server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
@@ -125,7 +149,10 @@ final class ServerProcess: @unchecked Sendable {
         while process.isRunning && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         return process.terminationStatus
     }
 
@@ -157,7 +184,16 @@ final class ServerProcess: @unchecked Sendable {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, form: String? = nil, cookie: String? = nil, csrf: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
+    func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        json: [String: any Sendable]? = nil,
+        form: String? = nil,
+        cookie: String? = nil,
+        csrf: String? = nil,
+        headers: [String: String] = [:],
+        body: String? = nil
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let json {

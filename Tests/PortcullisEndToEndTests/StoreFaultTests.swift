@@ -11,7 +11,13 @@ struct StoreFaultTests {
         let cluster = try await PostgresCluster()
         let directory = try TemporaryDirectory()
         let database = ["--database", cluster.url]
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"] + database, in: directory.url, stdin: password).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"] + database,
+                in: directory.url,
+                stdin: password
+            ).status == 0
+        )
         let server = try await ServerProcess.start(in: directory.url, arguments: database)
         let login = try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password])
         #expect(login.status == 201)

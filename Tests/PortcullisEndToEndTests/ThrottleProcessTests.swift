@@ -94,7 +94,9 @@ struct ThrottleProcessTests {
         let unthrottledDirectory = try TemporaryDirectory()
         let unthrottled = try await ServerProcess.start(in: unthrottledDirectory.url, arguments: ["--login-throttle", "off"])
         for index in 0..<25 {
-            #expect(try await unthrottled.request(.POST, "/v1/accounts", json: ["email": "user\(index)@example.com", "password": password]).status == 201)
+            #expect(
+                try await unthrottled.request(.POST, "/v1/accounts", json: ["email": "user\(index)@example.com", "password": password]).status == 201
+            )
         }
         try await unthrottled.stop()
     }
@@ -105,7 +107,13 @@ struct ThrottleProcessTests {
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--scrypt-log-n", "16", "--hash-queue", "1"])
         let replies = try await withThrowingTaskGroup(of: ServerProcess.Reply.self) { group in
             for index in 0..<8 {
-                group.addTask { try await server.request(.POST, "/v1/sessions", json: ["email": "user\(index)@example.com", "password": "wrong guess number one"]) }
+                group.addTask {
+                    try await server.request(
+                        .POST,
+                        "/v1/sessions",
+                        json: ["email": "user\(index)@example.com", "password": "wrong guess number one"]
+                    )
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -19,8 +19,22 @@ struct TokenProcessTests {
 
     @Test func aCachedBearerTokenIsRefusedAtOnceWhenRevokedDisabledOrItsKeyEnded() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"],
+                in: directory.url,
+                stdin: password,
+                environment: Self.cheapHashing
+            ).status == 0
+        )
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+                in: directory.url,
+                stdin: password,
+                environment: Self.cheapHashing
+            ).status == 0
+        )
         let server = try await ServerProcess.start(in: directory.url)
         func grant(_ email: String) async throws -> String {
             let reply = try await server.request(.POST, "/v1/token", json: ["grant_type": "password", "username": email, "password": password])
@@ -42,7 +56,12 @@ struct TokenProcessTests {
         let adas = try await grant("ada@example.com")
         let adaID = try #require(try await me(adas).json["id"] as? String)
         #expect(try await me(adas).status == 200)
-        let disabled = try await server.request(.PATCH, "/v1/admin/users/\(adaID)", json: ["disabled": true], headers: ["authorization": "Bearer \(admin)"])
+        let disabled = try await server.request(
+            .PATCH,
+            "/v1/admin/users/\(adaID)",
+            json: ["disabled": true],
+            headers: ["authorization": "Bearer \(admin)"]
+        )
         #expect(disabled.status == 200)
         #expect(try await me(adas).status == 401)
 
@@ -57,7 +76,14 @@ struct TokenProcessTests {
 
     @Test func signingKeysSurviveARestartAndStayEncrypted() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+                in: directory.url,
+                stdin: password,
+                environment: Self.cheapHashing
+            ).status == 0
+        )
         let server = try await ServerProcess.start(in: directory.url)
         let grant = try await passwordGrant(server)
         let access = try #require(grant.json["access_token"] as? String)
@@ -87,12 +113,22 @@ struct TokenProcessTests {
 
     @Test func keysAndClientsCommands() async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+                in: directory.url,
+                stdin: password,
+                environment: Self.cheapHashing
+            ).status == 0
+        )
         let rotated = await PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let key = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any])
         #expect(key["alg"] as? String == "ES256")
-        let listed = try #require(try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8)) as? [[String: Any]])
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await PortcullisBinary.run(["keys", "list"], in: directory.url).stdout.utf8))
+                as? [[String: Any]]
+        )
         #expect(listed.contains { $0["kid"] as? String == key["kid"] as? String })
         #expect(await PortcullisBinary.run(["keys", "rotate", "--alg", "HS256"], in: directory.url).status != 0)
 
@@ -108,7 +144,12 @@ struct TokenProcessTests {
         let basic = "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
         let introspection = try await server.request(.POST, "/v1/token/introspect", form: "token=\(access)", headers: ["authorization": basic])
         #expect(introspection.json["active"] as? Bool == true)
-        let wrong = try await server.request(.POST, "/v1/token/introspect", form: "token=\(access)", headers: ["authorization": "Basic " + Data("\(id):nope".utf8).base64EncodedString()])
+        let wrong = try await server.request(
+            .POST,
+            "/v1/token/introspect",
+            form: "token=\(access)",
+            headers: ["authorization": "Basic " + Data("\(id):nope".utf8).base64EncodedString()]
+        )
         #expect(wrong.status == 401)
         try await server.stop()
     }
@@ -116,10 +157,19 @@ struct TokenProcessTests {
     @Test(arguments: ["EdDSA", "ES256", "RS256"])
     func pyJWTVerifiesWhatTheServerIssued(algorithm: String) async throws {
         let directory = try TemporaryDirectory()
-        #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password, environment: Self.cheapHashing).status == 0)
+        #expect(
+            await PortcullisBinary.run(
+                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
+                in: directory.url,
+                stdin: password,
+                environment: Self.cheapHashing
+            ).status == 0
+        )
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--signing-alg", algorithm])
         let access = try #require(try await passwordGrant(server).json["access_token"] as? String)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Interop/verify_with_pyjwt.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Interop/verify_with_pyjwt.py"
+        )
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = ["python3", script.path, server.baseURL, "api", access]

@@ -93,7 +93,9 @@ struct AccountEndpointTests {
     @Test func refusesMalformedJSONWith400() async throws {
         try await TestApp().test { client in
             let response = try await client.executeRequest(
-                uri: "/v1/accounts", method: .post, headers: [.contentType: "application/json"],
+                uri: "/v1/accounts",
+                method: .post,
+                headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: "{\"email\": ")
             )
             #expect(response.status == .badRequest)

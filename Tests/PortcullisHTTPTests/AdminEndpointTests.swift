@@ -88,7 +88,10 @@ struct AdminEndpointTests {
             #expect(try await client.get("/v1/me", headers: bob.cookieHeader).status == .unauthorized)
             let again = try await client.logIn("bob@example.com").browser()
             #expect(try await client.get("/v1/me", headers: again.cookieHeader).json["roles"] as? [String] == ["support"])
-            #expect(try await patch(client, "/v1/admin/users/\(bobID)", json: #"{"roles": ["Bad Role"]}"#, headers: bearer(adminToken)).status == .badRequest)
+            #expect(
+                try await patch(client, "/v1/admin/users/\(bobID)", json: #"{"roles": ["Bad Role"]}"#, headers: bearer(adminToken)).status
+                    == .badRequest
+            )
         }
     }
 

@@ -95,10 +95,18 @@ struct CSRFTests {
             let browser = try await client.signUpAndLogIn("ada@example.com")
             var headers = browser.cookieHeader
             headers[.contentType] = "application/x-www-form-urlencoded"
-            let wrong = try await client.executeRequest(uri: "/v1/session", method: .delete, headers: headers, body: ByteBuffer(string: "csrf_token=nope"))
+            let wrong = try await client.executeRequest(
+                uri: "/v1/session",
+                method: .delete,
+                headers: headers,
+                body: ByteBuffer(string: "csrf_token=nope")
+            )
             #expect(wrong.status == .forbidden)
             let right = try await client.executeRequest(
-                uri: "/v1/session", method: .delete, headers: headers, body: ByteBuffer(string: "csrf_token=\(browser.csrf)")
+                uri: "/v1/session",
+                method: .delete,
+                headers: headers,
+                body: ByteBuffer(string: "csrf_token=\(browser.csrf)")
             )
             #expect(right.status == .noContent)
         }

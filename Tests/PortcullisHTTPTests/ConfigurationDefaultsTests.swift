@@ -8,9 +8,13 @@ import Testing
 @Suite("Configuration defaults")
 struct ConfigurationDefaultsTests {
     static func reader(_ values: [String: String]) -> ConfigReader {
-        ConfigReader(provider: InMemoryProvider(
-            values: Dictionary(uniqueKeysWithValues: values.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) })
-        ))
+        ConfigReader(
+            provider: InMemoryProvider(
+                values: Dictionary(
+                    uniqueKeysWithValues: values.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) }
+                )
+            )
+        )
     }
 
     @Test func anAbsentSettingKeepsTheGivenDefault() throws {

@@ -97,11 +97,21 @@ struct EmbeddingTests {
             headers.append(contentsOf: form)
             let forged = try await client.executeRequest(uri: "/notes", method: .post, headers: headers, body: ByteBuffer(string: "text=hi"))
             #expect(forged.status == .forbidden)
-            let genuine = try await client.executeRequest(uri: "/notes", method: .post, headers: headers, body: ByteBuffer(string: "text=hi&csrf_token=\(browser.csrf)"))
+            let genuine = try await client.executeRequest(
+                uri: "/notes",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: "text=hi&csrf_token=\(browser.csrf)")
+            )
             #expect(genuine.status == .seeOther)
             var crossSite = headers
             crossSite[HTTPField.Name("Sec-Fetch-Site")!] = "cross-site"
-            let attack = try await client.executeRequest(uri: "/notes", method: .post, headers: crossSite, body: ByteBuffer(string: "text=hi&csrf_token=\(browser.csrf)"))
+            let attack = try await client.executeRequest(
+                uri: "/notes",
+                method: .post,
+                headers: crossSite,
+                body: ByteBuffer(string: "text=hi&csrf_token=\(browser.csrf)")
+            )
             #expect(attack.status == .forbidden)
         }
     }
@@ -119,7 +129,12 @@ struct EmbeddingTests {
             let browser = try await client.signUpAndLogIn("ada@example.com")
             var headers = browser.cookieHeader
             headers[.contentType] = "application/x-www-form-urlencoded"
-            let withToken = try await client.executeRequest(uri: "/unguarded", method: .post, headers: headers, body: ByteBuffer(string: "csrf_token=\(browser.csrf)"))
+            let withToken = try await client.executeRequest(
+                uri: "/unguarded",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: "csrf_token=\(browser.csrf)")
+            )
             #expect(withToken.status == .forbidden)
             headers[HTTPField.Name("X-CSRF-Token")!] = browser.csrf
             #expect(try await client.executeRequest(uri: "/unguarded", method: .post, headers: headers, body: nil).status == .forbidden)

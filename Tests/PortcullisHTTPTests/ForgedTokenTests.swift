@@ -22,7 +22,13 @@ struct ForgedTokenTests {
             let genuine = try #require(try await client.passwordGrant("ada@example.com").json["access_token"] as? String)
             #expect(try await client.get("/v1/me", headers: bearer(genuine)).status == .ok)
             let key = try await app.services.tokens.keyRing.signingKey()
-            let forged = try TokenForgery.forge(variant, key: key, issuer: app.services.tokens.policy.issuer, subject: account.id, now: app.clock.now.epochSeconds)
+            let forged = try TokenForgery.forge(
+                variant,
+                key: key,
+                issuer: app.services.tokens.policy.issuer,
+                subject: account.id,
+                now: app.clock.now.epochSeconds
+            )
             let response = try await client.get("/v1/me", headers: bearer(forged))
             if variant == .oversized {
                 #expect(response.status.code == 431)  // the Authorization header is over 8 KiB: refused before parsing
@@ -43,7 +49,13 @@ struct ForgedTokenTests {
             let account = try #require(try await app.store.account(email: "ada@example.com"))
             _ = try await client.passwordGrant("ada@example.com")
             let key = try await app.services.tokens.keyRing.signingKey()
-            let token = try TokenForgery.forge(nil, key: key, issuer: app.services.tokens.policy.issuer, subject: account.id, now: app.clock.now.epochSeconds)
+            let token = try TokenForgery.forge(
+                nil,
+                key: key,
+                issuer: app.services.tokens.policy.issuer,
+                subject: account.id,
+                now: app.clock.now.epochSeconds
+            )
             #expect(try await client.get("/v1/me", headers: bearer(token)).status == .ok)
         }
     }

@@ -65,7 +65,10 @@ struct HardeningTests {
 
     static func patch(_ client: some TestClientProtocol, _ path: String, _ json: String, _ browser: Browser) async throws -> TestResponse {
         try await client.executeRequest(
-            uri: path, method: .patch, headers: browser.headers([.contentType: "application/json"]), body: ByteBuffer(string: json)
+            uri: path,
+            method: .patch,
+            headers: browser.headers([.contentType: "application/json"]),
+            body: ByteBuffer(string: json)
         )
     }
 }

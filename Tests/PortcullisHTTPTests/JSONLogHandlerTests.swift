@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import PortcullisHTTP
 import Testing
+
+@testable import PortcullisHTTP
 
 /// The hand-built log line must stay valid JSON whatever the message and metadata hold.
 @Suite("JSON log lines")
@@ -9,16 +10,21 @@ struct JSONLogHandlerTests {
     @Test func aLineIsOneJSONObjectWithEveryFieldIntact() throws {
         let awkward = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / accents é 日本 🦊 nul \u{00}"
         let line = JSONLogHandler.line(
-            time: Date(timeIntervalSince1970: 1_796_161_099.25), level: .warning, label: "portcullis", message: awkward,
+            time: Date(timeIntervalSince1970: 1_796_161_099.25),
+            level: .warning,
+            label: "portcullis",
+            message: awkward,
             metadata: ["zeta": "last", "alpha": .string(awkward), "level": "spoofed", "count": .stringConvertible(42)]
         )
         #expect(line.last == UInt8(ascii: "\n"))
         #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false, "one line")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: String])
-        #expect(object == [
-            "time": "2026-12-01T21:38:19.250Z", "level": "warning", "label": "portcullis", "message": awkward,
-            "alpha": awkward, "count": "42", "zeta": "last",
-        ])
+        #expect(
+            object == [
+                "time": "2026-12-01T21:38:19.250Z", "level": "warning", "label": "portcullis", "message": awkward,
+                "alpha": awkward, "count": "42", "zeta": "last",
+            ]
+        )
         // Fixed fields first, then the metadata sorted.
         let text = String(decoding: line, as: UTF8.self)
         let order = ["\"time\"", "\"level\"", "\"label\"", "\"message\"", "\"alpha\"", "\"count\"", "\"zeta\""].map { text.range(of: $0)!.lowerBound }

@@ -26,7 +26,8 @@ struct LimitsAndThrottlingTests {
         // No Content-Length: the limit applies while the body streams in (a real socket, chunked).
         try await TestApp().test(.live) { client in
             let response = try await client.executeRequest(
-                uri: "/v1/sessions", method: .post,
+                uri: "/v1/sessions",
+                method: .post,
                 headers: [.contentType: "application/json", .transferEncoding: "chunked"],
                 body: ByteBuffer(string: "{\"email\":\"" + String(repeating: "a", count: 70 * 1024) + "\"}")
             )
@@ -73,7 +74,10 @@ struct LimitsAndThrottlingTests {
             try await client.register("eve@example.com")
             let eve = try #require(try await app.store.account(email: "eve@example.com"))
             _ = try await app.services.accounts.change(accountID: eve.id, AccountChange(disabled: true))
-            for (email, password) in [("ada@example.com", "not the right password"), ("nobody@example.com", "not the right password"), ("eve@example.com", strongPassword), ("ada@example.com", strongPassword)] {
+            for (email, password) in [
+                ("ada@example.com", "not the right password"), ("nobody@example.com", "not the right password"), ("eve@example.com", strongPassword),
+                ("ada@example.com", strongPassword),
+            ] {
                 let before = app.services.hasher.computations
                 _ = try await client.logIn(email, password)
                 #expect(app.services.hasher.computations == before + 1, "\(email)")

@@ -32,8 +32,10 @@ struct LoggingTests {
             _ = try await client.get("/v1/me", headers: bearer(access + "x"))
             _ = try await client.revoke(next)
             _ = try await client.delete("/v1/sessions/\(browser.sessionID)", headers: browser.headers())
-            return [strongPassword, "wrong password entirely", browser.cookie, browser.csrf, "forged-value-0123456789", access, refresh, next,
-                    String(access.split(separator: ".")[2])]
+            return [
+                strongPassword, "wrong password entirely", browser.cookie, browser.csrf, "forged-value-0123456789", access, refresh, next,
+                String(access.split(separator: ".")[2]),
+            ]
         }
         let lines = handler.entries.map { entry in
             "\(entry.message) " + entry.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

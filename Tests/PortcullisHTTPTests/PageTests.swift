@@ -25,7 +25,10 @@ struct PageTests {
                 #expect(page.hasPrefix("<!doctype html>"))
                 #expect(page.contains("<html lang=\"en\">"))
                 #expect(page.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"))
-                #expect(page.contains("<label for=\"email\">") && page.contains("<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\""))
+                #expect(
+                    page.contains("<label for=\"email\">")
+                        && page.contains("<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\"")
+                )
                 #expect(page.contains("<label for=\"password\">") && page.contains("autocomplete=\"\(autocomplete)\" required"))
                 #expect(!page.contains("<script"))
                 #expect(!page.contains("csrf_token"), "a signed-out visitor has no session to bind a token to")
@@ -146,7 +149,10 @@ struct PageTests {
             let login = try await client.get("/login?next=/account%3Fnotice%3Dapp-revoked")
             #expect(login.text.contains("<input type=\"hidden\" name=\"next\" value=\"/account?notice=app-revoked\">"))
             try await client.register("ada@example.com")
-            let signedIn = try await client.form("/login", ["email": "ada@example.com", "password": strongPassword, "next": "/account?notice=app-revoked"])
+            let signedIn = try await client.form(
+                "/login",
+                ["email": "ada@example.com", "password": strongPassword, "next": "/account?notice=app-revoked"]
+            )
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location] == "/account?notice=app-revoked")
 
@@ -182,7 +188,9 @@ struct PageTests {
         try await TestApp().test { client in
             let ada = try await client.signUpAndLogIn("ada@example.com")
             let familyID = try Self.familyID(await client.passwordGrant("ada@example.com"))
-            let actions = ["/logout", "/account/sessions/\(ada.sessionID)/revoke", "/account/sessions/revoke-all", "/account/apps/\(familyID)/revoke"]
+            let actions = [
+                "/logout", "/account/sessions/\(ada.sessionID)/revoke", "/account/sessions/revoke-all", "/account/apps/\(familyID)/revoke",
+            ]
             for action in actions {
                 for fields in [[:], ["csrf_token": ""], ["csrf_token": String(ada.csrf.reversed())]] {
                     let response = try await client.form(action, fields, headers: ada.cookieHeader)
@@ -219,7 +227,10 @@ struct PageTests {
             let login = try await client.form("/login", ["email": "ada@example.com", "password": strongPassword], headers: [Self.secFetchSite: site])
             #expect(login.status == .forbidden)
             #expect(login.headers[.setCookie] == nil)
-            #expect(try await client.form("/register", ["email": "eve@example.com", "password": strongPassword], headers: [Self.secFetchSite: site]).status == .forbidden)
+            #expect(
+                try await client.form("/register", ["email": "eve@example.com", "password": strongPassword], headers: [Self.secFetchSite: site])
+                    .status == .forbidden
+            )
             #expect(try await client.get("/account", headers: ada.cookieHeader).status == .ok)
         }
     }
@@ -231,7 +242,11 @@ struct PageTests {
             let familyID = try Self.familyID(adasApp)
             let mallory = try await client.signUpAndLogIn("mallory@example.com")
 
-            let session = try await client.form("/account/sessions/\(ada.sessionID)/revoke", ["csrf_token": mallory.csrf], headers: mallory.cookieHeader)
+            let session = try await client.form(
+                "/account/sessions/\(ada.sessionID)/revoke",
+                ["csrf_token": mallory.csrf],
+                headers: mallory.cookieHeader
+            )
             #expect(session.status == .notFound)
             let app = try await client.form("/account/apps/\(familyID)/revoke", ["csrf_token": mallory.csrf], headers: mallory.cookieHeader)
             #expect(app.status == .notFound)
@@ -248,21 +263,33 @@ struct PageTests {
         try await TestApp().test { client in
             let laptop = try await client.signUpAndLogIn("ada@example.com")
             let phone = try await client.logIn(
-                "ada@example.com", headers: [.userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"]
+                "ada@example.com",
+                headers: [
+                    .userAgent:
+                        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+                ]
             ).browser()
             let list = try await client.get("/account", headers: laptop.cookieHeader).text
             #expect(list.components(separatedBy: "<li class=\"item device\"").count == 3)
             #expect(list.contains("Safari on iPhone"))
             #expect(list.contains("action=\"/account/sessions/\(phone.sessionID)/revoke\""))
 
-            let response = try await client.form("/account/sessions/\(phone.sessionID)/revoke", ["csrf_token": laptop.csrf], headers: laptop.cookieHeader)
+            let response = try await client.form(
+                "/account/sessions/\(phone.sessionID)/revoke",
+                ["csrf_token": laptop.csrf],
+                headers: laptop.cookieHeader
+            )
             #expect(response.status == .seeOther)
             #expect(response.headers[.location] == "/account?notice=device-signed-out")
             #expect(response.headers[.setCookie] == nil)
             #expect(try await client.get("/account", headers: phone.cookieHeader).headers[.location] == "/login?next=/account")
             #expect(try await client.get("/account", headers: laptop.cookieHeader).status == .ok)
 
-            let again = try await client.form("/account/sessions/\(phone.sessionID)/revoke", ["csrf_token": laptop.csrf], headers: laptop.cookieHeader)
+            let again = try await client.form(
+                "/account/sessions/\(phone.sessionID)/revoke",
+                ["csrf_token": laptop.csrf],
+                headers: laptop.cookieHeader
+            )
             #expect(again.status == .notFound)
         }
     }
@@ -270,7 +297,11 @@ struct PageTests {
     @Test func signingOutThisDeviceClearsItsCookie() async throws {
         try await TestApp().test { client in
             let laptop = try await client.signUpAndLogIn("ada@example.com")
-            let response = try await client.form("/account/sessions/\(laptop.sessionID)/revoke", ["csrf_token": laptop.csrf], headers: laptop.cookieHeader)
+            let response = try await client.form(
+                "/account/sessions/\(laptop.sessionID)/revoke",
+                ["csrf_token": laptop.csrf],
+                headers: laptop.cookieHeader
+            )
             #expect(response.headers[.location] == "/login?notice=signed-out")
             #expect(response.headers[.setCookie] == SessionCookie.clearing)
 
@@ -364,7 +395,9 @@ extension Data {
 
 /// `text` as a URL query or form value: every byte but unreserved characters percent-encoded.
 func percentEncoded(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? ""
+    text.addingPercentEncoding(
+        withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    ) ?? ""
 }
 
 extension TestClientProtocol {

@@ -43,7 +43,10 @@ struct RandomInputTests {
             var failures: [String] = []
             for round in 0..<3000 {
                 let (method, template) = random.pick(Self.routes)
-                let path = template.replacingOccurrences(of: "{id}", with: random.pick(["x", admin.sessionID, "%zz", "..%2f", String(repeating: "a", count: 300)]))
+                let path = template.replacingOccurrences(
+                    of: "{id}",
+                    with: random.pick(["x", admin.sessionID, "%zz", "..%2f", String(repeating: "a", count: 300)])
+                )
                 let query = random.chance(0.3) ? "?" + RandomBody.form(&random) : ""
                 var headers = HTTPFields()
                 switch random.next() % 5 {
@@ -60,7 +63,9 @@ struct RandomInputTests {
                 if isStream { headers[.authorization] = "Basic " + Data("nobody:\(round)".utf8).base64EncodedString() }
                 let response = try await client.executeRequest(uri: path + query, method: method, headers: headers, body: ByteBuffer(string: body))
                 if response.status.code >= 500 {
-                    failures.append("\(method) \(path + query) [\(contentType ?? "-")] \(body.prefix(80).debugDescription) -> \(response.status.code) \(String(buffer: response.body).prefix(120))")
+                    failures.append(
+                        "\(method) \(path + query) [\(contentType ?? "-")] \(body.prefix(80).debugDescription) -> \(response.status.code) \(String(buffer: response.body).prefix(120))"
+                    )
                 }
             }
             #expect(failures.isEmpty, "\(failures.count) server errors, first: \(failures.prefix(5).joined(separator: "\n"))")
@@ -87,14 +92,20 @@ struct SeededRandom: RandomNumberGenerator {
 
 /// Bodies that are almost right, plainly wrong, or hostile.
 enum RandomBody {
-    static let names = ["email", "password", "remember", "next", "csrf_token", "grant_type", "username", "refresh_token", "token",
-                        "current_password", "new_password",
-                        "audience", "subject_token_type", "roles", "disabled", "alg", "now", "after", "", "%", "a[b]"]
-    static let values = ["ada@example.com", "correct horse battery staple", "true", "1", "-1", "1e309", "null", "password", "refresh_token",
-                         "urn:ietf:params:oauth:grant-type:token-exchange", "urn:portcullis:session", "EdDSA", "HS256", "%zz", "%", "%E0%A4%A",
-                         "\u{0}", "日本語", "/\\evil", "//evil.example", String(repeating: "x", count: 2000)]
-    static let contentTypes: [String?] = [nil, "application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=z",
-                                          "application/json; charset=utf-16", "application/x-www-form-urlencoded; charset=latin1", ""]
+    static let names = [
+        "email", "password", "remember", "next", "csrf_token", "grant_type", "username", "refresh_token", "token",
+        "current_password", "new_password",
+        "audience", "subject_token_type", "roles", "disabled", "alg", "now", "after", "", "%", "a[b]",
+    ]
+    static let values = [
+        "ada@example.com", "correct horse battery staple", "true", "1", "-1", "1e309", "null", "password", "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange", "urn:portcullis:session", "EdDSA", "HS256", "%zz", "%", "%E0%A4%A",
+        "\u{0}", "日本語", "/\\evil", "//evil.example", String(repeating: "x", count: 2000),
+    ]
+    static let contentTypes: [String?] = [
+        nil, "application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=z",
+        "application/json; charset=utf-16", "application/x-www-form-urlencoded; charset=latin1", "",
+    ]
 
     static func make(_ random: inout SeededRandom) -> (String?, String) {
         let type = random.pick(contentTypes)

@@ -49,7 +49,10 @@ struct RecoveryEndpointTests {
             #expect(app.mail?.sent.filter { $0.to == "nobody@example.com" }.isEmpty == true)
             #expect(try await client.post("/v1/password-reset", json: ["email": "not an address"]).status == .badRequest)
             let wrongType = try await client.executeRequest(
-                uri: "/v1/password-reset", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: #"{"email":"ada@example.com"}"#)
+                uri: "/v1/password-reset",
+                method: .post,
+                headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: #"{"email":"ada@example.com"}"#)
             )
             #expect(wrongType.status == .unsupportedMediaType)
         }
@@ -90,7 +93,11 @@ struct RecoveryEndpointTests {
             let elsewhere = try await client.logIn("ada@example.com").browser()
             let change: [String: Any] = ["current_password": strongPassword, "new_password": Self.newPassword]
             #expect(try await client.post("/v1/password", json: change, headers: here.headers(csrf: false)).status == .forbidden)
-            let wrong = try await client.post("/v1/password", json: ["current_password": "not my password", "new_password": Self.newPassword], headers: here.headers())
+            let wrong = try await client.post(
+                "/v1/password",
+                json: ["current_password": "not my password", "new_password": Self.newPassword],
+                headers: here.headers()
+            )
             #expect(wrong.status == .forbidden)
             #expect(try await client.post("/v1/password", json: change, headers: here.headers()).status == .noContent)
             #expect(try await client.get("/v1/me", headers: here.cookieHeader).status == .ok)
@@ -101,7 +108,11 @@ struct RecoveryEndpointTests {
             // By bearer token too.
             let grant = try await client.passwordGrant("ada@example.com", Self.newPassword)
             let access = try #require(grant.json["access_token"] as? String)
-            let byToken = try await client.post("/v1/password", json: ["current_password": Self.newPassword, "new_password": "changed again, on purpose"], headers: bearer(access))
+            let byToken = try await client.post(
+                "/v1/password",
+                json: ["current_password": Self.newPassword, "new_password": "changed again, on purpose"],
+                headers: bearer(access)
+            )
             #expect(byToken.status == .noContent)
             #expect(try await client.get("/v1/me", headers: bearer(access)).status == .unauthorized)
         }

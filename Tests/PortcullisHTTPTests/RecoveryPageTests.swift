@@ -68,7 +68,11 @@ struct RecoveryPageTests {
             #expect(page.contains("action=\"/account/password\"") && page.contains("autocomplete=\"current-password\""))
             let fields = ["current_password": strongPassword, "new_password": Self.newPassword]
             #expect(try await client.form("/account/password", fields, headers: here.cookieHeader).status == .forbidden)
-            let wrong = try await client.form("/account/password", ["current_password": "not it", "new_password": Self.newPassword, "csrf_token": here.csrf], headers: here.cookieHeader)
+            let wrong = try await client.form(
+                "/account/password",
+                ["current_password": "not it", "new_password": Self.newPassword, "csrf_token": here.csrf],
+                headers: here.cookieHeader
+            )
             #expect(wrong.status == .forbidden)
             var withToken = fields
             withToken["csrf_token"] = here.csrf

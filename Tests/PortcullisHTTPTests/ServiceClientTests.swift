@@ -13,7 +13,12 @@ struct ServiceClientTests {
     func introspect(_ client: some TestClientProtocol, _ token: String, headers: HTTPFields) async throws -> TestResponse {
         var headers = headers
         headers[.contentType] = "application/x-www-form-urlencoded"
-        return try await client.executeRequest(uri: "/v1/token/introspect", method: .post, headers: headers, body: ByteBuffer(string: "token=\(token)"))
+        return try await client.executeRequest(
+            uri: "/v1/token/introspect",
+            method: .post,
+            headers: headers,
+            body: ByteBuffer(string: "token=\(token)")
+        )
     }
 
     @Test func introspectionNeedsAValidClient() async throws {

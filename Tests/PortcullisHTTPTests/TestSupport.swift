@@ -50,7 +50,12 @@ struct TestApp {
         self.clock = clock
         self.mail = mail
         self.services = PortcullisServices(
-            configuration: configuration, store: store, keyEncryption: Self.keyEncryption, clock: clock, logger: logger, mailTransport: mail
+            configuration: configuration,
+            store: store,
+            keyEncryption: Self.keyEncryption,
+            clock: clock,
+            logger: logger,
+            mailTransport: mail
         )
         self.app = PortcullisApplication.build(services: services, metrics: TestMetrics.registry, logger: logger)
     }
@@ -178,7 +183,9 @@ extension TestClientProtocol {
 
     func revoke(_ token: String) async throws -> TestResponse {
         try await executeRequest(
-            uri: "/v1/token/revoke", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            uri: "/v1/token/revoke",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "token=\(token)")
         )
     }

@@ -101,7 +101,10 @@ struct TokenEndpointTests {
     }
 
     @Test func refreshFamiliesExpireWhenIdleAndAtTheirAbsoluteLimit() async throws {
-        let app = TestApp { $0.refreshIdle = .seconds(3600); $0.refreshAbsolute = .seconds(3 * 3600) }
+        let app = TestApp {
+            $0.refreshIdle = .seconds(3600)
+            $0.refreshAbsolute = .seconds(3 * 3600)
+        }
         try await app.test { client in
             try await client.register("ada@example.com")
             let idle = try #require(try await client.passwordGrant("ada@example.com").json["refresh_token"] as? String)

@@ -1,7 +1,8 @@
 import Foundation
-@testable import PortcullisSMTP
 import PortcullisTesting
 import Testing
+
+@testable import PortcullisSMTP
 
 @Suite("Mail messages")
 struct MailMessageTests {
@@ -9,7 +10,15 @@ struct MailMessageTests {
     static let to = MailAddress("ada@example.com")!
 
     static func message(subject: String = "Reset your password", text: String = "Hello", html: String = "<p>Hello</p>") -> MailMessage {
-        MailMessage(from: from, to: to, subject: subject, text: text, html: html, messageID: "m1@auth.example.com", date: Date(timeIntervalSince1970: 1_796_137_855))
+        MailMessage(
+            from: from,
+            to: to,
+            subject: subject,
+            text: text,
+            html: html,
+            messageID: "m1@auth.example.com",
+            date: Date(timeIntervalSince1970: 1_796_137_855)
+        )
     }
 
     @Test func theMessageHasTheHeadersAReceiverExpects() {
@@ -28,7 +37,9 @@ struct MailMessageTests {
         #expect(rendered.hasSuffix("--b--\r\n"))
     }
 
-    @Test(arguments: [(0, "Thu, 01 Jan 1970 00:00:00 +0000"), (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"), (4_107_542_399, "Sun, 28 Feb 2100 23:59:59 +0000")])
+    @Test(arguments: [
+        (0, "Thu, 01 Jan 1970 00:00:00 +0000"), (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"), (4_107_542_399, "Sun, 28 Feb 2100 23:59:59 +0000"),
+    ])
     func datesAreRFC5322(seconds: Int, expected: String) {
         #expect(MailMessage.rfc5322(Date(timeIntervalSince1970: TimeInterval(seconds))) == expected)
     }
@@ -46,7 +57,9 @@ struct MailMessageTests {
 
     @Test func quotedPrintableEncodesWhatItMustAndRoundTrips() {
         #expect(QuotedPrintable.encode("a=b é \n.dot\nend ") == "a=3Db =C3=A9=20\r\n=2Edot\r\nend=20")
-        for text in ["plain", "trailing \t", String(repeating: "=", count: 200), "ligne très longue " + String(repeating: "à", count: 100), "a\r\nb\nc"] {
+        for text in [
+            "plain", "trailing \t", String(repeating: "=", count: 200), "ligne très longue " + String(repeating: "à", count: 100), "a\r\nb\nc",
+        ] {
             let decoded = SMTPSink.decodeQuotedPrintable(QuotedPrintable.encode(text))
             #expect(decoded == text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n"))
         }

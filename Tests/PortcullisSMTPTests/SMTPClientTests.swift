@@ -8,10 +8,17 @@ import Testing
 /// implicit TLS.
 @Suite("SMTP client", .serialized, .timeLimit(.minutes(2)))
 struct SMTPClientTests {
-    static func message(_ to: String = "ada@example.com", text: String = "Your link: https://auth.example.com/reset-password?token=abc\n.a line with a dot") -> MailMessage {
+    static func message(
+        _ to: String = "ada@example.com",
+        text: String = "Your link: https://auth.example.com/reset-password?token=abc\n.a line with a dot"
+    ) -> MailMessage {
         MailMessage(
-            from: MailAddress("Portcullis <no-reply@auth.example.com>")!, to: MailAddress(to)!, subject: "Reset your password",
-            text: text, html: "<p>Your <a href=\"https://auth.example.com/x\">link</a></p>", messageID: UUID().uuidString + "@auth.example.com",
+            from: MailAddress("Portcullis <no-reply@auth.example.com>")!,
+            to: MailAddress(to)!,
+            subject: "Reset your password",
+            text: text,
+            html: "<p>Your <a href=\"https://auth.example.com/x\">link</a></p>",
+            messageID: UUID().uuidString + "@auth.example.com",
             date: Date()
         )
     }
@@ -34,7 +41,10 @@ struct SMTPClientTests {
     @Test func startTLSIsUsedAndVerifiedAndAuthenticationFollowsIt() async throws {
         let sink = try await SMTPSink(.init(startTLS: true, credentials: ("mailer", "s3cret")))
         let configuration = SMTPClient.Configuration(
-            host: "localhost", port: sink.port, security: .startTLS(required: true), credentials: ("mailer", "s3cret"),
+            host: "localhost",
+            port: sink.port,
+            security: .startTLS(required: true),
+            credentials: ("mailer", "s3cret"),
             trustRoots: .file(sink.certificateAuthority.path)
         )
         try await SMTPClient(configuration: configuration).send(Self.message())
@@ -64,7 +74,12 @@ struct SMTPClientTests {
 
     @Test func implicitTLSDelivers() async throws {
         let sink = try await SMTPSink(.init(implicitTLS: true))
-        let configuration = SMTPClient.Configuration(host: "localhost", port: sink.port, security: .implicitTLS, trustRoots: .file(sink.certificateAuthority.path))
+        let configuration = SMTPClient.Configuration(
+            host: "localhost",
+            port: sink.port,
+            security: .implicitTLS,
+            trustRoots: .file(sink.certificateAuthority.path)
+        )
         try await SMTPClient(configuration: configuration).send(Self.message())
         #expect(try await sink.waitForMessages(1).count == 1)
     }
@@ -94,7 +109,9 @@ struct SMTPClientTests {
         let sink = try await SMTPSink()
         await sink.stop()
         let started = ContinuousClock.now
-        await #expect(throws: (any Error).self) { try await SMTPClient(configuration: .init(host: "127.0.0.1", port: sink.port)).send(Self.message()) }
+        await #expect(throws: (any Error).self) {
+            try await SMTPClient(configuration: .init(host: "127.0.0.1", port: sink.port)).send(Self.message())
+        }
         #expect(ContinuousClock.now - started < .seconds(15))
     }
 }
@@ -133,7 +150,9 @@ extension SMTPClientTests {
         defer { server.terminate() }
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let client = SMTPClient(configuration: .init(host: "127.0.0.1", port: port, security: .startTLS(required: true), credentials: ("ada", "secret")))
+        let client = SMTPClient(
+            configuration: .init(host: "127.0.0.1", port: port, security: .startTLS(required: true), credentials: ("ada", "secret"))
+        )
         do {
             try await client.send(Self.message())
             Issue.record("the client went on after an injected reply")

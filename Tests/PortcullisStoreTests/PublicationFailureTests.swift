@@ -28,7 +28,9 @@ struct PublicationFailureTests {
         default:
             let postgres = try await TestPostgres.freshStore()
             store = postgres
-            refusePublications = { try await TestPostgres.execute("ALTER TABLE revocations ADD CONSTRAINT refuse CHECK (false) NOT VALID", on: postgres.url) }
+            refusePublications = {
+                try await TestPostgres.execute("ALTER TABLE revocations ADD CONSTRAINT refuse CHECK (false) NOT VALID", on: postgres.url)
+            }
         }
         try await store.migrate()
         let ada = StoreConformance.account("ada@example.com")
@@ -36,17 +38,27 @@ struct PublicationFailureTests {
         try await store.insertSession(StoreConformance.session(for: ada, id: "s1"))
         try await store.insertRefreshFamily(StoreConformance.family(ada, id: "f1"), firstTokenHash: StoreConformance.hash("t1"))
         _ = try await store.useRefreshToken(
-            hash: StoreConformance.hash("t1"), successorHash: StoreConformance.hash("t2"),
-            now: StoreConformance.t0, grace: .seconds(10), revocation: StoreConformance.stamp
+            hash: StoreConformance.hash("t1"),
+            successorHash: StoreConformance.hash("t2"),
+            now: StoreConformance.t0,
+            grace: .seconds(10),
+            revocation: StoreConformance.stamp
         )
         try await refusePublications()
 
-        await #expect(throws: (any Error).self) { try await store.endAccess(.session(id: "s1", owner: nil), applying: nil, stamp: StoreConformance.stamp) }
-        await #expect(throws: (any Error).self) { try await store.endAccess(.account(id: ada.id), applying: AccountChange(disabled: true), stamp: StoreConformance.stamp) }
+        await #expect(throws: (any Error).self) {
+            try await store.endAccess(.session(id: "s1", owner: nil), applying: nil, stamp: StoreConformance.stamp)
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.endAccess(.account(id: ada.id), applying: AccountChange(disabled: true), stamp: StoreConformance.stamp)
+        }
         await #expect(throws: (any Error).self) {
             try await store.useRefreshToken(
-                hash: StoreConformance.hash("t1"), successorHash: StoreConformance.hash("t2"),
-                now: StoreConformance.t0.addingTimeInterval(60), grace: .seconds(10), revocation: StoreConformance.stamp
+                hash: StoreConformance.hash("t1"),
+                successorHash: StoreConformance.hash("t2"),
+                now: StoreConformance.t0.addingTimeInterval(60),
+                grace: .seconds(10),
+                revocation: StoreConformance.stamp
             )
         }
         // Without its publication, nothing ended: a crash between the two cannot happen either.

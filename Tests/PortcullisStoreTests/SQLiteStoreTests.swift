@@ -23,9 +23,16 @@ struct SQLiteStoreTests {
         let ada = Account(email: "ada@example.com", createdAt: Date(epochSeconds: 1_800_000_000))
         let secret = SessionSecret.generate()
         let session = Session(
-            id: "s1", accountID: ada.id, secretHash: secret.hash, createdAt: ada.createdAt, lastSeenAt: ada.createdAt,
-            idleTimeout: .seconds(1800), absoluteExpiry: ada.createdAt.addingTimeInterval(43200), remember: true,
-            userAgent: nil, ipAddress: nil
+            id: "s1",
+            accountID: ada.id,
+            secretHash: secret.hash,
+            createdAt: ada.createdAt,
+            lastSeenAt: ada.createdAt,
+            idleTimeout: .seconds(1800),
+            absoluteExpiry: ada.createdAt.addingTimeInterval(43200),
+            remember: true,
+            userAgent: nil,
+            ipAddress: nil
         )
         do {
             let store = try await SQLiteStore.open(path: directory.path("db.sqlite"))

@@ -61,7 +61,14 @@ extension TestPostgres {
 
     /// The rows of one query on the database `url` names, on a plain connection outside any store.
     static func rows(_ sql: String, on url: PostgresURL) async throws -> [PostgresRow] {
-        let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.username, password: nil, database: url.database, tls: .disable)
+        let configuration = PostgresConnection.Configuration(
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: nil,
+            database: url.database,
+            tls: .disable
+        )
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "test"))
         var rows: [PostgresRow] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")) { rows.append(row) }

@@ -12,8 +12,15 @@ struct AccessTokenVerifierTests {
 
     static func claims(lifetime: Int64 = 300, audience: [String] = ["api"]) -> AccessTokenClaims {
         AccessTokenClaims(
-            issuer: issuer, subject: "account-1", audience: audience, expiresAt: 1_800_000_000 + lifetime, issuedAt: 1_800_000_000,
-            tokenID: "jti-1", sessionID: "sid-1", clientID: "portcullis", roles: ["admin"]
+            issuer: issuer,
+            subject: "account-1",
+            audience: audience,
+            expiresAt: 1_800_000_000 + lifetime,
+            issuedAt: 1_800_000_000,
+            tokenID: "jti-1",
+            sessionID: "sid-1",
+            clientID: "portcullis",
+            roles: ["admin"]
         )
     }
 
@@ -42,14 +49,20 @@ struct AccessTokenVerifierTests {
             "jti": "\"jti-1\"", "sid": "\"sid-1\"", "client_id": "\"portcullis\"",
         ]
         fields.merge(overrides) { $1 }
-        return "{" + fields.filter { !removing.contains($0.key) }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        return "{"
+            + fields.filter { !removing.contains($0.key) }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
     }
 
     static func header(_ kid: String, alg: String = "EdDSA", extra: String = "") -> String {
         "{\"alg\":\"\(alg)\",\"typ\":\"at+jwt\",\"kid\":\"\(kid)\"\(extra)}"
     }
 
-    func expectRejection(_ token: String, _ expected: TokenRejection, keys: [String: VerificationKey], sourceLocation: SourceLocation = #_sourceLocation) async {
+    func expectRejection(
+        _ token: String,
+        _ expected: TokenRejection,
+        keys: [String: VerificationKey],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         do {
             _ = try await Self.verifier.verify(token, keys: keys, now: Self.now)
             Issue.record("accepted a token that should be refused with \(expected)", sourceLocation: sourceLocation)
@@ -109,7 +122,11 @@ struct AccessTokenVerifierTests {
     func keysCarriedInTheTokenAreRefused(extra: String) async throws {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
-        await expectRejection(try Self.forge(header: Self.header(key.kid, extra: extra), payload: Self.payload(), eddsa: key), .forbiddenHeader, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: Self.header(key.kid, extra: extra), payload: Self.payload(), eddsa: key),
+            .forbiddenHeader,
+            keys: ring.verification
+        )
     }
 
     @Test func nothingIsFetchedFromAURLInTheToken() async throws {
@@ -117,7 +134,11 @@ struct AccessTokenVerifierTests {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
         for field in ["jku", "x5u"] {
-            let token = try Self.forge(header: Self.header(key.kid, extra: ",\"\(field)\":\"http://127.0.0.1:\(listener.port)/keys\""), payload: Self.payload(), eddsa: key)
+            let token = try Self.forge(
+                header: Self.header(key.kid, extra: ",\"\(field)\":\"http://127.0.0.1:\(listener.port)/keys\""),
+                payload: Self.payload(),
+                eddsa: key
+            )
             await expectRejection(token, .forbiddenHeader, keys: ring.verification)
         }
         #expect(listener.connectionsAttempted == 0)
@@ -126,24 +147,47 @@ struct AccessTokenVerifierTests {
     @Test func unknownAndMissingKidAreRefusedWithoutFallback() async throws {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
-        await expectRejection(try Self.forge(header: Self.header("no-such-kid"), payload: Self.payload(), eddsa: key), .unknownKey, keys: ring.verification)
-        await expectRejection(try Self.forge(header: "{\"alg\":\"EdDSA\",\"typ\":\"at+jwt\"}", payload: Self.payload(), eddsa: key), .unknownKey, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: Self.header("no-such-kid"), payload: Self.payload(), eddsa: key),
+            .unknownKey,
+            keys: ring.verification
+        )
+        await expectRejection(
+            try Self.forge(header: "{\"alg\":\"EdDSA\",\"typ\":\"at+jwt\"}", payload: Self.payload(), eddsa: key),
+            .unknownKey,
+            keys: ring.verification
+        )
         // A single-key ring still does not fall back.
         let single = [key.kid: try #require(ring.verification[key.kid])]
-        await expectRejection(try Self.forge(header: "{\"alg\":\"EdDSA\",\"typ\":\"at+jwt\"}", payload: Self.payload(), eddsa: key), .unknownKey, keys: single)
+        await expectRejection(
+            try Self.forge(header: "{\"alg\":\"EdDSA\",\"typ\":\"at+jwt\"}", payload: Self.payload(), eddsa: key),
+            .unknownKey,
+            keys: single
+        )
     }
 
-    @Test(arguments: ["{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":\"KID\"}", "{\"alg\":\"EdDSA\",\"kid\":\"KID\"}", "{\"alg\":\"EdDSA\",\"typ\":\"rt+jwt\",\"kid\":\"KID\"}"])
+    @Test(arguments: [
+        "{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":\"KID\"}", "{\"alg\":\"EdDSA\",\"kid\":\"KID\"}",
+        "{\"alg\":\"EdDSA\",\"typ\":\"rt+jwt\",\"kid\":\"KID\"}",
+    ])
     func wrongTypIsRefused(header: String) async throws {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
-        await expectRejection(try Self.forge(header: header.replacingOccurrences(of: "KID", with: key.kid), payload: Self.payload(), eddsa: key), .type, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: header.replacingOccurrences(of: "KID", with: key.kid), payload: Self.payload(), eddsa: key),
+            .type,
+            keys: ring.verification
+        )
     }
 
     @Test func unknownCritIsRefused() async throws {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
-        await expectRejection(try Self.forge(header: Self.header(key.kid, extra: ",\"crit\":[\"exp\"]"), payload: Self.payload(), eddsa: key), .critical, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: Self.header(key.kid, extra: ",\"crit\":[\"exp\"]"), payload: Self.payload(), eddsa: key),
+            .critical,
+            keys: ring.verification
+        )
     }
 
     @Test(arguments: [
@@ -164,7 +208,11 @@ struct AccessTokenVerifierTests {
     func badClaimsAreRefused(overrides: [String: String], expected: TokenRejection) async throws {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
-        await expectRejection(try Self.forge(header: Self.header(key.kid), payload: Self.payload(overrides), eddsa: key), expected, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: Self.header(key.kid), payload: Self.payload(overrides), eddsa: key),
+            expected,
+            keys: ring.verification
+        )
     }
 
     @Test(arguments: [["aud"], ["exp"], ["iat"], ["sub"], ["jti"], ["sid"], ["iss"]])
@@ -172,7 +220,11 @@ struct AccessTokenVerifierTests {
         let ring = try await Self.ring()
         let key = try #require(ring.keys[.eddsa])
         do {
-            _ = try await Self.verifier.verify(try Self.forge(header: Self.header(key.kid), payload: Self.payload(removing: missing), eddsa: key), keys: ring.verification, now: Self.now)
+            _ = try await Self.verifier.verify(
+                try Self.forge(header: Self.header(key.kid), payload: Self.payload(removing: missing), eddsa: key),
+                keys: ring.verification,
+                now: Self.now
+            )
             Issue.record("accepted a token without \(missing)")
         } catch {
             let rejection = try #require(error as? TokenRejection)
@@ -193,14 +245,22 @@ struct AccessTokenVerifierTests {
         let duplicateHeader = "{\"alg\":\"EdDSA\",\"alg\":\"none\",\"typ\":\"at+jwt\",\"kid\":\"\(key.kid)\"}"
         await expectRejection(try Self.forge(header: duplicateHeader, payload: Self.payload(), eddsa: key), .malformed, keys: ring.verification)
         let duplicatePayload = Self.payload().replacingOccurrences(of: "\"sub\":\"account-1\"", with: "\"sub\":\"account-1\",\"sub\":\"admin\"")
-        await expectRejection(try Self.forge(header: Self.header(key.kid), payload: duplicatePayload, eddsa: key), .malformed, keys: ring.verification)
+        await expectRejection(
+            try Self.forge(header: Self.header(key.kid), payload: duplicatePayload, eddsa: key),
+            .malformed,
+            keys: ring.verification
+        )
     }
 
     @Test func oversizedTokensAreRefusedBeforeParsing() async throws {
         let ring = try await Self.ring()
         await expectRejection(String(repeating: "a", count: 8 * 1024 + 1), .oversized, keys: ring.verification)
         let key = try #require(ring.keys[.eddsa])
-        let padded = try Self.forge(header: Self.header(key.kid), payload: Self.payload(["pad": "\"" + String(repeating: "x", count: 7000) + "\""]), eddsa: key)
+        let padded = try Self.forge(
+            header: Self.header(key.kid),
+            payload: Self.payload(["pad": "\"" + String(repeating: "x", count: 7000) + "\""]),
+            eddsa: key
+        )
         await expectRejection(padded, .oversized, keys: ring.verification)
     }
 

@@ -23,12 +23,18 @@ struct JWKSTests {
 
     @Test func dangerousKeysAreRefusedOneByOne() async throws {
         let good = try #require(try SigningKey.generate(.eddsa).publicJWK)
-        var noAlg = try #require(try SigningKey.generate(.eddsa).publicJWK); noAlg["alg"] = nil
-        var hmac = try #require(try SigningKey.generate(.eddsa).publicJWK); hmac["alg"] = "HS256"
-        var mismatch = try #require(try SigningKey.generate(.es256).publicJWK); mismatch["alg"] = "EdDSA"
-        var encryption = try #require(try SigningKey.generate(.eddsa).publicJWK); encryption["use"] = "enc"
-        var secret = try #require(try SigningKey.generate(.eddsa).publicJWK); secret["d"] = "AAAA"
-        var unknown = try #require(try SigningKey.generate(.eddsa).publicJWK); unknown["alg"] = "PS512"
+        var noAlg = try #require(try SigningKey.generate(.eddsa).publicJWK)
+        noAlg["alg"] = nil
+        var hmac = try #require(try SigningKey.generate(.eddsa).publicJWK)
+        hmac["alg"] = "HS256"
+        var mismatch = try #require(try SigningKey.generate(.es256).publicJWK)
+        mismatch["alg"] = "EdDSA"
+        var encryption = try #require(try SigningKey.generate(.eddsa).publicJWK)
+        encryption["use"] = "enc"
+        var secret = try #require(try SigningKey.generate(.eddsa).publicJWK)
+        secret["d"] = "AAAA"
+        var unknown = try #require(try SigningKey.generate(.eddsa).publicJWK)
+        unknown["alg"] = "PS512"
         let set = await VerificationKey.keySet(json: try Self.document([good, noAlg, hmac, mismatch, encryption, secret, unknown]))
         #expect(Array(set.keys.keys) == [good["kid"]!])
         #expect(set.refused[noAlg["kid"]!] == .missingAlgorithm)

@@ -1,7 +1,8 @@
 import Foundation
 import PortcullisTokens
-@testable import PortcullisVerifier
 import Testing
+
+@testable import PortcullisVerifier
 
 /// The verifier's parts on their own: the event-stream parser, `Cache-Control`, the revocation list
 /// and the verified-token cache.
@@ -9,13 +10,16 @@ import Testing
 struct ComponentTests {
     @Test func parsesEventsSplitAcrossChunksAndLineEndings() throws {
         var parser = ServerSentEventParser()
-        let stream = "retry: 1000\r\n\r\n: keep-alive\n\nid: 7\nevent: revocation\ndata: {\"a\":\ndata: 1}\n\nid: 8\r\nevent: revocation\r\ndata: x\r\n\r\n"
+        let stream =
+            "retry: 1000\r\n\r\n: keep-alive\n\nid: 7\nevent: revocation\ndata: {\"a\":\ndata: 1}\n\nid: 8\r\nevent: revocation\r\ndata: x\r\n\r\n"
         var events: [ServerSentEventParser.Event] = []
         for byte in Array(stream.utf8) { events += try parser.consume([byte]) }
-        #expect(events == [
-            .init(id: "7", type: "revocation", data: "{\"a\":\n1}"),
-            .init(id: "8", type: "revocation", data: "x"),
-        ])
+        #expect(
+            events == [
+                .init(id: "7", type: "revocation", data: "{\"a\":\n1}"),
+                .init(id: "8", type: "revocation", data: "x"),
+            ]
+        )
     }
 
     @Test func refusesAnEndlessLine() {
@@ -25,24 +29,42 @@ struct ComponentTests {
         }
     }
 
-    @Test(arguments: [
-        ("public, max-age=60", Duration.seconds(60)),
-        ("max-age=5", .seconds(10)),
-        ("max-age=999999", .seconds(3600)),
-        ("no-store", .seconds(10)),
-        ("no-cache, max-age=60", .seconds(10)),
-        ("max-age=abc", .seconds(10)),
-        (nil, .seconds(10)),
-    ] as [(String?, Duration)])
+    @Test(
+        arguments: [
+            ("public, max-age=60", Duration.seconds(60)),
+            ("max-age=5", .seconds(10)),
+            ("max-age=999999", .seconds(3600)),
+            ("no-store", .seconds(10)),
+            ("no-cache, max-age=60", .seconds(10)),
+            ("max-age=abc", .seconds(10)),
+            (nil, .seconds(10)),
+        ] as [(String?, Duration)]
+    )
     func keySetLifetimeFollowsCacheControlWithinBounds(header: String?, expected: Duration) {
         #expect(CacheControl(header).lifetime(within: .seconds(10) ... .seconds(3600)) == expected)
     }
 
-    static func identity(subject: String = "user", session: String = "session", token: String = "token", issuedAt: Int64, lifetime: Int64 = 300) -> VerifiedIdentity {
-        .init(claims: .init(
-            issuer: "https://issuer", subject: subject, audience: ["api"], expiresAt: issuedAt + lifetime, issuedAt: issuedAt,
-            tokenID: token, sessionID: session, clientID: "portcullis", roles: []
-        ), scopes: [])
+    static func identity(
+        subject: String = "user",
+        session: String = "session",
+        token: String = "token",
+        issuedAt: Int64,
+        lifetime: Int64 = 300
+    ) -> VerifiedIdentity {
+        .init(
+            claims: .init(
+                issuer: "https://issuer",
+                subject: subject,
+                audience: ["api"],
+                expiresAt: issuedAt + lifetime,
+                issuedAt: issuedAt,
+                tokenID: token,
+                sessionID: session,
+                clientID: "portcullis",
+                roles: []
+            ),
+            scopes: []
+        )
     }
 
     @Test func revocationListRefusesBySessionTokenAndAccountIssuedBefore() {
@@ -87,7 +109,7 @@ struct ComponentTests {
         #expect(cache.entry(for: "t0", now: later) != nil, "a token presented since the last sweep stays")
         #expect(cache.entry(for: "t1", now: later) == nil, "one not presented made room")
         #expect(cache.entry(for: "t3", now: later) != nil)
-        for index in 0 ..< 100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), keyID: "k") }
+        for index in 0..<100 { cache.insert("u\(index)", identity: Self.identity(issuedAt: 10_000), keyID: "k") }
         #expect(cache.count == 3)
     }
 }

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOFoundationCompat
+import NIOHTTP1
 import PortcullisTesting
 import Testing
 
@@ -16,7 +16,13 @@ struct IssuerAPI {
         let json: [String: Any]
     }
 
-    func send(_ method: String, _ path: String, headers: [String: String] = [:], json: [String: Any]? = nil, form: [String: String]? = nil) async throws -> Reply {
+    func send(
+        _ method: String,
+        _ path: String,
+        headers: [String: String] = [:],
+        json: [String: Any]? = nil,
+        form: [String: String]? = nil
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: issuer.url + path)
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -47,9 +53,14 @@ struct IssuerAPI {
 
     /// The session-bound access token a browser session mints for calling services.
     func exchange(cookie: String, csrf: String) async throws -> String {
-        let reply = try await send("POST", "/v1/token", headers: ["Cookie": cookie, "X-CSRF-Token": csrf], form: [
-            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token_type": "urn:portcullis:session",
-        ])
+        let reply = try await send(
+            "POST",
+            "/v1/token",
+            headers: ["Cookie": cookie, "X-CSRF-Token": csrf],
+            form: [
+                "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token_type": "urn:portcullis:session",
+            ]
+        )
         #expect(reply.status == 200)
         return try #require(reply.json["access_token"] as? String)
     }

@@ -6,8 +6,9 @@ import PortcullisCore
 import PortcullisHTTP
 import PortcullisTesting
 import PortcullisTokens
-@testable import PortcullisVerifier
 import Testing
+
+@testable import PortcullisVerifier
 
 /// Revocation reaches a running verifier within one second, by the event stream or by polling,
 /// with no request to the issuer per verified token; and when the issuer is gone, the staleness
@@ -16,11 +17,16 @@ import Testing
 struct RevocationTests {
     /// Verifies `token` until it is refused, after `revoke` ran; returns how long that took and
     /// checks that the verifier made no request of its own meanwhile beyond the open stream.
-    static func timeUntilRefused(_ token: String, by verifier: PortcullisVerifier, issuer: LiveIssuer, after revoke: () async throws -> Void) async throws -> Duration {
+    static func timeUntilRefused(
+        _ token: String,
+        by verifier: PortcullisVerifier,
+        issuer: LiveIssuer,
+        after revoke: () async throws -> Void
+    ) async throws -> Duration {
         // Warm: the token is verified and cached, so later checks are lookups.
         #expect(await verifier.accepts(token))
         let requestsBefore = issuer.verifierRequestCount
-        for _ in 0 ..< 50 { #expect(await verifier.accepts(token)) }
+        for _ in 0..<50 { #expect(await verifier.accepts(token)) }
         #expect(issuer.verifierRequestCount == requestsBefore, "no request to the issuer per verified token")
         try await revoke()
         let elapsed = try await eventually("the token is refused", timeout: .seconds(5)) { await verifier.rejection(token) == .revoked }
@@ -81,7 +87,11 @@ struct RevocationTests {
             }
             let resetToken = try #require(link)
             let elapsed = try await Self.timeUntilRefused(token, by: verifier, issuer: issuer) {
-                let reply = try await api.send("POST", "/v1/password-reset/confirm", json: ["token": resetToken, "password": "a brand new passphrase for ada"])
+                let reply = try await api.send(
+                    "POST",
+                    "/v1/password-reset/confirm",
+                    json: ["token": resetToken, "password": "a brand new passphrase for ada"]
+                )
                 #expect(reply.status == 204)
             }
             #expect(elapsed < .seconds(1))
@@ -100,7 +110,12 @@ struct RevocationTests {
             let (token, _) = try await api.passwordGrant("ada@example.com")
             let (admin, _) = try await api.passwordGrant("root@example.com")
             let elapsed = try await Self.timeUntilRefused(token, by: verifier, issuer: issuer) {
-                let reply = try await api.send("PATCH", "/v1/admin/users/\(ada.id)", headers: ["Authorization": "Bearer \(admin)"], json: ["disabled": true])
+                let reply = try await api.send(
+                    "PATCH",
+                    "/v1/admin/users/\(ada.id)",
+                    headers: ["Authorization": "Bearer \(admin)"],
+                    json: ["disabled": true]
+                )
                 #expect(reply.status == 200)
             }
             #expect(elapsed < .seconds(1))
@@ -154,9 +169,17 @@ struct RevocationTests {
         let ada = try await issuer.signUp("ada@example.com")
         let first = try await issuer.tokens(for: try await issuer.signUp("bob@example.com")).accessToken
         let token = try await issuer.tokens(for: ada).accessToken
-        try await withVerifier(issuer, configure: { $0.streamRetryDelay = .milliseconds(200); $0.stalenessBound = .seconds(30) }) { verifier in
+        try await withVerifier(
+            issuer,
+            configure: {
+                $0.streamRetryDelay = .milliseconds(200)
+                $0.stalenessBound = .seconds(30)
+            }
+        ) { verifier in
             // One entry before the disconnect, so the cursor is past the start.
-            try await issuer.services.accounts.signOutEverywhere(accountID: try #require(try await issuer.services.store.account(email: "bob@example.com")).id)
+            try await issuer.services.accounts.signOutEverywhere(
+                accountID: try #require(try await issuer.services.store.account(email: "bob@example.com")).id
+            )
             try await eventually("the first revocation arrives") { await verifier.rejection(first) == .revoked }
             #expect(await verifier.accepts(token))
             await issuer.stop()
@@ -199,7 +222,9 @@ struct RevocationTests {
             #expect(clock.now - stopped >= bound - .seconds(5))
             #expect(clock.now - stopped < bound + .seconds(2))
             #expect(verifier.status.isStale)
-            try await eventually("the staleness is logged") { logs.entries.contains { $0.level == .error && "\($0.message)".contains("revocation feed stale") } }
+            try await eventually("the staleness is logged") {
+                logs.entries.contains { $0.level == .error && "\($0.message)".contains("revocation feed stale") }
+            }
         }
     }
 
@@ -208,7 +233,13 @@ struct RevocationTests {
         try await issuer.start()
         let account = try await issuer.signUp("ada@example.com")
         let token = try await issuer.tokens(for: account).accessToken
-        try await withVerifier(issuer, configure: { $0.stalenessBound = .seconds(1); $0.streamRetryDelay = .milliseconds(200) }) { verifier in
+        try await withVerifier(
+            issuer,
+            configure: {
+                $0.stalenessBound = .seconds(1)
+                $0.streamRetryDelay = .milliseconds(200)
+            }
+        ) { verifier in
             // The issuer's store hangs: the stream stays open but says nothing, and polls fail.
             issuer.answer("/v1/revocations/stream", with: .silentStream)
             issuer.answer("/v1/revocations", with: .status(.serviceUnavailable))
@@ -235,7 +266,13 @@ struct RevocationTests {
         try await issuer.start()
         let account = try await issuer.signUp("ada@example.com")
         let token = try await issuer.tokens(for: account).accessToken
-        try await withVerifier(issuer, configure: { $0.stalenessBound = .seconds(1); $0.whenStale = .failOpen }) { verifier in
+        try await withVerifier(
+            issuer,
+            configure: {
+                $0.stalenessBound = .seconds(1)
+                $0.whenStale = .failOpen
+            }
+        ) { verifier in
             #expect(await verifier.accepts(token))
             await issuer.stop()
             try await eventually("the feed is stale") { verifier.status.isStale }

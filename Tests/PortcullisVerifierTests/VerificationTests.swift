@@ -5,8 +5,9 @@ import PortcullisCore
 import PortcullisHTTP
 import PortcullisTesting
 import PortcullisTokens
-@testable import PortcullisVerifier
 import Testing
+
+@testable import PortcullisVerifier
 
 /// The verifier against a real Portcullis server on loopback: genuine tokens, forgeries, key
 /// rotation, and a flood of unknown `kid`s.
@@ -99,7 +100,7 @@ struct VerificationTests {
             while clock.now - start < .milliseconds(2500) {
                 let now = Int64(Date().timeIntervalSince1970)
                 let refusals = try await withThrowingTaskGroup(of: TokenRejection?.self) { group in
-                    for _ in 0 ..< 20 {
+                    for _ in 0..<20 {
                         let token = try TokenForgery.forge(nil, key: key, issuer: issuer.url, subject: account.id, now: now, keyID: UUID().uuidString)
                         group.addTask { await verifier.rejection(token) }
                     }
@@ -125,12 +126,19 @@ struct VerificationTests {
         let token = try await issuer.tokens(for: account).accessToken
         let logs = InMemoryLogHandler()
         let logger = Logger(label: "verifier", factory: { _ in logs })
-        try await withVerifier(issuer, followRevocations: false, logger: logger, configure: { $0.unknownKeyRefetchInterval = .milliseconds(100) }) { verifier in
+        try await withVerifier(issuer, followRevocations: false, logger: logger, configure: { $0.unknownKeyRefetchInterval = .milliseconds(100) }) {
+            verifier in
             #expect(await verifier.accepts(token))
             await issuer.stop()
             try await Task.sleep(for: .milliseconds(150))
             // A refetch (for an unknown kid) fails; the held key set is kept.
-            let stranger = try TokenForgery.forge(nil, key: try SigningKey.generate(.eddsa), issuer: issuer.url, subject: account.id, now: Int64(Date().timeIntervalSince1970))
+            let stranger = try TokenForgery.forge(
+                nil,
+                key: try SigningKey.generate(.eddsa),
+                issuer: issuer.url,
+                subject: account.id,
+                now: Int64(Date().timeIntervalSince1970)
+            )
             #expect(await verifier.rejection(stranger) == .unknownKey)
             #expect(logs.entries.contains { "\($0.message)".contains("key set fetch failed") }, "the refetch was tried")
             let fresh = try await issuer.tokens(for: account).accessToken  // signed by the same key, never seen by the verifier
@@ -148,7 +156,14 @@ struct VerificationTests {
             issuer.answer("/.well-known/jwks.json", with: .json(body))
             try await Task.sleep(for: .milliseconds(150))
             let fetches = issuer.requestCount("/.well-known/jwks.json")
-            let stranger = try TokenForgery.forge(nil, key: key, issuer: issuer.url, subject: account.id, now: Int64(Date().timeIntervalSince1970), keyID: "stranger")
+            let stranger = try TokenForgery.forge(
+                nil,
+                key: key,
+                issuer: issuer.url,
+                subject: account.id,
+                now: Int64(Date().timeIntervalSince1970),
+                keyID: "stranger"
+            )
             #expect(await verifier.rejection(stranger) == .unknownKey)
             #expect(issuer.requestCount("/.well-known/jwks.json") == fetches + 1, "the broken set was fetched")
             let fresh = try await issuer.tokens(for: account).accessToken
@@ -165,7 +180,7 @@ struct VerificationTests {
         try await withVerifier(issuer) { verifier in
             let first = try await verifier.verify(token)
             let requestsBefore = issuer.verifierRequestCount
-            for _ in 0 ..< 100 { #expect(try await verifier.verify(token) == first) }
+            for _ in 0..<100 { #expect(try await verifier.verify(token) == first) }
             #expect(issuer.verifierRequestCount == requestsBefore)
             #expect(verifier.cachedTokenCount == 1)
         }

@@ -1,13 +1,13 @@
 import Benchmark
 import Crypto
 import Foundation
+import JWTKit
+import Logging
 import PortcullisCore
 import PortcullisPostgres
 import PortcullisSQLite
 import PortcullisTokens
 import PortcullisVerifier
-import JWTKit
-import Logging
 
 /// The two costs every login and every request pay: one password hash, one session validation.
 let benchmarks: @Sendable () -> Void = {
@@ -201,7 +201,10 @@ let benchmarks: @Sendable () -> Void = {
 
 func startSession(in store: any PortcullisStore, cache: SessionCache? = nil) async throws -> (SessionManager, SessionSecret) {
     let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
-    let account = try await AccountService(store: store, hasher: cheap).register(email: "bench-\(UUID().uuidString)@example.com", password: "correct horse battery staple")
+    let account = try await AccountService(store: store, hasher: cheap).register(
+        email: "bench-\(UUID().uuidString)@example.com",
+        password: "correct horse battery staple"
+    )
     let sessions = SessionManager(store: store, cache: cache)
     let started = try await sessions.start(account: account, remember: false, userAgent: "bench", ipAddress: "127.0.0.1")
     // Each measurement calls its closure afresh: this warm-up keeps one-off costs (the first
@@ -217,7 +220,13 @@ func bearerToken(cached: Bool) async throws -> (TokenService, String) {
     let encryption = try KeyEncryptionKey(bytes: Array(repeating: 7, count: 32))
     let cache = cached ? BearerCache() : nil
     cache?.markFollowed(for: .seconds(3600))
-    let tokens = TokenService(store: store, keyRing: KeyRing(store: store, encryption: encryption, policy: policy), encryption: encryption, policy: policy, cache: cache)
+    let tokens = TokenService(
+        store: store,
+        keyRing: KeyRing(store: store, encryption: encryption, policy: policy),
+        encryption: encryption,
+        policy: policy,
+        cache: cache
+    )
     let cheap = PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1))
     let account = try await AccountService(store: store, hasher: cheap).register(email: "bench@example.com", password: "correct horse battery staple")
     let token = try await tokens.issue(for: account, audience: nil).accessToken
@@ -246,7 +255,14 @@ func pinnedVerifier(_ key: SigningKey) async throws -> PortcullisVerifier {
 func claims() -> AccessTokenClaims {
     let now = Int64(Date().timeIntervalSince1970)
     return AccessTokenClaims(
-        issuer: "http://127.0.0.1:8080", subject: UUID().uuidString.lowercased(), audience: ["api"], expiresAt: now + 300, issuedAt: now,
-        tokenID: "eBiNJHVvLr0CNYPa", sessionID: "7I60IwpInQpzrUhaH0eyjw", clientID: "portcullis", roles: []
+        issuer: "http://127.0.0.1:8080",
+        subject: UUID().uuidString.lowercased(),
+        audience: ["api"],
+        expiresAt: now + 300,
+        issuedAt: now,
+        tokenID: "eBiNJHVvLr0CNYPa",
+        sessionID: "7I60IwpInQpzrUhaH0eyjw",
+        clientID: "portcullis",
+        roles: []
     )
 }

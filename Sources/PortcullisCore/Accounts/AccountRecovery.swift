@@ -1,9 +1,10 @@
+public import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
 
 /// Password change, password reset and email verification.
 ///
@@ -87,7 +88,10 @@ public struct AccountRecovery: Sendable {
             .endAccess(.account(id: account.id)),
         ])
         sessions?.forget(applied)
-        logger.info("password reset", metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"])
+        logger.info(
+            "password reset",
+            metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"]
+        )
         return applied.account ?? account
     }
 
@@ -99,11 +103,18 @@ public struct AccountRecovery: Sendable {
     /// A wrong current password counts as a failed sign-in.
     /// - Throws: ``PortcullisError`` `forbidden` for a wrong current password, `throttled`,
     ///   `weakPassword`, `inputTooLarge`, `busy`.
-    public func changePassword(account: Account, keepingSession: String?, current: String, new newPassword: String, clientAddress: String?) async throws {
+    public func changePassword(
+        account: Account,
+        keepingSession: String?,
+        current: String,
+        new newPassword: String,
+        clientAddress: String?
+    ) async throws {
         try policy.checkSize(current)
         if let busy = hasher.busyRefusal { throw busy }
         let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
-        let matches: Bool, stored: String
+        let matches: Bool
+        let stored: String
         do {
             guard let hash = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
             stored = hash
@@ -122,18 +133,24 @@ public struct AccountRecovery: Sendable {
         let applied: AppliedWrites
         do {
             // Only over the password just checked: a reset that committed meanwhile wins.
-            applied = try await store.apply([
-                .requireCredential(accountID: account.id, passwordHash: stored),
-                .setPasswordHash(accountID: account.id, hash: passwordHash),
-                .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
-                try mailer.passwordChangedNotice(for: account),
-                .endAccess(.account(id: account.id, keepingSession: keepingSession)),
-            ], stamp: revocations.stamp())
+            applied = try await store.apply(
+                [
+                    .requireCredential(accountID: account.id, passwordHash: stored),
+                    .setPasswordHash(accountID: account.id, hash: passwordHash),
+                    .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
+                    try mailer.passwordChangedNotice(for: account),
+                    .endAccess(.account(id: account.id, keepingSession: keepingSession)),
+                ],
+                stamp: revocations.stamp()
+            )
         } catch let error as StoreError where error.kind == .changed {
             throw PortcullisError(.forbidden, "The password was changed meanwhile. Nothing was changed now.")
         }
         sessions?.forget(applied)
-        logger.info("password changed", metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"])
+        logger.info(
+            "password changed",
+            metadata: ["portcullis.account_id": "\(account.id)", "portcullis.sessions_ended": "\(applied.sessionIDs.count)"]
+        )
     }
 
     // MARK: Email verification
@@ -214,7 +231,10 @@ public struct AccountRecovery: Sendable {
             let writes = purpose == .resetPassword ? try mailer.reset(for: account) : try mailer.verification(for: account)
             _ = try await store.apply(writes, stamp: revocations.stamp())
         } catch {
-            logger.warning("link not issued", metadata: ["portcullis.purpose": "\(purpose.rawValue)", "portcullis.error": "\(String(describing: error))"])
+            logger.warning(
+                "link not issued",
+                metadata: ["portcullis.purpose": "\(purpose.rawValue)", "portcullis.error": "\(String(describing: error))"]
+            )
         }
     }
 }

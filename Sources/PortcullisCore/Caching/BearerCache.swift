@@ -1,9 +1,10 @@
+import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PortcullisTokens
 
 /// Bearer tokens already checked by this server (signature, claims, revocation, account), kept in
 /// memory so a client that sends the same token on every request costs a lookup, not a signature
@@ -47,7 +48,8 @@ public final class BearerCache: Sendable {
         // Strings compare by canonical equivalence: only ASCII (all a real token is) compares
         // byte for byte, so another spelling of a cached token never hits.
         guard token.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-        let lifetime = lifetime.timeInterval, current = now.timeIntervalSince1970
+        let lifetime = lifetime.timeInterval
+        let current = now.timeIntervalSince1970
         return entries.lookup(token) { entry in
             now.timeIntervalSince(entry.cachedAt) < lifetime && now >= entry.cachedAt
                 && Double(entry.claims.expiresAt) > current - leeway.timeInterval

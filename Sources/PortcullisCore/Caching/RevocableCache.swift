@@ -1,10 +1,11 @@
+import PortcullisTokens
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PortcullisTokens
-import Synchronization
 
 /// What a cached proof of identity belongs to, so a revocation can find it.
 protocol RevocableEntry: Sendable {

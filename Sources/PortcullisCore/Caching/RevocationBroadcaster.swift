@@ -1,11 +1,12 @@
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import Logging
-public import ServiceLifecycle
-import Synchronization
 
 /// Reads the revocation log once for the whole instance and hands each new entry to everyone
 /// who needs it: the instance's caches (``SessionCache``, ``BearerCache``), which forget what it
@@ -52,7 +53,13 @@ public final class RevocationBroadcaster: Service, RevocationListener {
     /// - Parameters:
     ///   - caches: the instance's caches, told of every entry read.
     ///   - safetyPoll: how often the store is read even when nothing signalled a new entry.
-    public init(store: any RevocationStore, caches: [any RevocationListener], safetyPoll: Duration = .milliseconds(200), retainedEntries: Int = 10_000, logger: Logger) {
+    public init(
+        store: any RevocationStore,
+        caches: [any RevocationListener],
+        safetyPoll: Duration = .milliseconds(200),
+        retainedEntries: Int = 10_000,
+        logger: Logger
+    ) {
         self.store = store
         self.caches = caches
         self.safetyPoll = safetyPoll
@@ -140,7 +147,8 @@ public final class RevocationBroadcaster: Service, RevocationListener {
             guard state.started, cursor >= state.floor, let lastRead = state.lastRead, ContinuousClock.now - lastRead < lease else { return nil }
             guard cursor < state.cursor else { return [] }
             // Entries are in cursor order: find the first one after `cursor`.
-            var low = 0, high = state.recent.count
+            var low = 0
+            var high = state.recent.count
             while low < high {
                 let middle = (low + high) / 2
                 if state.recent[middle].cursor <= cursor { low = middle + 1 } else { high = middle }

@@ -30,9 +30,12 @@ public struct SessionCacheWarmUp: Service {
         }
         do {
             let loaded = try await sessions.warmCache()
-            logger.info("session cache warmed", metadata: [
-                "portcullis.sessions": "\(loaded)", "portcullis.duration_ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
-            ])
+            logger.info(
+                "session cache warmed",
+                metadata: [
+                    "portcullis.sessions": "\(loaded)", "portcullis.duration_ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
+                ]
+            )
         } catch {
             logger.warning("session cache not warmed", metadata: ["portcullis.error": "\(error)"])
         }

@@ -1,10 +1,11 @@
 import Crypto
+import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import PortcullisTokens
 
 /// A service (a microservice, an API gateway) that may introspect tokens and read the revocation
 /// feed, authenticating with HTTP Basic. Its secret is 256 random bits, stored as a SHA-256 hash.

@@ -55,7 +55,7 @@ public struct PasswordLogin: Sendable {
         let email: String?
         do {
             email = try EmailAddress.normalize(rawEmail)
-        } catch where error.kind == .inputTooLarge {
+        } catch  where error.kind == .inputTooLarge {
             throw error
         } catch {
             email = nil

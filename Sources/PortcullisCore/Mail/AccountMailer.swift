@@ -1,10 +1,11 @@
 import Crypto
+import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import PortcullisTokens
 
 /// Writes the mail of account recovery: the verification link, the reset link and the "your
 /// password was changed" notice, each as a ``StoreWrite`` to go into the transaction of the
@@ -26,7 +27,12 @@ public struct AccountMailer: Sendable {
         public var verificationLifetime: Duration
 
         /// Creates settings; links work 30 minutes (reset) and 24 hours (verification).
-        public init(publicURL: String, serviceName: String = "Portcullis", resetLifetime: Duration = .seconds(1800), verificationLifetime: Duration = .seconds(86400)) {
+        public init(
+            publicURL: String,
+            serviceName: String = "Portcullis",
+            resetLifetime: Duration = .seconds(1800),
+            verificationLifetime: Duration = .seconds(86400)
+        ) {
             self.publicURL = publicURL
             self.serviceName = serviceName
             self.resetLifetime = resetLifetime
@@ -50,9 +56,11 @@ public struct AccountMailer: Sendable {
     public func verification(for account: Account) throws -> [StoreWrite] {
         try link(.verifyEmail, for: account, lifetime: settings.verificationLifetime, path: "verify-email") { link, lifetime in
             Self.content(
-                to: account.email, subject: "Confirm your email address for \(settings.serviceName)",
+                to: account.email,
+                subject: "Confirm your email address for \(settings.serviceName)",
                 paragraphs: ["Confirm that \(account.email) is your address by opening this link (it works for \(lifetime)):"],
-                link: link, linkText: "Confirm my email address",
+                link: link,
+                linkText: "Confirm my email address",
                 closing: "If you did not create an account with \(settings.serviceName), ignore this message.",
                 signature: settings.serviceName
             )
@@ -63,9 +71,13 @@ public struct AccountMailer: Sendable {
     public func reset(for account: Account) throws -> [StoreWrite] {
         try link(.resetPassword, for: account, lifetime: settings.resetLifetime, path: "reset-password") { link, lifetime in
             Self.content(
-                to: account.email, subject: "Reset your \(settings.serviceName) password",
-                paragraphs: ["Someone asked to reset the password of \(account.email). To choose a new one, open this link (it works once, for \(lifetime)):"],
-                link: link, linkText: "Choose a new password",
+                to: account.email,
+                subject: "Reset your \(settings.serviceName) password",
+                paragraphs: [
+                    "Someone asked to reset the password of \(account.email). To choose a new one, open this link (it works once, for \(lifetime)):"
+                ],
+                link: link,
+                linkText: "Choose a new password",
                 closing: "If it was not you, ignore this message: your password stays as it is.",
                 signature: settings.serviceName
             )
@@ -74,15 +86,20 @@ public struct AccountMailer: Sendable {
 
     /// The notice that the account's password has changed, sent to its address.
     public func passwordChangedNotice(for account: Account) throws -> StoreWrite {
-        try enqueue(Self.content(
-            to: account.email, subject: "Your \(settings.serviceName) password was changed",
-            paragraphs: [
-                "The password of \(account.email) was changed, and every other device and app signed in to it was signed out.",
-                "If you did not do this, reset your password at once and tell us.",
-            ],
-            link: settings.publicURL + "/forgot-password", linkText: "Reset my password",
-            closing: nil, signature: settings.serviceName
-        ))
+        try enqueue(
+            Self.content(
+                to: account.email,
+                subject: "Your \(settings.serviceName) password was changed",
+                paragraphs: [
+                    "The password of \(account.email) was changed, and every other device and app signed in to it was signed out.",
+                    "If you did not do this, reset your password at once and tell us.",
+                ],
+                link: settings.publicURL + "/forgot-password",
+                linkText: "Reset my password",
+                closing: nil,
+                signature: settings.serviceName
+            )
+        )
     }
 
     /// The content of a queued message.
@@ -100,14 +117,21 @@ public struct AccountMailer: Sendable {
     // MARK: Composition
 
     private func link(
-        _ purpose: OneTimeToken.Purpose, for account: Account, lifetime: Duration, path: String,
+        _ purpose: OneTimeToken.Purpose,
+        for account: Account,
+        lifetime: Duration,
+        path: String,
         content: (String, String) -> MailContent
     ) throws -> [StoreWrite] {
         let secret = SecureRandom.bytes(32)
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let token = OneTimeToken(
-            hash: Array(SHA256.hash(data: secret)), purpose: purpose, accountID: account.id, email: account.email,
-            createdAt: now, expiresAt: now.addingTimeInterval(lifetime.timeInterval)
+            hash: Array(SHA256.hash(data: secret)),
+            purpose: purpose,
+            accountID: account.id,
+            email: account.email,
+            createdAt: now,
+            expiresAt: now.addingTimeInterval(lifetime.timeInterval)
         )
         let link = "\(settings.publicURL)/\(path)?token=\(Base64.encode(secret))"
         return [.insertOneTimeToken(token), try enqueue(content(link, Self.spoken(lifetime)))]
@@ -123,14 +147,26 @@ public struct AccountMailer: Sendable {
     private static func context(_ id: String) -> String { "outbox:\(id)" }
 
     /// A text part and an HTML alternative of the same words; every value in the HTML escaped.
-    static func content(to: String, subject: String, paragraphs: [String], link: String, linkText: String, closing: String?, signature: String) -> MailContent {
+    static func content(
+        to: String,
+        subject: String,
+        paragraphs: [String],
+        link: String,
+        linkText: String,
+        closing: String?,
+        signature: String
+    ) -> MailContent {
         let text = (paragraphs + [link] + [closing].compactMap { $0 } + ["— \(signature)"]).joined(separator: "\n\n")
-        let body = paragraphs.map { "<p>\(HTMLText.escape($0))</p>" }
-            + ["<p><a href=\"\(HTMLText.escape(link))\">\(HTMLText.escape(linkText))</a></p>",
-               "<p style=\"color:#555\">\(HTMLText.escape(link))</p>"]
+        let body =
+            paragraphs.map { "<p>\(HTMLText.escape($0))</p>" }
+            + [
+                "<p><a href=\"\(HTMLText.escape(link))\">\(HTMLText.escape(linkText))</a></p>",
+                "<p style=\"color:#555\">\(HTMLText.escape(link))</p>",
+            ]
             + [closing].compactMap { $0 }.map { "<p>\(HTMLText.escape($0))</p>" }
             + ["<p>— \(HTMLText.escape(signature))</p>"]
-        let html = "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\n" + body.joined(separator: "\n") + "\n</body></html>"
+        let html =
+            "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\n" + body.joined(separator: "\n") + "\n</body></html>"
         return MailContent(to: to, subject: subject, text: text, html: html)
     }
 

@@ -1,11 +1,12 @@
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
-import Metrics
-public import ServiceLifecycle
 
 /// Sends what the outbox holds: a background service on every instance.
 ///
@@ -39,8 +40,12 @@ public struct MailDelivery: Service {
 
     /// Creates the service; `interval` is how often it looks for due messages.
     public init(
-        store: any MailOutboxStore, mailer: AccountMailer, transport: any MailTransport, clock: any WallClock = SystemClock(),
-        interval: Duration = .milliseconds(500), logger: Logger
+        store: any MailOutboxStore,
+        mailer: AccountMailer,
+        transport: any MailTransport,
+        clock: any WallClock = SystemClock(),
+        interval: Duration = .milliseconds(500),
+        logger: Logger
     ) {
         self.store = store
         self.mailer = mailer
@@ -98,10 +103,13 @@ public struct MailDelivery: Service {
             let next = now.addingTimeInterval(Self.backoff(afterAttempts: mail.attempts + 1))
             try await store.markMailFailed(id: mail.id, at: now, nextAttemptAt: next, giveUp: giveUp)
             (giveUp ? abandoned : retried).increment()
-            logger.warning(giveUp ? "mail abandoned" : "mail delayed", metadata: [
-                "portcullis.mail_id": "\(mail.id)", "portcullis.attempts": "\(mail.attempts + 1)",
-                "portcullis.error": "\(String(describing: error))",
-            ])
+            logger.warning(
+                giveUp ? "mail abandoned" : "mail delayed",
+                metadata: [
+                    "portcullis.mail_id": "\(mail.id)", "portcullis.attempts": "\(mail.attempts + 1)",
+                    "portcullis.error": "\(String(describing: error))",
+                ]
+            )
             return false
         }
     }

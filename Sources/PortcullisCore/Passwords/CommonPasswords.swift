@@ -32,7 +32,7 @@ public struct CommonPasswords: Sendable {
     /// must stay beside the executable. Refusing to run beats silently accepting every password.
     private static func shippedList() -> String {
         guard let url = Bundle.module.url(forResource: "common-passwords", withExtension: "txt"),
-              let text = try? String(contentsOf: url, encoding: .utf8)
+            let text = try? String(contentsOf: url, encoding: .utf8)
         else {
             fatalError("common-passwords.txt is missing from PortcullisCore's resources")
         }

@@ -25,7 +25,8 @@ public struct PasswordContext: Sendable {
             candidates += Self.derivatives(of: word.lowercased())
         }
         var seen = Set<String>()
-        words = candidates
+        words =
+            candidates
             .filter { $0.count >= Self.shortestWord && seen.insert($0).inserted }
             .sorted { $0.count > $1.count }
     }

@@ -1,6 +1,6 @@
-import PortcullisTokens
 import Crypto
 import CryptoExtras
+import PortcullisTokens
 import Synchronization
 
 /// Hashes and verifies passwords with scrypt, stored as PHC strings:
@@ -38,14 +38,20 @@ public struct PasswordHasher: Sendable {
     ///   - queueLimit: how many more may wait; beyond that a hash is refused with `busy`.
     ///   - priority: how readily hashing yields the CPU to the rest of the process: under request
     ///     load, sign-ins slow down rather than every request.
-    public init(parameters: ScryptParameters = .owasp, concurrency: Int = 2, queueLimit: Int = 64, priority: BackgroundPriority = PasswordHasher.defaultPriority) {
+    public init(
+        parameters: ScryptParameters = .owasp,
+        concurrency: Int = 2,
+        queueLimit: Int = 64,
+        priority: BackgroundPriority = PasswordHasher.defaultPriority
+    ) {
         self.parameters = parameters
         self.pool = BlockingWorkPool(width: concurrency, maximumWaiting: queueLimit, priority: priority)
-        self.decoyHash = PHCString(
-            parameters: parameters,
-            salt: SecureRandom.bytes(Self.saltBytes),
-            hash: SecureRandom.bytes(Self.keyBytes)
-        ).encoded
+        self.decoyHash =
+            PHCString(
+                parameters: parameters,
+                salt: SecureRandom.bytes(Self.saltBytes),
+                hash: SecureRandom.bytes(Self.keyBytes)
+            ).encoded
     }
 
     /// The refusal a new hash would get now, when the queue is full (`nil` otherwise): lets the

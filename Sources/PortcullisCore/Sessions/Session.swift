@@ -32,8 +32,16 @@ public struct Session: Sendable, Hashable {
 
     /// Creates a session record.
     public init(
-        id: String, accountID: String, secretHash: [UInt8], createdAt: Date, lastSeenAt: Date,
-        idleTimeout: Duration, absoluteExpiry: Date, remember: Bool, userAgent: String?, ipAddress: String?
+        id: String,
+        accountID: String,
+        secretHash: [UInt8],
+        createdAt: Date,
+        lastSeenAt: Date,
+        idleTimeout: Duration,
+        absoluteExpiry: Date,
+        remember: Bool,
+        userAgent: String?,
+        ipAddress: String?
     ) {
         self.id = id
         self.accountID = accountID

@@ -1,9 +1,10 @@
+public import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
 
 /// Starts, validates and ends browser sessions, enforcing their lifetimes on the server.
 public struct SessionManager: Sendable {

@@ -1,5 +1,5 @@
-import PortcullisTokens
 import Crypto
+import PortcullisTokens
 
 /// The secret value of a session cookie: 256 bits from the CSPRNG.
 ///

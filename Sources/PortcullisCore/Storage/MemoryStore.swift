@@ -1,9 +1,10 @@
+import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import PortcullisTokens
 
 /// A store that keeps everything in memory: for unit tests and throwaway runs.
 ///
@@ -129,7 +130,10 @@ public actor MemoryStore: PortcullisStore {
         state.signingKeysByKid.values.sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
     }
 
-    public func rotateSigningKeys(adding key: StoredSigningKey, retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]) async throws {
+    public func rotateSigningKeys(
+        adding key: StoredSigningKey,
+        retiring retire: @escaping @Sendable ([StoredSigningKey]) -> [StoredSigningKey]
+    ) async throws {
         guard state.signingKeysByKid[key.kid] == nil else { throw StoreError.duplicate }
         for retired in retire(try await signingKeys()) where state.signingKeysByKid[retired.kid] != nil {
             state.signingKeysByKid[retired.kid] = retired
@@ -139,7 +143,13 @@ public actor MemoryStore: PortcullisStore {
 
     // MARK: Refresh families
 
-    public func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse {
+    public func useRefreshToken(
+        hash: [UInt8],
+        successorHash: [UInt8],
+        now: Date,
+        grace: Duration,
+        revocation: RevocationStamp
+    ) async throws -> RefreshTokenUse {
         guard let token = state.refreshTokens[hash], var family = state.families[token.familyID], family.isLive(at: now) else { return .invalid }
         guard let rotatedAt = token.rotatedAt else {
             state.refreshTokens[hash] = (family.id, now)
@@ -206,7 +216,9 @@ public actor MemoryStore: PortcullisStore {
     /// Appends unless already held (the same `session` or `token` id, or a `user` entry at least as recent).
     @discardableResult
     private func append(_ entry: Revocation) -> Revocation {
-        if let held = state.revocationLog.last(where: { $0.kind == entry.kind && $0.id == entry.id && ($0.kind != .user || $0.revokedAt >= entry.revokedAt) }) {
+        if let held = state.revocationLog.last(where: {
+            $0.kind == entry.kind && $0.id == entry.id && ($0.kind != .user || $0.revokedAt >= entry.revokedAt)
+        }) {
             return held
         }
         state.lastCursor += 1
@@ -260,15 +272,25 @@ public actor MemoryStore: PortcullisStore {
         case .useOneTimeToken(let hash, let purpose):
             guard let token = state.oneTimeTokens[hash], token.purpose == purpose, token.isUsable(at: now) else { throw StoreError(.unusable) }
             state.oneTimeTokens[hash] = OneTimeToken(
-                hash: hash, purpose: purpose, accountID: token.accountID, email: token.email, createdAt: token.createdAt,
-                expiresAt: token.expiresAt, usedAt: now
+                hash: hash,
+                purpose: purpose,
+                accountID: token.accountID,
+                email: token.email,
+                createdAt: token.createdAt,
+                expiresAt: token.expiresAt,
+                usedAt: now
             )
             applied.usedToken = token
         case .retireOneTimeTokens(let accountID, let purpose):
             for (hash, token) in state.oneTimeTokens where token.accountID == accountID && token.purpose == purpose && token.usedAt == nil {
                 state.oneTimeTokens[hash] = OneTimeToken(
-                    hash: hash, purpose: purpose, accountID: accountID, email: token.email, createdAt: token.createdAt,
-                    expiresAt: token.expiresAt, usedAt: now
+                    hash: hash,
+                    purpose: purpose,
+                    accountID: accountID,
+                    email: token.email,
+                    createdAt: token.createdAt,
+                    expiresAt: token.expiresAt,
+                    usedAt: now
                 )
             }
         case .enqueueMail(let mail):
@@ -325,14 +347,25 @@ public actor MemoryStore: PortcullisStore {
 
     public func markMailSent(id: String, at now: Date) async throws {
         guard let entry = state.outbox[id] else { return }
-        state.outbox[id] = (OutboxMail(id: id, sealedContent: [], createdAt: entry.mail.createdAt, attempts: entry.mail.attempts, nextAttemptAt: entry.mail.nextAttemptAt), nil, now)
+        state.outbox[id] = (
+            OutboxMail(
+                id: id,
+                sealedContent: [],
+                createdAt: entry.mail.createdAt,
+                attempts: entry.mail.attempts,
+                nextAttemptAt: entry.mail.nextAttemptAt
+            ), nil, now
+        )
     }
 
     public func markMailFailed(id: String, at now: Date, nextAttemptAt: Date, giveUp: Bool) async throws {
         guard let entry = state.outbox[id] else { return }
         let mail = OutboxMail(
-            id: id, sealedContent: giveUp ? [] : entry.mail.sealedContent, createdAt: entry.mail.createdAt,
-            attempts: entry.mail.attempts + 1, nextAttemptAt: nextAttemptAt
+            id: id,
+            sealedContent: giveUp ? [] : entry.mail.sealedContent,
+            createdAt: entry.mail.createdAt,
+            attempts: entry.mail.attempts + 1,
+            nextAttemptAt: nextAttemptAt
         )
         state.outbox[id] = (mail, nil, giveUp ? now : nil)
     }

@@ -1,10 +1,11 @@
+public import Logging
+public import ServiceLifecycle
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
-public import ServiceLifecycle
 
 /// A background service that deletes, at a fixed interval, what no longer matters: expired
 /// sessions, revoked or expired refresh families (with their tokens), revocation entries past the
@@ -35,7 +36,13 @@ public struct StoreSweeper: Service {
     private let logger: Logger
 
     /// Creates the sweeper.
-    public init(store: any PortcullisStore, throttle: CredentialThrottle?, interval: Duration = .seconds(60), clock: any WallClock = SystemClock(), logger: Logger) {
+    public init(
+        store: any PortcullisStore,
+        throttle: CredentialThrottle?,
+        interval: Duration = .seconds(60),
+        clock: any WallClock = SystemClock(),
+        logger: Logger
+    ) {
         self.store = store
         self.throttle = throttle
         self.interval = interval
@@ -49,10 +56,13 @@ public struct StoreSweeper: Service {
             do {
                 let swept = try await sweep()
                 if swept != Swept() {
-                    logger.debug("store swept", metadata: [
-                        "portcullis.sessions": "\(swept.sessions)", "portcullis.refresh_families": "\(swept.refreshFamilies)",
-                        "portcullis.revocations": "\(swept.revocations)", "portcullis.attempts": "\(swept.attempts)",
-                    ])
+                    logger.debug(
+                        "store swept",
+                        metadata: [
+                            "portcullis.sessions": "\(swept.sessions)", "portcullis.refresh_families": "\(swept.refreshFamilies)",
+                            "portcullis.revocations": "\(swept.revocations)", "portcullis.attempts": "\(swept.attempts)",
+                        ]
+                    )
                 }
             } catch {
                 logger.warning("store sweep failed", metadata: ["portcullis.error": "\(String(describing: error))"])

@@ -1,9 +1,10 @@
+public import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisTokens
 
 /// Where the key ring lives. Private keys arrive here already sealed (docs/security.md#signing-keys).
 public protocol SigningKeyStore: Sendable {
@@ -25,7 +26,13 @@ public protocol RefreshTokenStore: Sendable {
     /// within `grace` of that are replays answered with the same successor; any later use is reuse,
     /// which revokes the whole family and publishes it (a `session` entry stamped `revocation`) in
     /// the same transaction. Two concurrent uses can never both rotate.
-    func useRefreshToken(hash: [UInt8], successorHash: [UInt8], now: Date, grace: Duration, revocation: RevocationStamp) async throws -> RefreshTokenUse
+    func useRefreshToken(
+        hash: [UInt8],
+        successorHash: [UInt8],
+        now: Date,
+        grace: Duration,
+        revocation: RevocationStamp
+    ) async throws -> RefreshTokenUse
 
     /// The family with this id.
     func refreshFamily(id: String) async throws -> RefreshFamily?
@@ -95,7 +102,15 @@ public struct StoredSigningKey: Sendable, Hashable {
     public var verifiesUntil: Date?
 
     /// Creates a stored key.
-    public init(kid: String, algorithm: SigningAlgorithm, sealedPrivateKey: [UInt8], createdAt: Date, signsFrom: Date, signsUntil: Date? = nil, verifiesUntil: Date? = nil) {
+    public init(
+        kid: String,
+        algorithm: SigningAlgorithm,
+        sealedPrivateKey: [UInt8],
+        createdAt: Date,
+        signsFrom: Date,
+        signsUntil: Date? = nil,
+        verifiesUntil: Date? = nil
+    ) {
         self.kid = kid
         self.algorithm = algorithm
         self.sealedPrivateKey = sealedPrivateKey
@@ -128,7 +143,17 @@ public struct RefreshFamily: Sendable, Hashable {
     public var revokedAt: Date?
 
     /// Creates a family.
-    public init(id: String, accountID: String, clientID: String, audience: String, createdAt: Date, lastUsedAt: Date, idleTimeout: Duration, absoluteExpiry: Date, revokedAt: Date? = nil) {
+    public init(
+        id: String,
+        accountID: String,
+        clientID: String,
+        audience: String,
+        createdAt: Date,
+        lastUsedAt: Date,
+        idleTimeout: Duration,
+        absoluteExpiry: Date,
+        revokedAt: Date? = nil
+    ) {
         self.id = id
         self.accountID = accountID
         self.clientID = clientID

@@ -18,7 +18,8 @@ public actor AsyncSemaphore {
 
     /// Like ``withPermit(_:)``, but gives up at once, returning `nil` without running `body`, when
     /// no permit is free and `maximumWaiting` callers are already waiting for one.
-    public func withPermit<Result: Sendable>(waitingAtMost maximumWaiting: Int, _ body: @Sendable () async throws -> Result) async rethrows -> Result? {
+    public func withPermit<Result: Sendable>(waitingAtMost maximumWaiting: Int, _ body: @Sendable () async throws -> Result) async rethrows -> Result?
+    {
         guard available > 0 || waiters.count < maximumWaiting else { return nil }
         return try await withPermit(body)
     }

@@ -1,5 +1,5 @@
-import PortcullisTokens
 import Crypto
+import PortcullisTokens
 
 /// Random bytes from the system CSPRNG (via swift-crypto's `SymmetricKey`).
 public enum SecureRandom {

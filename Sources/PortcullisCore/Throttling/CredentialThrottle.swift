@@ -1,11 +1,12 @@
 import Crypto
+import PortcullisTokens
+import Synchronization
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import PortcullisTokens
-import Synchronization
 
 /// Slows password guessing and sign-up floods: counts attempts in sliding windows, per account
 /// and per client network, and refuses an attempt once a count is full.

@@ -1,5 +1,6 @@
 public import Crypto
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +39,9 @@ public struct KeyEncryptionKey: Sendable {
         guard descriptor >= 0 else { throw KeyFileError("cannot create the key file \(path)") }
         defer { close(descriptor) }
         let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
-        guard write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else { throw KeyFileError("cannot write the key file \(path)") }
+        guard write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
+            throw KeyFileError("cannot write the key file \(path)")
+        }
         return try KeyEncryptionKey(bytes: bytes)
     }
 

@@ -1,10 +1,11 @@
+public import PortcullisTokens
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import PortcullisTokens
-import Synchronization
 
 /// The signing keys: which one signs now, which ones verify, and rotation without downtime.
 ///
@@ -46,7 +47,9 @@ public actor KeyRing {
     public func signingKey() async throws -> SigningKey {
         let now = clock.now
         if let key = try await current(now: now) { return key }
-        guard let algorithm = SigningAlgorithm(rawValue: policy.signingAlgorithm) else { throw KeyFileError("unknown signing algorithm \(policy.signingAlgorithm)") }
+        guard let algorithm = SigningAlgorithm(rawValue: policy.signingAlgorithm) else {
+            throw KeyFileError("unknown signing algorithm \(policy.signingAlgorithm)")
+        }
         _ = try await add(algorithm: algorithm, signsFrom: Date(epochSeconds: now.epochSeconds))
         guard let key = try await current(now: now) else { throw KeyFileError("no signing key") }
         return key
@@ -62,7 +65,9 @@ public actor KeyRing {
 
     private func currentVerificationKeys() async throws -> [String: VerificationKey] {
         let now = clock.now
-        let keys = Dictionary(uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) })
+        let keys = Dictionary(
+            uniqueKeysWithValues: try await keys().filter { Self.verifies($0.stored, at: now) }.map { ($0.key.kid, $0.verification) }
+        )
         verifying.withLock { $0 = (keys, now) }
         return keys
     }
@@ -144,9 +149,11 @@ public actor KeyRing {
     private func newKey(algorithm: SigningAlgorithm, signsFrom: Date) throws -> StoredSigningKey {
         let key = try SigningKey.generate(algorithm)
         return StoredSigningKey(
-            kid: key.kid, algorithm: algorithm,
+            kid: key.kid,
+            algorithm: algorithm,
             sealedPrivateKey: try encryption.seal(key.privateKeyBytes, context: Self.context(kid: key.kid, algorithm: algorithm)),
-            createdAt: Date(epochSeconds: clock.now.epochSeconds), signsFrom: signsFrom
+            createdAt: Date(epochSeconds: clock.now.epochSeconds),
+            signsFrom: signsFrom
         )
     }
 
@@ -170,8 +177,11 @@ public actor KeyRing {
                 fresh.append(LoadedKey(stored: record, key: existing.key, verification: existing.verification))
                 continue
             }
-            guard let bytes = try? encryption.open(record.sealedPrivateKey, context: Self.context(kid: record.kid, algorithm: record.algorithm)) else {
-                throw KeyFileError("signing key \(record.kid) cannot be opened with this key file: every instance sharing a database needs the same --key-file")
+            guard let bytes = try? encryption.open(record.sealedPrivateKey, context: Self.context(kid: record.kid, algorithm: record.algorithm))
+            else {
+                throw KeyFileError(
+                    "signing key \(record.kid) cannot be opened with this key file: every instance sharing a database needs the same --key-file"
+                )
             }
             let key = try SigningKey(kid: record.kid, algorithm: record.algorithm, privateKeyBytes: bytes)
             fresh.append(LoadedKey(stored: record, key: key, verification: try await VerificationKey(key)))

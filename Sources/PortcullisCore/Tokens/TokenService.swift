@@ -1,11 +1,12 @@
 import Crypto
+public import Logging
+public import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
-public import PortcullisTokens
 
 /// Issues, refreshes, verifies and revokes tokens (docs/design.md#the-key-ring-and-token-policy).
 ///
@@ -47,9 +48,14 @@ public struct TokenService: Sendable {
     ///     it, and give it to the ``SessionManager`` so what sessions revoke reaches it too).
     ///   - listeners: others to tell at once of a revocation made here (the broadcaster).
     public init(
-        store: any PortcullisStore, keyRing: KeyRing, encryption: KeyEncryptionKey, policy: TokenPolicy, cache: BearerCache? = nil,
+        store: any PortcullisStore,
+        keyRing: KeyRing,
+        encryption: KeyEncryptionKey,
+        policy: TokenPolicy,
+        cache: BearerCache? = nil,
         listeners: [any RevocationListener] = [],
-        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "portcullis.tokens", factory: { _ in SwiftLogNoOpLogHandler() })
+        clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "portcullis.tokens", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.store = store
         self.cache = cache
@@ -58,9 +64,14 @@ public struct TokenService: Sendable {
         self.keyRing = keyRing
         self.policy = policy
         self.successorKey = encryption.derivedKey(purpose: "refresh-successor")
-        self.verifier = AccessTokenVerifier(policy: .init(
-            issuer: policy.issuer, audiences: [policy.ownAudience], leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime
-        ))
+        self.verifier = AccessTokenVerifier(
+            policy: .init(
+                issuer: policy.issuer,
+                audiences: [policy.ownAudience],
+                leeway: TokenPolicy.leeway,
+                maximumLifetime: policy.accessLifetime
+            )
+        )
         self.clock = clock
         self.logger = logger
     }
@@ -68,7 +79,9 @@ public struct TokenService: Sendable {
     /// The audience a request asks for, checked against the configured ones (RFC 8707 style).
     public func audience(_ requested: String?) throws -> String {
         guard let requested, !requested.isEmpty else { return policy.ownAudience }
-        guard policy.audiences.contains(requested) else { throw PortcullisError(.invalidRequest, "The requested audience is not one this server issues tokens for.") }
+        guard policy.audiences.contains(requested) else {
+            throw PortcullisError(.invalidRequest, "The requested audience is not one this server issues tokens for.")
+        }
         return requested
     }
 
@@ -83,8 +96,13 @@ public struct TokenService: Sendable {
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let refreshToken = SecureRandom.token(byteCount: 32)
         let family = RefreshFamily(
-            id: SecureRandom.token(byteCount: 16), accountID: account.id, clientID: policy.firstPartyClientID, audience: audience,
-            createdAt: now, lastUsedAt: now, idleTimeout: policy.refreshIdle,
+            id: SecureRandom.token(byteCount: 16),
+            accountID: account.id,
+            clientID: policy.firstPartyClientID,
+            audience: audience,
+            createdAt: now,
+            lastUsedAt: now,
+            idleTimeout: policy.refreshIdle,
             absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval)
         )
         var writes: [StoreWrite] = [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
@@ -104,7 +122,10 @@ public struct TokenService: Sendable {
         guard let presented = Base64.decode(refreshToken), presented.count == 32 else { throw Self.invalidGrant }
         let successor = Base64.encode(Array(HMAC<SHA256>.authenticationCode(for: presented, using: successorKey)))
         let use = try await store.useRefreshToken(
-            hash: Self.hash(refreshToken), successorHash: Self.hash(successor), now: clock.now, grace: policy.refreshGrace,
+            hash: Self.hash(refreshToken),
+            successorHash: Self.hash(successor),
+            now: clock.now,
+            grace: policy.refreshGrace,
             revocation: revocations.stamp()
         )
         let family: RefreshFamily
@@ -130,7 +151,11 @@ public struct TokenService: Sendable {
     public func exchange(session: Session, account: Account, audience requested: String?) async throws -> Issued {
         try requireVerifiedEmail(account)
         return try await accessToken(
-            for: account, sessionID: session.id, audience: try audience(requested), refreshToken: nil, notAfter: session.expiresAt.epochSeconds
+            for: account,
+            sessionID: session.id,
+            audience: try audience(requested),
+            refreshToken: nil,
+            notAfter: session.expiresAt.epochSeconds
         )
     }
 
@@ -153,7 +178,13 @@ public struct TokenService: Sendable {
             key = try await keyRing.verificationKeys()[candidate.keyID]
         }
         let claims = try await verifier.verifySignature(of: candidate, with: key)
-        guard try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
+        guard
+            try await !store.isRevoked(
+                tokenID: claims.tokenID,
+                sessionID: claims.sessionID,
+                accountID: claims.subject,
+                issuedAt: Date(epochSeconds: claims.issuedAt)
+            ),
             let account = try await store.account(id: claims.subject), !account.isDisabled
         else { throw TokenRejection.revoked }
         if let ticket {
@@ -219,31 +250,61 @@ public struct TokenService: Sendable {
         /// The client it was issued to.
         public let clientID: String?
 
-        static let inactive = Introspection(active: false, tokenType: nil, subject: nil, expiresAt: nil, issuedAt: nil, sessionID: nil, tokenID: nil, clientID: nil)
+        static let inactive = Introspection(
+            active: false,
+            tokenType: nil,
+            subject: nil,
+            expiresAt: nil,
+            issuedAt: nil,
+            sessionID: nil,
+            tokenID: nil,
+            clientID: nil
+        )
     }
 
     /// RFC 7662: whether a token (access or refresh, any configured audience) is active.
     public func introspect(_ token: String) async throws -> Introspection {
         let now = clock.now
         if let (family, rotatedAt) = try await store.refreshToken(hash: Self.hash(token)) {
-            guard rotatedAt == nil, family.isLive(at: now), let account = try await store.account(id: family.accountID), !account.isDisabled else { return .inactive }
+            guard rotatedAt == nil, family.isLive(at: now), let account = try await store.account(id: family.accountID), !account.isDisabled else {
+                return .inactive
+            }
             return Introspection(
-                active: true, tokenType: "refresh_token", subject: family.accountID, expiresAt: family.absoluteExpiry.epochSeconds,
-                issuedAt: family.lastUsedAt.epochSeconds, sessionID: family.id, tokenID: nil, clientID: family.clientID
+                active: true,
+                tokenType: "refresh_token",
+                subject: family.accountID,
+                expiresAt: family.absoluteExpiry.epochSeconds,
+                issuedAt: family.lastUsedAt.epochSeconds,
+                sessionID: family.id,
+                tokenID: nil,
+                clientID: family.clientID
             )
         }
         guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: now),
-            try await !store.isRevoked(tokenID: claims.tokenID, sessionID: claims.sessionID, accountID: claims.subject, issuedAt: Date(epochSeconds: claims.issuedAt)),
+            try await !store.isRevoked(
+                tokenID: claims.tokenID,
+                sessionID: claims.sessionID,
+                accountID: claims.subject,
+                issuedAt: Date(epochSeconds: claims.issuedAt)
+            ),
             let account = try await store.account(id: claims.subject), !account.isDisabled
         else { return .inactive }
         return Introspection(
-            active: true, tokenType: "access_token", subject: claims.subject, expiresAt: claims.expiresAt, issuedAt: claims.issuedAt,
-            sessionID: claims.sessionID, tokenID: claims.tokenID, clientID: claims.clientID
+            active: true,
+            tokenType: "access_token",
+            subject: claims.subject,
+            expiresAt: claims.expiresAt,
+            issuedAt: claims.issuedAt,
+            sessionID: claims.sessionID,
+            tokenID: claims.tokenID,
+            clientID: claims.clientID
         )
     }
 
     private var anyAudienceVerifier: AccessTokenVerifier {
-        AccessTokenVerifier(policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime))
+        AccessTokenVerifier(
+            policy: .init(issuer: policy.issuer, audiences: Set(policy.audiences), leeway: TokenPolicy.leeway, maximumLifetime: policy.accessLifetime)
+        )
     }
 
     /// Signs an access token for `account`.
@@ -252,7 +313,13 @@ public struct TokenService: Sendable {
     /// token issued in the same second as, but after, a "sign out everywhere" is dated the next
     /// second: the entry refuses everything issued before it and nothing issued after it.
     /// - Parameter notAfter: a latest expiry (the session's, for a token minted from one).
-    private func accessToken(for account: Account, sessionID: String, audience: String, refreshToken: String?, notAfter: Int64? = nil) async throws -> Issued {
+    private func accessToken(
+        for account: Account,
+        sessionID: String,
+        audience: String,
+        refreshToken: String?,
+        notAfter: Int64? = nil
+    ) async throws -> Issued {
         let now = clock.now.epochSeconds
         var issuedAt = now
         if let revoked = try await store.latestUserRevocation(accountID: account.id)?.epochSeconds, revoked >= now {
@@ -260,8 +327,15 @@ public struct TokenService: Sendable {
         }
         let expiresAt = min(now + policy.accessLifetime.components.seconds, notAfter ?? .max)
         let claims = AccessTokenClaims(
-            issuer: policy.issuer, subject: account.id, audience: [audience], expiresAt: expiresAt, issuedAt: issuedAt,
-            tokenID: SecureRandom.token(byteCount: 12), sessionID: sessionID, clientID: policy.firstPartyClientID, roles: account.roles,
+            issuer: policy.issuer,
+            subject: account.id,
+            audience: [audience],
+            expiresAt: expiresAt,
+            issuedAt: issuedAt,
+            tokenID: SecureRandom.token(byteCount: 12),
+            sessionID: sessionID,
+            clientID: policy.firstPartyClientID,
+            roles: account.roles,
             emailVerified: account.isEmailVerified
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())

@@ -45,15 +45,17 @@ public enum MailSetting: Sendable, Hashable {
         else { return nil }
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         guard Set(query.keys).isSubset(of: ["starttls", "cafile"]), (query["starttls"] ?? "required") == "required" else { return nil }
-        self = .server(MailServer(
-            host: host,
-            port: url.port ?? (scheme == "smtps" ? 465 : 587),
-            implicitTLS: scheme == "smtps",
-            requireSTARTTLS: query["starttls"] == "required",
-            username: url.user.map { $0.removingPercentEncoding ?? $0 },
-            password: url.password.map { $0.removingPercentEncoding ?? $0 },
-            certificateAuthority: query["cafile"]
-        ))
+        self = .server(
+            MailServer(
+                host: host,
+                port: url.port ?? (scheme == "smtps" ? 465 : 587),
+                implicitTLS: scheme == "smtps",
+                requireSTARTTLS: query["starttls"] == "required",
+                username: url.user.map { $0.removingPercentEncoding ?? $0 },
+                password: url.password.map { $0.removingPercentEncoding ?? $0 },
+                certificateAuthority: query["cafile"]
+            )
+        )
     }
 
     /// Whether mail is on.

@@ -63,8 +63,11 @@ extension ServerConfiguration {
         keyFile = config.string(forKey: "key-file", default: keyFile)
         if let text = config.string(forKey: "mail") {
             guard let setting = MailSetting(setting: text) else {
-                throw ConfigurationError(setting: "mail", value: text.contains("@") ? "(a URL with credentials)" : text,
-                                         expected: "off, file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://…")
+                throw ConfigurationError(
+                    setting: "mail",
+                    value: text.contains("@") ? "(a URL with credentials)" : text,
+                    expected: "off, file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://…"
+                )
             }
             mail = setting
         }

@@ -73,8 +73,14 @@ public struct ServerConfiguration: Sendable {
     /// The token policy these settings describe.
     public var tokenPolicy: TokenPolicy {
         TokenPolicy(
-            issuer: effectiveIssuer, audiences: audiences, signingAlgorithm: signingAlgorithm, accessLifetime: accessLifetime,
-            refreshIdle: refreshIdle, refreshAbsolute: refreshAbsolute, refreshGrace: refreshGrace, keyPublishAhead: keyPublishAhead,
+            issuer: effectiveIssuer,
+            audiences: audiences,
+            signingAlgorithm: signingAlgorithm,
+            accessLifetime: accessLifetime,
+            refreshIdle: refreshIdle,
+            refreshAbsolute: refreshAbsolute,
+            refreshGrace: refreshGrace,
+            keyPublishAhead: keyPublishAhead,
             requireVerifiedEmail: requireVerifiedEmail
         )
     }

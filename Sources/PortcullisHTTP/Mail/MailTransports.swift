@@ -1,8 +1,8 @@
 import Foundation
 public import Logging
+import NIOSSL
 public import PortcullisCore
 import PortcullisSMTP
-import NIOSSL
 
 /// The transport a ``MailSetting`` names: SMTP for a server, `.eml` files for a folder, none for off.
 public enum MailTransports {
@@ -10,7 +10,11 @@ public enum MailTransports {
     /// - Throws: ``ConfigurationError`` for a `--mail-from` that is not a mailbox.
     public static func make(_ configuration: ServerConfiguration, logger: Logger) throws -> (any MailTransport)? {
         guard let from = PortcullisSMTP.MailAddress(configuration.effectiveMailFrom) else {
-            throw ConfigurationError(setting: "mail-from", value: configuration.effectiveMailFrom, expected: "Name <address@domain> or address@domain")
+            throw ConfigurationError(
+                setting: "mail-from",
+                value: configuration.effectiveMailFrom,
+                expected: "Name <address@domain> or address@domain"
+            )
         }
         switch configuration.mail {
         case .off:
@@ -25,7 +29,8 @@ public enum MailTransports {
                 )
             }
             var smtp = SMTPClient.Configuration(
-                host: server.host, port: server.port,
+                host: server.host,
+                port: server.port,
                 security: server.implicitTLS ? .implicitTLS : .startTLS(required: server.requireSTARTTLS),
                 credentials: server.username.map { ($0, server.password ?? "") },
                 clientName: String(from.domain)
@@ -41,7 +46,15 @@ public enum MailTransports {
         guard let to = PortcullisSMTP.MailAddress(content.to) else {
             throw MailTransportFailure(isTransient: false, description: "the recipient is not a mailbox")
         }
-        return MailMessage(from: from, to: to, subject: content.subject, text: content.text, html: content.html, messageID: "\(messageID)@\(from.domain)", date: date)
+        return MailMessage(
+            from: from,
+            to: to,
+            subject: content.subject,
+            text: content.text,
+            html: content.html,
+            messageID: "\(messageID)@\(from.domain)",
+            date: date
+        )
     }
 }
 

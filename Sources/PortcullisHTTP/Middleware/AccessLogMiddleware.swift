@@ -1,6 +1,6 @@
+import HTTPTypes
 public import Hummingbird
 import Logging
-import HTTPTypes
 
 /// One structured log line per request: method, path (never the query string), status and
 /// duration. Headers and bodies, which carry cookies and passwords, are never logged.
@@ -12,12 +12,15 @@ public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        context.logger.info("request", metadata: [
-            "http.method": "\(request.method.rawValue)",
-            "http.path": "\(request.uri.path)",
-            "http.status": "\(response.status.code)",
-            "http.duration_ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
-        ])
+        context.logger.info(
+            "request",
+            metadata: [
+                "http.method": "\(request.method.rawValue)",
+                "http.path": "\(request.uri.path)",
+                "http.status": "\(response.status.code)",
+                "http.duration_ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
+            ]
+        )
         return response
     }
 }

@@ -1,6 +1,6 @@
 public import Hummingbird
-import PortcullisCore
 import Logging
+import PortcullisCore
 
 /// Turns every error into an RFC 9457 problem answer (or, on the token endpoints, the RFC 6749
 /// error it already is), so nothing reaches the client as a bare 500 or with internal detail.
@@ -36,13 +36,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case is URLEncodedFormError:
             return Problem(.badRequest, detail: "The form body is malformed.")
         case let http as any HTTPResponseError:
-            let detail = switch http.status {
-            case .badRequest: "The request body is not valid for this endpoint: send the documented JSON fields."
-            case .contentTooLarge: "The request body is larger than 64 KiB."
-            case .notFound: "There is nothing at this path."
-            case .methodNotAllowed: "This method is not allowed here."
-            default: "The request could not be processed."
-            }
+            let detail =
+                switch http.status {
+                case .badRequest: "The request body is not valid for this endpoint: send the documented JSON fields."
+                case .contentTooLarge: "The request body is larger than 64 KiB."
+                case .notFound: "There is nothing at this path."
+                case .methodNotAllowed: "This method is not allowed here."
+                default: "The request could not be processed."
+                }
             return Problem(http.status, detail: detail)
         default:
             context.logger.error("unexpected error", metadata: ["portcullis.error_type": "\(type(of: error))"])

@@ -1,5 +1,5 @@
-public import Hummingbird
 public import HTTPTypes
+public import Hummingbird
 
 /// The browser half of CSRF protection (README, "How it is built"): an unsafe request is refused with 403
 /// when the browser says it is cross-site (`Sec-Fetch-Site: cross-site` or `same-site`) or,

@@ -1,5 +1,5 @@
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 
 /// Refuses oversized requests before anything parses them (README, "How it is built"): a declared body over
 /// 64 KiB with 413 (undeclared bodies are cut off at the same size while being read), and a

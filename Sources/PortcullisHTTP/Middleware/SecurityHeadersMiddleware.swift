@@ -1,5 +1,5 @@
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 
 /// Headers every answer carries: nothing authentication-related is cached, sniffed or framed,
 /// and, when the server is reached over HTTPS, browsers are told never to use plain HTTP for it.

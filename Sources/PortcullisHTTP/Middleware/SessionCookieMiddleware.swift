@@ -1,6 +1,6 @@
 public import Hummingbird
-public import PortcullisCore
 import Logging
+public import PortcullisCore
 
 /// Authenticates the request by its session cookie, if it has exactly one valid one, and records
 /// the result in ``PortcullisAuthRequestContext/session``. A request without a valid cookie carries

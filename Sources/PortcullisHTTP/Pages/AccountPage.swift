@@ -64,10 +64,14 @@ struct AccountPage {
 
     /// The address and whether it is confirmed, with a button to send the link again.
     private var emailSection: HTML {
-        let state: HTML = account.isEmailVerified
+        let state: HTML =
+            account.isEmailVerified
             ? "<span class=\"badge\" id=\"email-state\">Confirmed</span>"
             : "<span class=\"badge badge-warning\" id=\"email-state\">Not confirmed</span>"
-        let resend: HTML = account.isEmailVerified ? .empty : """
+        let resend: HTML =
+            account.isEmailVerified
+            ? .empty
+            : """
             <form method="post" action="/account/email-verification">\(csrfField)\
             <button class="button button-secondary button-small" type="submit">Send the link again</button></form>
             """

@@ -11,21 +11,25 @@ struct CheckInboxPage {
 
     /// The page.
     var page: Page {
-        let resend: HTML = resendEmail.map { email in
-            """
-            <form method="post" action="/verify-email/resend">
-            <input type="hidden" name="email" value="\(email)">
-            <button class="button button-secondary" type="submit">Send the link again</button>
-            </form>
-            """
-        } ?? .empty
-        return Page(title: title, content: """
-            <div class="card">
-            <h1>\(title)</h1>
-            <p class="lede">\(message)</p>
-            \(resend)
-            <p class="switch"><a href="/login">Back to sign in</a></p>
-            </div>
-            """)
+        let resend: HTML =
+            resendEmail.map { email in
+                """
+                <form method="post" action="/verify-email/resend">
+                <input type="hidden" name="email" value="\(email)">
+                <button class="button button-secondary" type="submit">Send the link again</button>
+                </form>
+                """
+            } ?? .empty
+        return Page(
+            title: title,
+            content: """
+                <div class="card">
+                <h1>\(title)</h1>
+                <p class="lede">\(message)</p>
+                \(resend)
+                <p class="switch"><a href="/login">Back to sign in</a></p>
+                </div>
+                """
+        )
     }
 }

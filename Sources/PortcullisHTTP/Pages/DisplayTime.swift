@@ -1,9 +1,10 @@
+import PortcullisCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import PortcullisCore
 
 /// A moment as the pages show it: in UTC, in words a person reads at a glance
 /// ("29 Nov 2026, 14:05 UTC"), and in the machine form `<time datetime>` wants

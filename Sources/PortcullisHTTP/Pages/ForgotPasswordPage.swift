@@ -8,17 +8,20 @@ struct ForgotPasswordPage {
 
     /// The page.
     var page: Page {
-        Page(title: "Reset your password", content: """
-            <div class="card">
-            <h1>Reset your password</h1>
-            <p class="lede">Enter the email address of your account. We will send you a link to choose a new password.</p>
-            \(error?.html ?? .empty)
-            <form method="post" action="/forgot-password">
-            \(FormParts.emailField(value: email, error: error))
-            <button class="button button-primary" type="submit">Send me a link</button>
-            </form>
-            <p class="switch">Remembered it? <a href="/login">Sign in</a></p>
-            </div>
-            """)
+        Page(
+            title: "Reset your password",
+            content: """
+                <div class="card">
+                <h1>Reset your password</h1>
+                <p class="lede">Enter the email address of your account. We will send you a link to choose a new password.</p>
+                \(error?.html ?? .empty)
+                <form method="post" action="/forgot-password">
+                \(FormParts.emailField(value: email, error: error))
+                <button class="button button-primary" type="submit">Send me a link</button>
+                </form>
+                <p class="switch">Remembered it? <a href="/login">Sign in</a></p>
+                </div>
+                """
+        )
     }
 }

@@ -60,7 +60,9 @@ enum FormParts {
     /// A password field other than the sign-in and registration ones (a change of password has
     /// two), with its own name, label and, for a new password, the policy as a hint.
     static func passwordField(name: String, label: String, new: Bool) -> HTML {
-        let hint: HTML = new ? "<p class=\"hint\" id=\"\(name)-hint\">At least 12 characters. A few unrelated words make a strong, memorable password.</p>" : .empty
+        let hint: HTML =
+            new
+            ? "<p class=\"hint\" id=\"\(name)-hint\">At least 12 characters. A few unrelated words make a strong, memorable password.</p>" : .empty
         let describedBy: HTML = new ? " aria-describedby=\"\(name)-hint\" minlength=\"12\"" : .empty
         return """
             <div class="field">

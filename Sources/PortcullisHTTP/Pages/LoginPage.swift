@@ -23,29 +23,32 @@ struct LoginPage {
     var page: Page {
         let nextField: HTML = next.map { "<input type=\"hidden\" name=\"next\" value=\"\($0)\">" } ?? .empty
         let checked: HTML = remember ? " checked" : .empty
-        return Page(title: "Sign in", content: """
-            <div class="card">
-            <h1>Sign in</h1>
-            <p class="lede">Welcome back. Sign in to manage your account and devices.</p>
-            \(notice?.html ?? .empty)
-            \(error?.html ?? .empty)
-            <form method="post" action="/login">
-            \(FormParts.emailField(value: email, error: error))
-            \(FormParts.passwordField(new: false, error: error))
-            \(offersPasswordReset ? "<p class=\"forgot\"><a href=\"/forgot-password\">Forgot your password?</a></p>" : HTML.empty)
-            <div class="checkbox">
-            <input id="remember" name="remember" type="checkbox" value="on" aria-describedby="remember-hint"\(checked)>
-            <div>
-            <label for="remember">Keep me signed in on this device</label>
-            <p class="hint" id="remember-hint">\(rememberHint) Leave it unticked on a shared computer.</p>
-            </div>
-            </div>
-            \(nextField)
-            <button class="button button-primary" type="submit">Sign in</button>
-            </form>
-            <p class="switch">New here? <a href="/register">Create an account</a></p>
-            </div>
-            """)
+        return Page(
+            title: "Sign in",
+            content: """
+                <div class="card">
+                <h1>Sign in</h1>
+                <p class="lede">Welcome back. Sign in to manage your account and devices.</p>
+                \(notice?.html ?? .empty)
+                \(error?.html ?? .empty)
+                <form method="post" action="/login">
+                \(FormParts.emailField(value: email, error: error))
+                \(FormParts.passwordField(new: false, error: error))
+                \(offersPasswordReset ? "<p class=\"forgot\"><a href=\"/forgot-password\">Forgot your password?</a></p>" : HTML.empty)
+                <div class="checkbox">
+                <input id="remember" name="remember" type="checkbox" value="on" aria-describedby="remember-hint"\(checked)>
+                <div>
+                <label for="remember">Keep me signed in on this device</label>
+                <p class="hint" id="remember-hint">\(rememberHint) Leave it unticked on a shared computer.</p>
+                </div>
+                </div>
+                \(nextField)
+                <button class="button button-primary" type="submit">Sign in</button>
+                </form>
+                <p class="switch">New here? <a href="/register">Create an account</a></p>
+                </div>
+                """
+        )
     }
 
     /// "For up to 30 days, or 7 days without a visit."
@@ -57,10 +60,9 @@ struct LoginPage {
     static func spoken(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
         let (count, unit): (Int64, String) =
-            if seconds >= 86_400 && seconds % 86_400 == 0 { (seconds / 86_400, "day") }
-            else if seconds >= 3600 && seconds % 3600 == 0 { (seconds / 3600, "hour") }
-            else if seconds >= 60 { (seconds / 60, "minute") }
-            else { (seconds, "second") }
+            if seconds >= 86_400 && seconds % 86_400 == 0 { (seconds / 86_400, "day") } else if seconds >= 3600 && seconds % 3600 == 0 {
+                (seconds / 3600, "hour")
+            } else if seconds >= 60 { (seconds / 60, "minute") } else { (seconds, "second") }
         return "\(count) \(unit)\(count == 1 ? "" : "s")"
     }
 }

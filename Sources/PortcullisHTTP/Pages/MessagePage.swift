@@ -9,13 +9,16 @@ struct MessagePage {
 
     /// The page.
     var page: Page {
-        Page(title: title, content: """
-            <div class="card">
-            <h1>\(title)</h1>
-            <p class="lede">\(message)</p>
-            <a class="button button-primary" href="/account">Back to your account</a>
-            </div>
-            """)
+        Page(
+            title: title,
+            content: """
+                <div class="card">
+                <h1>\(title)</h1>
+                <p class="lede">\(message)</p>
+                <a class="button button-primary" href="/account">Back to your account</a>
+                </div>
+                """
+        )
     }
 
     /// 403 for a form posted without its session's CSRF token.

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// A whole HTML document: the shell every page shares (language, viewport, stylesheet, the

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import PortcullisCore
@@ -73,7 +73,11 @@ struct PageRoutes {
         let status: HTTPResponse.Status
         var headers = HTTPFields()
         do {
-            let account = try await services.accounts.register(email: form.email ?? "", password: form.password ?? "", clientAddress: context.clientAddress)
+            let account = try await services.accounts.register(
+                email: form.email ?? "",
+                password: form.password ?? "",
+                clientAddress: context.clientAddress
+            )
             context.logger.info("account registered", metadata: ["portcullis.account_id": "\(account.id)"])
             if services.configuration.requireVerifiedEmail {
                 // No session until the address is confirmed: say where the link went.
@@ -126,7 +130,9 @@ struct PageRoutes {
 
     @Sendable func logIn<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         let form = try await request.decodeForm(as: LoginForm.self)
-        let email = form.email ?? "", password = form.password ?? "", remember = form.remember != nil
+        let email = form.email ?? ""
+        let password = form.password ?? ""
+        let remember = form.remember != nil
         var page = loginPage(next: form.next)
         page.email = email
         page.remember = remember
@@ -147,7 +153,8 @@ struct PageRoutes {
                 // The password was right: only now may the page say more, and offer a new link.
                 let inbox = CheckInboxPage(
                     title: "Confirm your email address",
-                    message: "Before you can sign in, confirm your address with the link we sent you. It may have expired: you can ask for a new one.",
+                    message:
+                        "Before you can sign in, confirm your address with the link we sent you. It may have expired: you can ask for a new one.",
                     resendEmail: services.recovery != nil ? email : nil
                 )
                 return inbox.page.response(status: .forbidden)
@@ -172,7 +179,10 @@ struct PageRoutes {
             return (.serviceUnavailable, FormError(title: "Busy", message: "The server is busy. Try again in a few seconds."), headers)
         }
         let wait = LoginPage.spoken(.seconds((seconds + 59) / 60 * 60))
-        return (.tooManyRequests, FormError(title: "Too many attempts", message: "For your safety, \(activity.lowercased()) is paused. Try again in \(wait)."), headers)
+        return (
+            .tooManyRequests,
+            FormError(title: "Too many attempts", message: "For your safety, \(activity.lowercased()) is paused. Try again in \(wait)."), headers
+        )
     }
 
     private func loginPage(next: String?) -> LoginPage {
@@ -206,7 +216,8 @@ struct PageRoutes {
     /// CSRF token. Without a session the browser is sent to sign in; with a missing or wrong token
     /// the answer is 403 and nothing happens.
     static func withFormSession(
-        _ context: some PortcullisAuthRequestContext, _ action: (AuthenticatedSession) async throws -> Response
+        _ context: some PortcullisAuthRequestContext,
+        _ action: (AuthenticatedSession) async throws -> Response
     ) async throws -> Response {
         guard let current = context.session else { return Self.seeOther("/login") }
         guard current.passesCSRFCheck else { return MessagePage.formExpired.page.response(status: .forbidden) }

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import PortcullisCore
 
@@ -53,7 +53,10 @@ struct RecoveryPageRoutes {
         do {
             try await recovery.requestPasswordReset(email: form.email ?? "", clientAddress: context.clientAddress)
         } catch let error as PortcullisError where error.kind == .invalidEmail || error.kind == .inputTooLarge {
-            let page = ForgotPasswordPage(email: form.email ?? "", error: FormError(title: "Check the email address", message: error.reason, field: .email))
+            let page = ForgotPasswordPage(
+                email: form.email ?? "",
+                error: FormError(title: "Check the email address", message: error.reason, field: .email)
+            )
             return page.page.response(status: .badRequest)
         } catch let error as PortcullisError where error.kind == .throttled {
             return Self.tooMany(error)
@@ -72,7 +75,10 @@ struct RecoveryPageRoutes {
             case .invalidToken:
                 return MessagePage.linkExpired.page.response(status: .badRequest)
             case .weakPassword, .inputTooLarge:
-                let page = ResetPasswordPage(token: token, error: FormError(title: "Choose another password", message: error.reason, field: .password))
+                let page = ResetPasswordPage(
+                    token: token,
+                    error: FormError(title: "Choose another password", message: error.reason, field: .password)
+                )
                 return page.page.response(status: .badRequest)
             case .busy:
                 return Self.tooMany(error)
@@ -114,14 +120,19 @@ struct RecoveryPageRoutes {
             let form = try await request.decodeForm(as: ChangeForm.self)
             do {
                 try await recovery.changePassword(
-                    account: current.account, keepingSession: current.session.id, current: form.currentPassword ?? "",
-                    new: form.newPassword ?? "", clientAddress: context.clientAddress
+                    account: current.account,
+                    keepingSession: current.session.id,
+                    current: form.currentPassword ?? "",
+                    new: form.newPassword ?? "",
+                    clientAddress: context.clientAddress
                 )
             } catch let error as PortcullisError {
                 switch error.kind {
                 case .forbidden, .weakPassword, .inputTooLarge:
                     let message = error.kind == .forbidden ? "The current password is not right. Nothing was changed." : error.reason
-                    return MessagePage(title: "Password not changed", message: message).page.response(status: error.kind == .forbidden ? .forbidden : .badRequest)
+                    return MessagePage(title: "Password not changed", message: message).page.response(
+                        status: error.kind == .forbidden ? .forbidden : .badRequest
+                    )
                 case .throttled, .busy:
                     return Self.tooMany(error)
                 default:
@@ -171,7 +182,9 @@ struct RecoveryPageRoutes {
         let csrfToken: String?
 
         enum CodingKeys: String, CodingKey {
-            case currentPassword = "current_password", newPassword = "new_password", csrfToken = "csrf_token"
+            case currentPassword = "current_password"
+            case newPassword = "new_password"
+            case csrfToken = "csrf_token"
         }
     }
 }

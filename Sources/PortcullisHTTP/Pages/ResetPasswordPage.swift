@@ -9,17 +9,20 @@ struct ResetPasswordPage {
 
     /// The page.
     var page: Page {
-        Page(title: "Choose a new password", content: """
-            <div class="card">
-            <h1>Choose a new password</h1>
-            <p class="lede">After this, every device and app signed in to your account will be signed out.</p>
-            \(error?.html ?? .empty)
-            <form method="post" action="/reset-password">
-            <input type="hidden" name="token" value="\(token)">
-            \(FormParts.passwordField(new: true, error: error, label: "New password"))
-            <button class="button button-primary" type="submit">Set my new password</button>
-            </form>
-            </div>
-            """)
+        Page(
+            title: "Choose a new password",
+            content: """
+                <div class="card">
+                <h1>Choose a new password</h1>
+                <p class="lede">After this, every device and app signed in to your account will be signed out.</p>
+                \(error?.html ?? .empty)
+                <form method="post" action="/reset-password">
+                <input type="hidden" name="token" value="\(token)">
+                \(FormParts.passwordField(new: true, error: error, label: "New password"))
+                <button class="button button-primary" type="submit">Set my new password</button>
+                </form>
+                </div>
+                """
+        )
     }
 }

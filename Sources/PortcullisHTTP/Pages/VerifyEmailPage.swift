@@ -6,15 +6,18 @@ struct VerifyEmailPage {
 
     /// The page.
     var page: Page {
-        Page(title: "Confirm your email address", content: """
-            <div class="card">
-            <h1>Confirm your email address</h1>
-            <p class="lede">Press the button to confirm that this address is yours.</p>
-            <form method="post" action="/verify-email">
-            <input type="hidden" name="token" value="\(token)">
-            <button class="button button-primary" type="submit">Confirm</button>
-            </form>
-            </div>
-            """)
+        Page(
+            title: "Confirm your email address",
+            content: """
+                <div class="card">
+                <h1>Confirm your email address</h1>
+                <p class="lede">Press the button to confirm that this address is yours.</p>
+                <form method="post" action="/verify-email">
+                <input type="hidden" name="token" value="\(token)">
+                <button class="button button-primary" type="submit">Confirm</button>
+                </form>
+                </div>
+                """
+        )
     }
 }

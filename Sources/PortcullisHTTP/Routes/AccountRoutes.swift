@@ -1,6 +1,6 @@
 import Hummingbird
-import PortcullisCore
 import Logging
+import PortcullisCore
 
 /// `POST /v1/accounts`: self-service registration.
 struct AccountRoutes {

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
-import NIOFoundationCompat
 import Hummingbird
 import Logging
+import NIOFoundationCompat
 import PortcullisCore
 import PortcullisTokens
 
@@ -45,7 +45,9 @@ struct AdminRoutes {
                 input = try JSONDecoder().decode(KeyRotation.self, from: body)
             }
             let algorithm = try input.alg.map { name in
-                guard let algorithm = SigningAlgorithm(rawValue: name) else { throw Problem(.badRequest, detail: "alg is EdDSA, ES256, RS256 or HS256.") }
+                guard let algorithm = SigningAlgorithm(rawValue: name) else {
+                    throw Problem(.badRequest, detail: "alg is EdDSA, ES256, RS256 or HS256.")
+                }
                 return algorithm
             }
             let key = try await services.tokens.keyRing.rotate(algorithm: algorithm, immediately: input.now ?? false)

@@ -1,13 +1,14 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+public import PortcullisCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Hummingbird
-import NIOCore
-public import PortcullisCore
-import HTTPTypes
-import NIOFoundationEssentialsCompat
 
 /// The API's JSON shapes (snake_case, times in epoch seconds).
 struct SessionBody: Encodable {
@@ -31,7 +32,10 @@ struct SessionBody: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, current, ip
-        case createdAt = "created_at", lastSeenAt = "last_seen_at", expiresAt = "expires_at", userAgent = "user_agent"
+        case createdAt = "created_at"
+        case lastSeenAt = "last_seen_at"
+        case expiresAt = "expires_at"
+        case userAgent = "user_agent"
     }
 
     /// Every field is always present; unknown values are `null`.

@@ -1,11 +1,12 @@
+import Hummingbird
+import Metrics
+import PortcullisCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Hummingbird
-import Metrics
-import PortcullisCore
 
 /// Signing a browser in: the password check behind the throttle, then a fresh session and the
 /// cookie that carries it. Shared by `POST /v1/sessions` and the login and registration pages,
@@ -32,7 +33,13 @@ struct BrowserSignIn {
 
     /// Checks the credentials and starts a session.
     /// - Throws: ``PortcullisError`` `invalidCredentials`, `throttled` or `inputTooLarge`.
-    func signIn<Context: PortcullisAuthRequestContext>(email: String, password: String, remember: Bool, request: Request, context: Context) async throws -> SignedIn {
+    func signIn<Context: PortcullisAuthRequestContext>(
+        email: String,
+        password: String,
+        remember: Bool,
+        request: Request,
+        context: Context
+    ) async throws -> SignedIn {
         let proof: PasswordLogin.Proof
         do {
             proof = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
@@ -46,7 +53,13 @@ struct BrowserSignIn {
         }
         let signedIn: SignedIn
         do {
-            signedIn = try await startSession(for: proof.account, passwordHash: proof.passwordHash, remember: remember, request: request, context: context)
+            signedIn = try await startSession(
+                for: proof.account,
+                passwordHash: proof.passwordHash,
+                remember: remember,
+                request: request,
+                context: context
+            )
         } catch let error as PortcullisError where error.kind == .invalidCredentials {
             failures.increment()
             throw error
@@ -58,7 +71,13 @@ struct BrowserSignIn {
     /// Starts a session for `account`, whose credentials the caller has just proven (against
     /// `passwordHash`, when they include a password: see ``PasswordLogin/Proof``). The session the
     /// request came with, if any, ends: its cookie is about to be replaced.
-    func startSession<Context: PortcullisAuthRequestContext>(for account: Account, passwordHash: String?, remember: Bool, request: Request, context: Context) async throws -> SignedIn {
+    func startSession<Context: PortcullisAuthRequestContext>(
+        for account: Account,
+        passwordHash: String?,
+        remember: Bool,
+        request: Request,
+        context: Context
+    ) async throws -> SignedIn {
         if let replaced = context.session {
             _ = try await services.sessions.end(sessionID: replaced.session.id)
         }

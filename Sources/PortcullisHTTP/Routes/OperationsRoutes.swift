@@ -1,8 +1,8 @@
 import Hummingbird
+import Logging
 import NIOCore
 import PortcullisCore
 import Prometheus
-import Logging
 
 /// `/healthz` and `/readyz`, and the server's `/metrics` (docs/operations.md#metrics-and-alerts).
 struct OperationsRoutes {

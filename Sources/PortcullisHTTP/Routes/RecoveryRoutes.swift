@@ -22,7 +22,10 @@ struct RecoveryRoutes {
             let caller = try context.requireCaller()
             let input = try await request.decodeJSON(as: ChangeInput.self)
             try await recovery.changePassword(
-                account: caller.account, keepingSession: caller.sessionID, current: input.currentPassword, new: input.newPassword,
+                account: caller.account,
+                keepingSession: caller.sessionID,
+                current: input.currentPassword,
+                new: input.newPassword,
                 clientAddress: context.clientAddress
             )
             return Response(status: .noContent)
@@ -71,7 +74,8 @@ struct RecoveryRoutes {
         let newPassword: String
 
         enum CodingKeys: String, CodingKey {
-            case currentPassword = "current_password", newPassword = "new_password"
+            case currentPassword = "current_password"
+            case newPassword = "new_password"
         }
     }
 }

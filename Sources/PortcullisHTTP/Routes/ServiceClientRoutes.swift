@@ -99,7 +99,8 @@ struct ServiceClientRoutes {
 
         enum CodingKeys: String, CodingKey {
             case active, sub, exp, iat, sid, jti
-            case clientID = "client_id", tokenType = "token_type"
+            case clientID = "client_id"
+            case tokenType = "token_type"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -136,7 +137,8 @@ struct ServiceClientRoutes {
 
         enum CodingKeys: String, CodingKey {
             case kind, id
-            case revokedAt = "revoked_at", expiresAt = "expires_at"
+            case revokedAt = "revoked_at"
+            case expiresAt = "expires_at"
         }
     }
 }

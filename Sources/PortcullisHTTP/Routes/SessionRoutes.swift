@@ -1,14 +1,15 @@
+import HTTPTypes
 public import Hummingbird
+import Logging
+import NIOFoundationEssentialsCompat
 import PortcullisCore
 import PortcullisTokens
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOFoundationEssentialsCompat
-import HTTPTypes
-import Logging
 
 /// Login, the current session, logout, the session list and "sign out everywhere"
 /// and `/v1/me`.
@@ -51,14 +52,18 @@ struct SessionRoutes {
             return caller.isCookie ? Self.signedOut() : Response(status: .noContent)
         }
         router.get("v1/me") { request, context in
-            return Response.json(Me(try context.requireCaller()).json)
+            Response.json(Me(try context.requireCaller()).json)
         }
     }
 
     @Sendable func logIn<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         let input = try await request.decodeJSON(as: Credentials.self)
         let signedIn = try await signIn.signIn(
-            email: input.email, password: input.password, remember: input.remember ?? false, request: request, context: context
+            email: input.email,
+            password: input.password,
+            remember: input.remember ?? false,
+            request: request,
+            context: context
         )
         return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
     }

@@ -32,17 +32,20 @@ struct TokenRoutes {
         }
         router.get(".well-known/oauth-authorization-server") { _, _ in
             let issuer = tokens.policy.issuer
-            return try Response.json(Metadata(
-                issuer: issuer,
-                tokenEndpoint: "\(issuer)/v1/token",
-                revocationEndpoint: "\(issuer)/v1/token/revoke",
-                introspectionEndpoint: "\(issuer)/v1/token/introspect",
-                jwksURI: "\(issuer)/.well-known/jwks.json",
-                grantTypesSupported: ["password", "refresh_token", Self.tokenExchange],
-                tokenEndpointAuthMethodsSupported: ["none"],
-                revocationEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
-                introspectionEndpointAuthMethodsSupported: ["client_secret_basic"]
-            ), headers: [.cacheControl: "public, max-age=300"])
+            return try Response.json(
+                Metadata(
+                    issuer: issuer,
+                    tokenEndpoint: "\(issuer)/v1/token",
+                    revocationEndpoint: "\(issuer)/v1/token/revoke",
+                    introspectionEndpoint: "\(issuer)/v1/token/introspect",
+                    jwksURI: "\(issuer)/.well-known/jwks.json",
+                    grantTypesSupported: ["password", "refresh_token", Self.tokenExchange],
+                    tokenEndpointAuthMethodsSupported: ["none"],
+                    revocationEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
+                    introspectionEndpointAuthMethodsSupported: ["client_secret_basic"]
+                ),
+                headers: [.cacheControl: "public, max-age=300"]
+            )
         }
     }
 
@@ -119,7 +122,10 @@ struct TokenRoutes {
         let refreshToken: String?
 
         enum CodingKeys: String, CodingKey {
-            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", refreshToken = "refresh_token"
+            case accessToken = "access_token"
+            case tokenType = "token_type"
+            case expiresIn = "expires_in"
+            case refreshToken = "refresh_token"
         }
     }
 
@@ -140,9 +146,12 @@ struct TokenRoutes {
 
         enum CodingKeys: String, CodingKey {
             case issuer
-            case tokenEndpoint = "token_endpoint", revocationEndpoint = "revocation_endpoint"
-            case introspectionEndpoint = "introspection_endpoint", jwksURI = "jwks_uri"
-            case grantTypesSupported = "grant_types_supported", responseTypesSupported = "response_types_supported"
+            case tokenEndpoint = "token_endpoint"
+            case revocationEndpoint = "revocation_endpoint"
+            case introspectionEndpoint = "introspection_endpoint"
+            case jwksURI = "jwks_uri"
+            case grantTypesSupported = "grant_types_supported"
+            case responseTypesSupported = "response_types_supported"
             case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
             case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
             case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"

@@ -1,10 +1,11 @@
+public import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -34,7 +35,13 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let line = Self.line(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 })
+        let line = Self.line(
+            time: Date(),
+            level: event.level,
+            label: label,
+            message: "\(event.message)",
+            metadata: metadata.merging(event.metadata ?? [:]) { $1 }
+        )
         Self.lock.withLock { _ in
             line.withUnsafeBytes { bytes in
                 var written = 0

@@ -1,11 +1,12 @@
+public import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Hummingbird
-import NIOCore
-import NIOFoundationEssentialsCompat
 
 /// An RFC 6749 §5.2 error answer (`{error, error_description}`), the format of the `/v1/token*`
 /// endpoints.

@@ -1,13 +1,14 @@
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+import PortcullisCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-public import Hummingbird
-import NIOCore
-import PortcullisCore
-public import HTTPTypes
-import NIOFoundationEssentialsCompat
 
 /// An RFC 9457 problem answer (`application/problem+json`).
 ///
@@ -55,11 +56,17 @@ public struct Problem: HTTPResponseError, Sendable {
     static let unauthenticated = Problem(.unauthorized, detail: "Sign in first: this request needs a valid session.")
     /// 401 for a bearer token that fails verification or was revoked (RFC 6750 §3.1).
     static let invalidToken = Problem(
-        .unauthorized, title: "Invalid token", detail: "The access token is invalid, expired or revoked.",
+        .unauthorized,
+        title: "Invalid token",
+        detail: "The access token is invalid, expired or revoked.",
         headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
     )
     /// 403 for a missing or wrong CSRF token.
-    static let csrfTokenRequired = Problem(.forbidden, title: "CSRF check failed", detail: "Send the session's CSRF token in the X-CSRF-Token header.")
+    static let csrfTokenRequired = Problem(
+        .forbidden,
+        title: "CSRF check failed",
+        detail: "Send the session's CSRF token in the X-CSRF-Token header."
+    )
     /// 403 for a request a browser marked as cross-site.
     static let crossSiteRequest = Problem(.forbidden, title: "CSRF check failed", detail: "Cross-site requests cannot change state.")
     /// 415 for a body of another media type than the endpoint takes.

@@ -1,12 +1,13 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPTypes
-import Hummingbird
-import NIOCore
-import NIOFoundationEssentialsCompat
 
 extension Request {
     /// The body of a JSON endpoint, decoded. Any other media type is refused with 415 before the

@@ -58,14 +58,20 @@ extension StoreConformance {
         },
         StoreConformanceCheck("expiredEntriesArePurgedAndCursorsNeverGoBack") { backend in
             try await backend.withStore { store in
-                let short = try await store.appendRevocation(Revocation(kind: .token, id: "short", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100)))
-                let long = try await store.appendRevocation(Revocation(kind: .token, id: "long", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400)))
+                let short = try await store.appendRevocation(
+                    Revocation(kind: .token, id: "short", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100))
+                )
+                let long = try await store.appendRevocation(
+                    Revocation(kind: .token, id: "long", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400))
+                )
                 #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(99)) == 0)
                 #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(100)) == 1)
                 #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["long"])
                 #expect(try await store.deleteExpiredRevocations(now: Self.t0.addingTimeInterval(400)) == 1)
                 // An emptied log still hands out cursors above every one it ever gave.
-                let next = try await store.appendRevocation(Revocation(kind: .token, id: "next", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400)))
+                let next = try await store.appendRevocation(
+                    Revocation(kind: .token, id: "next", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(400))
+                )
                 #expect(next.cursor > max(short.cursor, long.cursor))
             }
         },

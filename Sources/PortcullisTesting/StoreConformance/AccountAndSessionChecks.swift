@@ -45,7 +45,10 @@ extension StoreConformance {
                 enabled.disabledAt = nil
                 #expect(try await store.changeAccount(id: ada.id, AccountChange(disabled: false), at: Self.t0) == enabled)
                 #expect(try await store.allAccounts().map(\.email) == ["ada@example.com", "bob@example.com"])
-                _ = try await store.apply([.setPasswordHash(accountID: ada.id, hash: "new")], stamp: RevocationStamp(revokedAt: Self.t0, expiresAt: Self.t0))
+                _ = try await store.apply(
+                    [.setPasswordHash(accountID: ada.id, hash: "new")],
+                    stamp: RevocationStamp(revokedAt: Self.t0, expiresAt: Self.t0)
+                )
                 #expect(try await store.passwordHash(accountID: ada.id) == "new")
             }
         },

@@ -9,7 +9,8 @@ extension StoreConformance {
         StoreConformanceCheck("concurrentAppendsFromTwoInstancesAreAllSeenByAReaderInCursorOrder") { backend in
             try await backend.withTwoStores { a, b in
                 // SQLite has one writer at a time by construction; a lighter load proves as much there.
-                let writers = 8, appendsPerWriter = backend.writesOneAtATime ? 15 : 40
+                let writers = 8
+                let appendsPerWriter = backend.writesOneAtATime ? 15 : 40
                 let writing = WritersRunning()
                 let reader = Task {
                     var seen: [Int64] = []
@@ -35,7 +36,10 @@ extension StoreConformance {
                             var cursors: [Int64] = []
                             for index in 0..<appendsPerWriter {
                                 let entry = Revocation(
-                                    kind: .token, id: "w\(writer)-\(index)", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(600)
+                                    kind: .token,
+                                    id: "w\(writer)-\(index)",
+                                    revokedAt: Self.t0,
+                                    expiresAt: Self.t0.addingTimeInterval(600)
                                 )
                                 cursors.append(try await store.appendRevocation(entry).cursor)
                             }

@@ -12,11 +12,17 @@ extension StoreConformance {
                 let ada = Self.account("ada@example.com")
                 try await store.insertAccount(ada, passwordHash: "old")
                 let stamp = RevocationStamp(revokedAt: Self.t0, expiresAt: Self.t0)
-                _ = try await store.apply([.requireCredential(accountID: ada.id, passwordHash: "old"), .insertSession(Self.session("s1", for: ada))], stamp: stamp)
+                _ = try await store.apply(
+                    [.requireCredential(accountID: ada.id, passwordHash: "old"), .insertSession(Self.session("s1", for: ada))],
+                    stamp: stamp
+                )
                 #expect(try await store.session(id: "s1") != nil)
 
                 _ = try await store.apply([.setPasswordHash(accountID: ada.id, hash: "new")], stamp: stamp)
-                for write in [StoreWrite.insertSession(Self.session("s2", for: ada)), .insertRefreshFamily(Self.family("f2", for: ada), firstTokenHash: Self.hash("t2"))] {
+                for write in [
+                    StoreWrite.insertSession(Self.session("s2", for: ada)),
+                    .insertRefreshFamily(Self.family("f2", for: ada), firstTokenHash: Self.hash("t2")),
+                ] {
                     do {
                         _ = try await store.apply([.requireCredential(accountID: ada.id, passwordHash: "old"), write], stamp: stamp)
                         Issue.record("a write under the old password hash went through")
@@ -29,14 +35,20 @@ extension StoreConformance {
 
                 // A hash upgrade under the condition replaces only the hash it was checked against.
                 await #expect(throws: StoreError.self) {
-                    try await store.apply([.requireCredential(accountID: ada.id, passwordHash: "old"), .setPasswordHash(accountID: ada.id, hash: "old, upgraded")], stamp: stamp)
+                    try await store.apply(
+                        [.requireCredential(accountID: ada.id, passwordHash: "old"), .setPasswordHash(accountID: ada.id, hash: "old, upgraded")],
+                        stamp: stamp
+                    )
                 }
                 #expect(try await store.passwordHash(accountID: ada.id) == "new")
 
                 // A disabled account holds no credential, whatever its hash.
                 _ = try await store.apply([.changeAccount(id: ada.id, AccountChange(disabled: true))], stamp: stamp)
                 await #expect(throws: StoreError.self) {
-                    try await store.apply([.requireCredential(accountID: ada.id, passwordHash: "new"), .insertSession(Self.session("s3", for: ada))], stamp: stamp)
+                    try await store.apply(
+                        [.requireCredential(accountID: ada.id, passwordHash: "new"), .insertSession(Self.session("s3", for: ada))],
+                        stamp: stamp
+                    )
                 }
                 #expect(try await store.session(id: "s3") == nil)
                 await #expect(throws: StoreError.self) {
@@ -55,12 +67,25 @@ extension StoreConformance {
                 let mailer = AccountMailer(settings: .init(publicURL: "https://auth.example.com"), encryption: encryption)
                 let login = PasswordLogin(store: a, hasher: hasher, throttle: nil)
                 let sessions = SessionManager(store: a)
-                let tokens = TokenService(store: a, keyRing: KeyRing(store: a, encryption: encryption, policy: policy), encryption: encryption, policy: policy)
-                let recovery = AccountRecovery(store: b, hasher: hasher, throttle: nil, sessions: nil, mailer: mailer, revocationHorizon: policy.revocationHorizon)
+                let tokens = TokenService(
+                    store: a,
+                    keyRing: KeyRing(store: a, encryption: encryption, policy: policy),
+                    encryption: encryption,
+                    policy: policy
+                )
+                let recovery = AccountRecovery(
+                    store: b,
+                    hasher: hasher,
+                    throttle: nil,
+                    sessions: nil,
+                    mailer: mailer,
+                    revocationHorizon: policy.revocationHorizon
+                )
                 let passwords = (0...6).map { "lantern orchard velvet drift \($0 * 7919)" }
                 let ada = try await AccountService(store: b, hasher: hasher).register(email: "ada@example.com", password: passwords[0])
 
-                var survivors = 0, startedWithOldPassword = 0
+                var survivors = 0
+                var startedWithOldPassword = 0
                 for round in 1..<passwords.count {
                     let old = passwords[round - 1]
                     let changed = WritersRunning()
@@ -73,7 +98,13 @@ extension StoreConformance {
                                 do {
                                     let proof = try await login.authenticate(email: "ada@example.com", password: old, clientAddress: nil)
                                     if worker.isMultiple(of: 2) {
-                                        _ = try await sessions.start(account: proof.account, remember: false, userAgent: nil, ipAddress: nil, passwordHash: proof.passwordHash)
+                                        _ = try await sessions.start(
+                                            account: proof.account,
+                                            remember: false,
+                                            userAgent: nil,
+                                            ipAddress: nil,
+                                            passwordHash: proof.passwordHash
+                                        )
                                     } else {
                                         _ = try await tokens.issue(for: proof.account, audience: nil, passwordHash: proof.passwordHash)
                                     }
@@ -101,15 +132,29 @@ extension StoreConformance {
 
     static func session(_ id: String, for account: Account) -> Session {
         Session(
-            id: id, accountID: account.id, secretHash: hash(id), createdAt: t0, lastSeenAt: t0,
-            idleTimeout: .seconds(1800), absoluteExpiry: t0.addingTimeInterval(43200), remember: false, userAgent: nil, ipAddress: nil
+            id: id,
+            accountID: account.id,
+            secretHash: hash(id),
+            createdAt: t0,
+            lastSeenAt: t0,
+            idleTimeout: .seconds(1800),
+            absoluteExpiry: t0.addingTimeInterval(43200),
+            remember: false,
+            userAgent: nil,
+            ipAddress: nil
         )
     }
 
     static func family(_ id: String, for account: Account) -> RefreshFamily {
         RefreshFamily(
-            id: id, accountID: account.id, clientID: "portcullis", audience: "api", createdAt: t0, lastUsedAt: t0,
-            idleTimeout: .seconds(3600), absoluteExpiry: t0.addingTimeInterval(86400)
+            id: id,
+            accountID: account.id,
+            clientID: "portcullis",
+            audience: "api",
+            createdAt: t0,
+            lastUsedAt: t0,
+            idleTimeout: .seconds(3600),
+            absoluteExpiry: t0.addingTimeInterval(86400)
         )
     }
 }

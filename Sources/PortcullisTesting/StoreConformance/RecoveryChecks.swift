@@ -10,13 +10,17 @@ extension StoreConformance {
                 let ada = Self.account("ada@example.com")
                 try await store.insertAccount(ada, passwordHash: "old")
                 _ = try await store.apply(
-                    [.insertOneTimeToken(Self.token("r1", for: ada)), .insertOneTimeToken(Self.token("v1", .verifyEmail, for: ada)),
-                     .insertOneTimeToken(Self.token("short", for: ada, lifetime: 60))],
+                    [
+                        .insertOneTimeToken(Self.token("r1", for: ada)), .insertOneTimeToken(Self.token("v1", .verifyEmail, for: ada)),
+                        .insertOneTimeToken(Self.token("short", for: ada, lifetime: 60)),
+                    ],
                     stamp: Self.recoveryStamp()
                 )
                 #expect(try await store.oneTimeToken(hash: Self.hash("r1"))?.isUsable(at: Self.t0) == true)
                 // The wrong purpose, an expired token and an unknown one are unusable, and nothing else in the write happens.
-                for (name, purpose, offset) in [("v1", OneTimeToken.Purpose.resetPassword, 0.0), ("short", .resetPassword, 60), ("nope", .resetPassword, 0)] {
+                for (name, purpose, offset) in [
+                    ("v1", OneTimeToken.Purpose.resetPassword, 0.0), ("short", .resetPassword, 60), ("nope", .resetPassword, 0),
+                ] {
                     await #expect(throws: StoreError.self) {
                         try await store.apply(
                             [.setPasswordHash(accountID: ada.id, hash: "new"), .useOneTimeToken(hash: Self.hash(name), purpose: purpose)],
@@ -46,7 +50,8 @@ extension StoreConformance {
                     for index in 0..<20 {
                         let store = index.isMultiple(of: 2) ? a : b
                         group.addTask {
-                            (try? await store.apply([.useOneTimeToken(hash: Self.hash("r1"), purpose: .resetPassword)], stamp: Self.recoveryStamp(1))) != nil
+                            (try? await store.apply([.useOneTimeToken(hash: Self.hash("r1"), purpose: .resetPassword)], stamp: Self.recoveryStamp(1)))
+                                != nil
                         }
                     }
                     return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
@@ -59,8 +64,10 @@ extension StoreConformance {
                 let ada = Self.account("ada@example.com")
                 try await store.insertAccount(ada, passwordHash: "h")
                 _ = try await store.apply(
-                    [.insertOneTimeToken(Self.token("r1", for: ada)), .insertOneTimeToken(Self.token("r2", for: ada)),
-                     .insertOneTimeToken(Self.token("v1", .verifyEmail, for: ada))],
+                    [
+                        .insertOneTimeToken(Self.token("r1", for: ada)), .insertOneTimeToken(Self.token("r2", for: ada)),
+                        .insertOneTimeToken(Self.token("v1", .verifyEmail, for: ada)),
+                    ],
                     stamp: Self.recoveryStamp()
                 )
                 _ = try await store.apply([.retireOneTimeTokens(accountID: ada.id, purpose: .resetPassword)], stamp: Self.recoveryStamp(5))
@@ -79,13 +86,23 @@ extension StoreConformance {
                 #expect(claimed.first?.sealedContent == Array("m1".utf8))
                 #expect(try await store.claimMail(now: Self.t0.addingTimeInterval(2), lease: .seconds(60), limit: 10).isEmpty, "claimed twice")
                 // A failure makes it due later; a sender that died lets its lease run out.
-                try await store.markMailFailed(id: "m1", at: Self.t0.addingTimeInterval(2), nextAttemptAt: Self.t0.addingTimeInterval(30), giveUp: false)
+                try await store.markMailFailed(
+                    id: "m1",
+                    at: Self.t0.addingTimeInterval(2),
+                    nextAttemptAt: Self.t0.addingTimeInterval(30),
+                    giveUp: false
+                )
                 #expect(try await store.claimMail(now: Self.t0.addingTimeInterval(29), lease: .seconds(60), limit: 10).isEmpty)
                 let again = try await store.claimMail(now: Self.t0.addingTimeInterval(61), lease: .seconds(60), limit: 10)
                 #expect(again.map(\.id) == ["m1", "m2"])
                 #expect(again.first?.attempts == 1)
                 try await store.markMailSent(id: "m1", at: Self.t0.addingTimeInterval(62))
-                try await store.markMailFailed(id: "m2", at: Self.t0.addingTimeInterval(62), nextAttemptAt: Self.t0.addingTimeInterval(62), giveUp: true)
+                try await store.markMailFailed(
+                    id: "m2",
+                    at: Self.t0.addingTimeInterval(62),
+                    nextAttemptAt: Self.t0.addingTimeInterval(62),
+                    giveUp: true
+                )
                 #expect(try await store.claimMail(now: Self.t0.addingTimeInterval(500), lease: .seconds(60), limit: 10).isEmpty)
                 #expect(try await store.pendingMailCount() == 0)
                 #expect(try await store.deleteFinishedMail(before: Self.t0.addingTimeInterval(62)) == 0)
@@ -112,8 +129,20 @@ extension StoreConformance {
         RevocationStamp(revokedAt: t0.addingTimeInterval(offset), expiresAt: t0.addingTimeInterval(offset + 360))
     }
 
-    static func token(_ name: String, _ purpose: OneTimeToken.Purpose = .resetPassword, for account: Account, lifetime: TimeInterval = 1800) -> OneTimeToken {
-        OneTimeToken(hash: hash(name), purpose: purpose, accountID: account.id, email: account.email, createdAt: t0, expiresAt: t0.addingTimeInterval(lifetime))
+    static func token(
+        _ name: String,
+        _ purpose: OneTimeToken.Purpose = .resetPassword,
+        for account: Account,
+        lifetime: TimeInterval = 1800
+    ) -> OneTimeToken {
+        OneTimeToken(
+            hash: hash(name),
+            purpose: purpose,
+            accountID: account.id,
+            email: account.email,
+            createdAt: t0,
+            expiresAt: t0.addingTimeInterval(lifetime)
+        )
     }
 
     static func mail(_ id: String, at offset: TimeInterval = 0) -> OutboxMail {

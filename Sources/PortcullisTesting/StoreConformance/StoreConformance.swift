@@ -1,10 +1,11 @@
+public import PortcullisCore
+public import Testing
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import PortcullisCore
-public import Testing
 
 /// The behaviour every store backend must show, as checks a third-party backend can run in its
 /// own tests (docs/design.md#the-store-protocols): a backend is done when it passes them all.
@@ -38,19 +39,38 @@ public enum StoreConformance {
     }
 
     /// A new session of `account`, with a random secret hash.
-    public static func session(for account: Account, id: String = UUID().uuidString, at time: Date = t0, idle: Int64 = 1800, absolute: Int64 = 43200) -> Session {
+    public static func session(
+        for account: Account,
+        id: String = UUID().uuidString,
+        at time: Date = t0,
+        idle: Int64 = 1800,
+        absolute: Int64 = 43200
+    ) -> Session {
         Session(
-            id: id, accountID: account.id, secretHash: SessionSecret.generate().hash, createdAt: time, lastSeenAt: time,
-            idleTimeout: .seconds(idle), absoluteExpiry: time.addingTimeInterval(TimeInterval(absolute)),
-            remember: false, userAgent: "Agent/1", ipAddress: "192.0.2.1"
+            id: id,
+            accountID: account.id,
+            secretHash: SessionSecret.generate().hash,
+            createdAt: time,
+            lastSeenAt: time,
+            idleTimeout: .seconds(idle),
+            absoluteExpiry: time.addingTimeInterval(TimeInterval(absolute)),
+            remember: false,
+            userAgent: "Agent/1",
+            ipAddress: "192.0.2.1"
         )
     }
 
     /// A new refresh family of `account`.
     public static func family(_ account: Account, id: String = UUID().uuidString) -> RefreshFamily {
         RefreshFamily(
-            id: id, accountID: account.id, clientID: "portcullis", audience: "api", createdAt: t0, lastUsedAt: t0,
-            idleTimeout: .seconds(3600), absoluteExpiry: t0.addingTimeInterval(86400)
+            id: id,
+            accountID: account.id,
+            clientID: "portcullis",
+            audience: "api",
+            createdAt: t0,
+            lastUsedAt: t0,
+            idleTimeout: .seconds(3600),
+            absoluteExpiry: t0.addingTimeInterval(86400)
         )
     }
 

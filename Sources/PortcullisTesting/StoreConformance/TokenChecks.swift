@@ -14,7 +14,15 @@ extension StoreConformance {
                 try await store.insertRefreshFamily(Self.family(ada, id: "f1"), firstTokenHash: Self.hash("first"))
                 let outcomes = try await withThrowingTaskGroup(of: RefreshTokenUse.self) { group in
                     for _ in 0..<20 {
-                        group.addTask { try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(5), grace: .seconds(10), revocation: Self.stamp) }
+                        group.addTask {
+                            try await store.useRefreshToken(
+                                hash: Self.hash("first"),
+                                successorHash: Self.hash("second"),
+                                now: Self.t0.addingTimeInterval(5),
+                                grace: .seconds(10),
+                                revocation: Self.stamp
+                            )
+                        }
                     }
                     return try await group.reduce(into: [RefreshTokenUse]()) { $0.append($1) }
                 }
@@ -23,18 +31,42 @@ extension StoreConformance {
                 #expect(rotated.count == 1)
                 #expect(replayed.count == 19)
                 // The successor works once; the first token after the grace window is reuse.
-                guard case .rotated = try await store.useRefreshToken(hash: Self.hash("second"), successorHash: Self.hash("third"), now: Self.t0.addingTimeInterval(6), grace: .seconds(10), revocation: Self.stamp) else {
+                guard
+                    case .rotated = try await store.useRefreshToken(
+                        hash: Self.hash("second"),
+                        successorHash: Self.hash("third"),
+                        now: Self.t0.addingTimeInterval(6),
+                        grace: .seconds(10),
+                        revocation: Self.stamp
+                    )
+                else {
                     Issue.record("the successor did not rotate")
                     return
                 }
-                guard case .reused(let family) = try await store.useRefreshToken(hash: Self.hash("first"), successorHash: Self.hash("second"), now: Self.t0.addingTimeInterval(30), grace: .seconds(10), revocation: Self.stamp) else {
+                guard
+                    case .reused(let family) = try await store.useRefreshToken(
+                        hash: Self.hash("first"),
+                        successorHash: Self.hash("second"),
+                        now: Self.t0.addingTimeInterval(30),
+                        grace: .seconds(10),
+                        revocation: Self.stamp
+                    )
+                else {
                     Issue.record("reuse was not detected")
                     return
                 }
                 #expect(family.revokedAt != nil)
                 // The reuse was published in the same transaction that revoked the family.
                 #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["f1"])
-                #expect(try await store.useRefreshToken(hash: Self.hash("third"), successorHash: Self.hash("fourth"), now: Self.t0.addingTimeInterval(31), grace: .seconds(10), revocation: Self.stamp) == .invalid)
+                #expect(
+                    try await store.useRefreshToken(
+                        hash: Self.hash("third"),
+                        successorHash: Self.hash("fourth"),
+                        now: Self.t0.addingTimeInterval(31),
+                        grace: .seconds(10),
+                        revocation: Self.stamp
+                    ) == .invalid
+                )
                 #expect(try await store.refreshFamilies(accountID: ada.id).isEmpty)
             }
         },
@@ -44,10 +76,20 @@ extension StoreConformance {
                 try await store.insertAccount(ada, passwordHash: "h")
                 try await store.insertRefreshFamily(Self.family(ada, id: "idle"), firstTokenHash: Self.hash("idle"))
                 try await store.insertRefreshFamily(Self.family(ada, id: "other"), firstTokenHash: Self.hash("other"))
-                #expect(try await store.useRefreshToken(hash: Self.hash("idle"), successorHash: Self.hash("x"), now: Self.t0.addingTimeInterval(3601), grace: .seconds(10), revocation: Self.stamp) == .invalid)
+                #expect(
+                    try await store.useRefreshToken(
+                        hash: Self.hash("idle"),
+                        successorHash: Self.hash("x"),
+                        now: Self.t0.addingTimeInterval(3601),
+                        grace: .seconds(10),
+                        revocation: Self.stamp
+                    ) == .invalid
+                )
                 #expect(try await store.refreshToken(hash: Self.hash("other"))?.family.id == "other")
                 #expect(try await store.endAccess(.refreshFamily(id: "other", owner: "mallory"), applying: nil, stamp: Self.stamp).familyIDs.isEmpty)
-                #expect(try await store.endAccess(.refreshFamily(id: "other", owner: ada.id), applying: nil, stamp: Self.stamp).familyIDs == ["other"])
+                #expect(
+                    try await store.endAccess(.refreshFamily(id: "other", owner: ada.id), applying: nil, stamp: Self.stamp).familyIDs == ["other"]
+                )
                 #expect(try await store.endAccess(.refreshFamily(id: "other", owner: nil), applying: nil, stamp: Self.stamp).familyIDs.isEmpty)
                 #expect(try await store.endAccess(.account(id: ada.id), applying: nil, stamp: Self.stamp).familyIDs == ["idle"])
                 #expect(try await store.refreshFamily(id: "other")?.revokedAt == Self.t0)
@@ -62,9 +104,15 @@ extension StoreConformance {
         },
         StoreConformanceCheck("theRevocationLogIsOrderedAndAnswersLookups") { backend in
             try await backend.withStore { store in
-                let first = try await store.appendRevocation(Revocation(kind: .session, id: "s1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(300)))
-                let second = try await store.appendRevocation(Revocation(kind: .user, id: "a1", revokedAt: Self.t0.addingTimeInterval(10), expiresAt: Self.t0.addingTimeInterval(310)))
-                let third = try await store.appendRevocation(Revocation(kind: .token, id: "j1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100)))
+                let first = try await store.appendRevocation(
+                    Revocation(kind: .session, id: "s1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(300))
+                )
+                let second = try await store.appendRevocation(
+                    Revocation(kind: .user, id: "a1", revokedAt: Self.t0.addingTimeInterval(10), expiresAt: Self.t0.addingTimeInterval(310))
+                )
+                let third = try await store.appendRevocation(
+                    Revocation(kind: .token, id: "j1", revokedAt: Self.t0, expiresAt: Self.t0.addingTimeInterval(100))
+                )
                 #expect(first.cursor < second.cursor && second.cursor < third.cursor)
                 #expect(try await store.revocations(after: 0, now: Self.t0, limit: 10).map(\.id) == ["s1", "a1", "j1"])
                 #expect(try await store.revocations(after: first.cursor, now: Self.t0, limit: 1).map(\.id) == ["a1"])
@@ -82,7 +130,13 @@ extension StoreConformance {
                 try await store.insertSigningKey(key)
                 key.signsUntil = Self.t0.addingTimeInterval(60)
                 key.verifiesUntil = Self.t0.addingTimeInterval(400)
-                let next = StoredSigningKey(kid: "k2", algorithm: .eddsa, sealedPrivateKey: [4], createdAt: Self.t0, signsFrom: Self.t0.addingTimeInterval(60))
+                let next = StoredSigningKey(
+                    kid: "k2",
+                    algorithm: .eddsa,
+                    sealedPrivateKey: [4],
+                    createdAt: Self.t0,
+                    signsFrom: Self.t0.addingTimeInterval(60)
+                )
                 let retired = key
                 try await store.rotateSigningKeys(adding: next) { held in held.map { _ in retired } }
                 #expect(try await store.signingKeys() == [key, next])
@@ -99,15 +153,27 @@ extension StoreConformance {
         },
         StoreConformanceCheck("concurrentRotationsEachSeeTheKeysTheOtherAdded") { backend in
             try await backend.withTwoStores { a, b in
-                try await a.insertSigningKey(StoredSigningKey(kid: "k0", algorithm: .eddsa, sealedPrivateKey: [0], createdAt: Self.t0, signsFrom: Self.t0))
+                try await a.insertSigningKey(
+                    StoredSigningKey(kid: "k0", algorithm: .eddsa, sealedPrivateKey: [0], createdAt: Self.t0, signsFrom: Self.t0)
+                )
                 // Twenty emergency rotations at once on two instances: each ends every key it finds.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 1...20 {
                         let store = index.isMultiple(of: 2) ? a : b
                         group.addTask {
-                            let key = StoredSigningKey(kid: "k\(index)", algorithm: .eddsa, sealedPrivateKey: [1], createdAt: Self.t0, signsFrom: Self.t0)
+                            let key = StoredSigningKey(
+                                kid: "k\(index)",
+                                algorithm: .eddsa,
+                                sealedPrivateKey: [1],
+                                createdAt: Self.t0,
+                                signsFrom: Self.t0
+                            )
                             try await store.rotateSigningKeys(adding: key) { held in
-                                held.filter { $0.verifiesUntil == nil }.map { var ended = $0; ended.verifiesUntil = Self.t0; return ended }
+                                held.filter { $0.verifiesUntil == nil }.map {
+                                    var ended = $0
+                                    ended.verifiesUntil = Self.t0
+                                    return ended
+                                }
                             }
                         }
                     }

@@ -47,7 +47,9 @@ struct Monolith {
             }
             let notes = await notebook.notes(of: current.account.id)
             return HomePage(
-                email: current.account.email, notes: context.newestFirst ? notes.reversed() : notes, csrfToken: current.secret.csrfToken
+                email: current.account.email,
+                notes: context.newestFirst ? notes.reversed() : notes,
+                csrfToken: current.secret.csrfToken
             ).response
         }
         router.get("metrics") { _, _ in
