@@ -18,15 +18,14 @@ enum PortcullisBinary {
         return URL(fileURLWithPath: ".build/debug/portcullis")
     }()
 
-    /// Creates an account with `users create`, hashing its password cheaply (N=2^12) like the
-    /// servers the tests start, so signing in as it costs milliseconds. Returns the command's result.
+    /// Creates an account with `users create` (its password hashed cheaply, as every command the
+    /// tests run). Returns the command's result.
     @discardableResult
     static func createUser(_ email: String, in directory: URL, arguments: [String] = []) async -> (status: Int32, stdout: String, stderr: String) {
         await run(
             ["users", "create", "--email", email, "--password-stdin"] + arguments,
             in: directory,
-            stdin: password,
-            environment: ["PORTCULLIS_SCRYPT_LOG_N": "12"]
+            stdin: password
         )
     }
 
@@ -58,7 +57,10 @@ enum PortcullisBinary {
         process.executableURL = url
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Passwords hash cheaply (N=2^12), like the servers the tests start, unless a test says
+        // otherwise: at full cost a debug server verifying them under the suite's load can take
+        // longer than a request may.
+        process.environment = ProcessInfo.processInfo.environment.merging(["PORTCULLIS_SCRYPT_LOG_N": "12"].merging(environment) { $1 }) { $1 }
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()
@@ -113,7 +115,10 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Passwords hash cheaply (N=2^12), like the servers the tests start, unless a test says
+        // otherwise: at full cost a debug server verifying them under the suite's load can take
+        // longer than a request may.
+        process.environment = ProcessInfo.processInfo.environment.merging(["PORTCULLIS_SCRYPT_LOG_N": "12"].merging(environment) { $1 }) { $1 }
         process.standardOutput = log
         process.standardError = log
         try process.run()

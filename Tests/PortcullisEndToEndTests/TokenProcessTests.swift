@@ -13,26 +13,20 @@ struct TokenProcessTests {
 
     /// The server caches the bearer tokens it has checked; on its SQLite store, each way of
     /// ending a token still refuses it on the very next request.
-    /// Accounts made at the cost the test servers hash at (N=2^12): a full-cost hash, verified by a
-    /// debug build beside hundreds of parallel tests, could outlast the first grant's deadline.
-    static let cheapHashing = ["PORTCULLIS_SCRYPT_LOG_N": "12"]
-
     @Test func aCachedBearerTokenIsRefusedAtOnceWhenRevokedDisabledOrItsKeyEnded() async throws {
         let directory = try TemporaryDirectory()
         #expect(
             await PortcullisBinary.run(
                 ["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"],
                 in: directory.url,
-                stdin: password,
-                environment: Self.cheapHashing
+                stdin: password
             ).status == 0
         )
         #expect(
             await PortcullisBinary.run(
                 ["users", "create", "--email", "ada@example.com", "--password-stdin"],
                 in: directory.url,
-                stdin: password,
-                environment: Self.cheapHashing
+                stdin: password
             ).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url)
@@ -80,8 +74,7 @@ struct TokenProcessTests {
             await PortcullisBinary.run(
                 ["users", "create", "--email", "ada@example.com", "--password-stdin"],
                 in: directory.url,
-                stdin: password,
-                environment: Self.cheapHashing
+                stdin: password
             ).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url)
@@ -117,8 +110,7 @@ struct TokenProcessTests {
             await PortcullisBinary.run(
                 ["users", "create", "--email", "ada@example.com", "--password-stdin"],
                 in: directory.url,
-                stdin: password,
-                environment: Self.cheapHashing
+                stdin: password
             ).status == 0
         )
         let rotated = await PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
@@ -161,8 +153,7 @@ struct TokenProcessTests {
             await PortcullisBinary.run(
                 ["users", "create", "--email", "ada@example.com", "--password-stdin"],
                 in: directory.url,
-                stdin: password,
-                environment: Self.cheapHashing
+                stdin: password
             ).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--signing-alg", algorithm])
