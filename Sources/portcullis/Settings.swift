@@ -102,13 +102,21 @@ struct ServerOptions: ParsableArguments {
 /// Reads settings with the contract's precedence: command line, then `PORTCULLIS_*`
 /// environment variables, then the config file, then the defaults.
 enum Settings {
+    /// The settings whose values may hold a password (`postgres://USER:PASS@…`, `smtp://USER:PASS@…`):
+    /// read as secrets, so swift-configuration never shows them in access logs or debug output.
+    static let secretSettings: Set<String> = ["database", "mail"]
+
     static func reader(commandLine: [String: String], configFile: String?) async throws -> ConfigReader {
-        let environment = EnvironmentVariablesProvider().prefixKeys(with: "portcullis")
+        let environment = EnvironmentVariablesProvider(
+            secretsSpecifier: .specific(Set(secretSettings.map { "PORTCULLIS_" + $0.uppercased() }))
+        ).prefixKeys(with: "portcullis")
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "command line",
                 values: Dictionary(
-                    uniqueKeysWithValues: commandLine.map { (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: false)) }
+                    uniqueKeysWithValues: commandLine.map {
+                        (AbsoluteConfigKey([$0.key]), ConfigValue(.string($0.value), isSecret: secretSettings.contains($0.key)))
+                    }
                 )
             ),
             environment,

@@ -301,7 +301,7 @@ struct TokenEndpointTests {
     }
 
     @Test func singleServiceModeSignsWithHS256AndPublishesNothing() async throws {
-        let app = TestApp { $0.signingAlgorithm = "HS256" }
+        let app = TestApp { $0.signingAlgorithm = .hs256 }
         try await app.test { client in
             try await client.register("ada@example.com")
             let access = try #require(try await client.passwordGrant("ada@example.com").json["access_token"] as? String)

@@ -47,10 +47,7 @@ public actor KeyRing {
     public func signingKey() async throws -> SigningKey {
         let now = clock.now
         if let key = try await current(now: now) { return key }
-        guard let algorithm = SigningAlgorithm(rawValue: policy.signingAlgorithm) else {
-            throw KeyFileError("unknown signing algorithm \(policy.signingAlgorithm)")
-        }
-        _ = try await add(algorithm: algorithm, signsFrom: Date(epochSeconds: now.epochSeconds))
+        _ = try await add(algorithm: policy.signingAlgorithm, signsFrom: Date(epochSeconds: now.epochSeconds))
         guard let key = try await current(now: now) else { throw KeyFileError("no signing key") }
         return key
     }
@@ -98,8 +95,8 @@ public actor KeyRing {
     ///   - immediately: sign with it now and end every other key.
     /// - Returns: the new key's record.
     public func rotate(algorithm: SigningAlgorithm? = nil, immediately: Bool = false) async throws -> StoredSigningKey {
-        let algorithm = algorithm ?? SigningAlgorithm(rawValue: policy.signingAlgorithm) ?? .eddsa
-        let configured = SigningAlgorithm(rawValue: policy.signingAlgorithm)
+        let algorithm = algorithm ?? policy.signingAlgorithm
+        let configured = policy.signingAlgorithm
         guard algorithm != .hs256 || configured == .hs256, configured != .hs256 || algorithm == .hs256 else {
             throw PortcullisError(.invalidRequest, "HS256 is only for single-service mode, and single-service mode signs only with HS256.")
         }

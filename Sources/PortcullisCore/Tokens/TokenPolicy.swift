@@ -1,3 +1,5 @@
+public import PortcullisTokens
+
 /// How access and refresh tokens are issued (docs/design.md#the-key-ring-and-token-policy).
 public struct TokenPolicy: Sendable, Hashable {
     /// `iss` of every token.
@@ -5,7 +7,7 @@ public struct TokenPolicy: Sendable, Hashable {
     /// The audiences tokens may carry; the first is the default and Portcullis's own API.
     public var audiences: [String]
     /// The algorithm of new keys.
-    public var signingAlgorithm: String
+    public var signingAlgorithm: SigningAlgorithm
     /// Access token lifetime.
     public var accessLifetime: Duration
     /// Refresh family idle lifetime.
@@ -26,7 +28,7 @@ public struct TokenPolicy: Sendable, Hashable {
     public init(
         issuer: String,
         audiences: [String] = ["api"],
-        signingAlgorithm: String = "EdDSA",
+        signingAlgorithm: SigningAlgorithm = .eddsa,
         accessLifetime: Duration = .seconds(300),
         refreshIdle: Duration = .seconds(14 * 86400),
         refreshAbsolute: Duration = .seconds(90 * 86400),

@@ -1,5 +1,6 @@
 public import Configuration
 public import PortcullisCore
+import PortcullisTokens
 
 extension ServerConfiguration {
     /// Reads every setting from `config`, whose keys are the flag names without dashes
@@ -9,7 +10,7 @@ extension ServerConfiguration {
         self = defaults
         host = config.string(forKey: "host", default: host)
         port = try Self.integer(config, "port", in: 0...65535) ?? port
-        database = config.string(forKey: "database", default: database)
+        database = config.string(forKey: "database", isSecret: true, default: database)
         issuer = config.string(forKey: "issuer")
         publicURL = config.string(forKey: "public-url")
         sessions.idle = try Self.duration(config, "session-idle", default: sessions.idle)
@@ -51,9 +52,11 @@ extension ServerConfiguration {
         }
         let audiences = try Self.list(config, "audience")
         if !audiences.isEmpty { self.audiences = audiences }
-        signingAlgorithm = config.string(forKey: "signing-alg", default: signingAlgorithm)
-        guard ["EdDSA", "ES256", "RS256", "HS256"].contains(signingAlgorithm) else {
-            throw ConfigurationError(setting: "signing-alg", value: signingAlgorithm, expected: "EdDSA, ES256, RS256 or HS256")
+        if let text = config.string(forKey: "signing-alg") {
+            guard let algorithm = SigningAlgorithm(rawValue: text) else {
+                throw ConfigurationError(setting: "signing-alg", value: text, expected: "EdDSA, ES256, RS256 or HS256")
+            }
+            signingAlgorithm = algorithm
         }
         accessLifetime = try Self.duration(config, "access-ttl", default: accessLifetime)
         refreshIdle = try Self.duration(config, "refresh-idle", default: refreshIdle)
@@ -61,7 +64,7 @@ extension ServerConfiguration {
         refreshGrace = try Self.duration(config, "refresh-grace", default: refreshGrace)
         keyPublishAhead = try Self.duration(config, "key-publish-ahead", default: keyPublishAhead)
         keyFile = config.string(forKey: "key-file", default: keyFile)
-        if let text = config.string(forKey: "mail") {
+        if let text = config.string(forKey: "mail", isSecret: true) {
             guard let setting = MailSetting(setting: text) else {
                 throw ConfigurationError(
                     setting: "mail",

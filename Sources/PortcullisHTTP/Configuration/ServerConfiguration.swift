@@ -1,4 +1,5 @@
 public import PortcullisCore
+public import PortcullisTokens
 
 /// Everything the HTTP server needs to know, with the defaults the README's settings table lists.
 public struct ServerConfiguration: Sendable {
@@ -40,7 +41,7 @@ public struct ServerConfiguration: Sendable {
     /// Audiences access tokens may carry; the first is Portcullis's own API.
     public var audiences: [String] = ["api"]
     /// The algorithm of new signing keys: `EdDSA`, `ES256`, `RS256`, or `HS256` (single-service mode).
-    public var signingAlgorithm: String = "EdDSA"
+    public var signingAlgorithm: SigningAlgorithm = .eddsa
     /// Access token lifetime.
     public var accessLifetime: Duration = .seconds(300)
     /// Refresh family idle lifetime.
