@@ -19,33 +19,42 @@ public final class PostgresStore: PortcullisStore, Service {
     private let background = Mutex<Task<Void, Never>?>(nil)
     let logger: Logger
     /// The longest any store operation may take before it is reported unavailable.
-    public let operationTimeout: Duration
+    public var operationTimeout: Duration { configuration.operationTimeout }
 
-    /// Where the store connects and how (see ``PostgresURL`` for `sslmode` and `sslrootcert`).
-    public let url: PostgresURL
+    /// Where the store connects and how (see ``PostgresConfiguration``).
+    public let configuration: PostgresConfiguration
 
-    /// A store for `postgres://USER:PASS@HOST:PORT/DB[?sslmode=…&sslrootcert=…]`. Run ``run()``
-    /// (or add the store to a service group) before using it.
-    public init(
+    /// A store for `postgres://USER:PASS@HOST:PORT/DB[?sslmode=…&sslrootcert=…&pool_max_conns=…&connect_timeout=…]`.
+    /// Run ``run()`` (or add the store to a service group) before using it.
+    public convenience init(
         url: String,
         operationTimeout: Duration = .seconds(3),
         logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
-        let parsed = try PostgresURL(url)
-        var configuration = PostgresClient.Configuration(
-            host: parsed.host,
-            port: parsed.port,
-            username: parsed.username,
-            password: parsed.password,
-            database: parsed.database,
-            tls: try parsed.clientTLS()
+        var configuration = try PostgresConfiguration(url)
+        configuration.operationTimeout = operationTimeout
+        try self.init(configuration: configuration, logger: logger)
+    }
+
+    /// A store connecting as `configuration` says. Run ``run()`` (or add the store to a service
+    /// group) before using it.
+    public init(
+        configuration: PostgresConfiguration,
+        logger: Logger = Logger(label: "portcullis.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
+        var client = PostgresClient.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: try configuration.clientTLS()
         )
-        configuration.options.connectTimeout = .seconds(2)
-        configuration.options.maximumConnections = 10
-        self.url = parsed
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        client.options.connectTimeout = configuration.connectTimeout
+        client.options.maximumConnections = configuration.poolSize
+        self.configuration = configuration
+        self.client = PostgresClient(configuration: client, backgroundLogger: logger)
         self.logger = logger
-        self.operationTimeout = operationTimeout
     }
 
     /// Opens one connection with the store's settings and closes it again: a start-up check that
@@ -53,25 +62,25 @@ public final class PostgresStore: PortcullisStore, Service {
     /// credentials, nothing listening) instead of letting every query time out.
     /// - Throws: ``StoreError`` `unavailable` whose backend message explains, without the password.
     public func checkConnection() async throws {
-        var configuration = PostgresConnection.Configuration(
-            host: url.host,
-            port: url.port,
-            username: url.username,
-            password: url.password,
-            database: url.database,
-            tls: try url.connectionTLS()
+        var settings = PostgresConnection.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: try configuration.connectionTLS()
         )
-        configuration.options.connectTimeout = .seconds(5)
+        settings.options.connectTimeout = .seconds(5)
         do {
             let connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(),
-                configuration: configuration,
+                configuration: settings,
                 id: 0,
                 logger: logger
             )
             try await connection.close()
         } catch {
-            throw StoreError(.unavailable, backendMessage: "cannot connect to PostgreSQL at \(url.summary): \(Self.explain(error))")
+            throw StoreError(.unavailable, backendMessage: "cannot connect to PostgreSQL at \(configuration.summary): \(Self.explain(error))")
         }
     }
 

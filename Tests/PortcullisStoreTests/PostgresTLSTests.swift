@@ -15,10 +15,10 @@ struct PostgresTLSTests {
 
     /// Whether every connection the server holds to `url`'s database uses TLS (and there is one).
     static func connectionsUseTLS(_ url: String) async throws -> Bool {
-        let database = try PostgresURL(url).database ?? ""
+        let database = try PostgresConfiguration(url).database ?? ""
         let rows = try await TestPostgres.rows(
             "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = '\(database)' AND s.pid <> pg_backend_pid()",
-            on: try PostgresURL(url)
+            on: try PostgresConfiguration(url)
         )
         let flags = try rows.map { try $0.decode(Bool.self) }
         return !flags.isEmpty && flags.allSatisfy { $0 }
@@ -69,10 +69,10 @@ struct PostgresTLSTests {
     }
 }
 
-@Suite("PostgreSQL URLs")
-struct PostgresURLTests {
+@Suite("PostgreSQL connection settings")
+struct PostgresConfigurationTests {
     @Test(arguments: [
-        ("postgres://u@db.internal/x", PostgresURL.TLSMode.require),
+        ("postgres://u@db.internal/x", PostgresConfiguration.TLSMode.require),
         ("postgres://u@10.0.0.5:6432/x", .require),
         ("postgres://u@127.0.0.1/x", .prefer),
         ("postgres://u@localhost/x", .prefer),
@@ -81,22 +81,31 @@ struct PostgresURLTests {
         ("postgres://u@127.0.0.1/x?sslmode=verify-full&sslrootcert=/etc/ca.pem", .verifyFull),
         ("postgresql://u@db/x?sslmode=verify-ca&sslrootcert=system", .verifyCA),
     ])
-    func sslmodeDefaultsToRequireExceptOnLoopback(url: String, mode: PostgresURL.TLSMode) throws {
-        #expect(try PostgresURL(url).tlsMode == mode)
+    func sslmodeDefaultsToRequireExceptOnLoopback(url: String, mode: PostgresConfiguration.TLSMode) throws {
+        #expect(try PostgresConfiguration(url).tlsMode == mode)
     }
 
     @Test(arguments: [
         "postgres://u@db/x?sslmode=allow", "postgres://u@db/x?sslmode=verify_full", "mysql://u@db/x", "postgres://db/x",
         // As with libpq, verifying needs the authority to verify against.
         "postgres://u@db/x?sslmode=verify-full", "postgres://u@db/x?sslmode=verify-ca",
+        "postgres://u@db/x?pool_max_conns=0", "postgres://u@db/x?pool_max_conns=many", "postgres://u@db/x?connect_timeout=-1",
     ])
     func malformedURLsAreRefused(url: String) {
-        #expect(throws: StoreError.self) { try PostgresURL(url) }
+        #expect(throws: StoreError.self) { try PostgresConfiguration(url) }
     }
 
     @Test func theSummaryNeverShowsThePassword() throws {
-        let url = try PostgresURL("postgres://portcullis:s3cret@db.internal:5433/auth?sslmode=verify-full&sslrootcert=/ca.pem")
+        let url = try PostgresConfiguration("postgres://portcullis:s3cret@db.internal:5433/auth?sslmode=verify-full&sslrootcert=/ca.pem")
         #expect(url.summary == "db.internal:5433 (sslmode=verify-full, sslrootcert=/ca.pem)")
         #expect(url.database == "auth" && url.username == "portcullis" && url.rootCertificate == "/ca.pem")
+        #expect("\(url)" == url.summary)
+    }
+
+    @Test func thePoolSizeAndConnectTimeoutComeFromTheURL() throws {
+        let defaults = try PostgresConfiguration("postgres://u@db/x")
+        #expect(defaults.poolSize == 10 && defaults.connectTimeout == .seconds(2) && defaults.operationTimeout == .seconds(3))
+        let tuned = try PostgresConfiguration("postgres://u@db/x?pool_max_conns=40&connect_timeout=7")
+        #expect(tuned.poolSize == 40 && tuned.connectTimeout == .seconds(7))
     }
 }

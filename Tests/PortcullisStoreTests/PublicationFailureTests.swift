@@ -29,7 +29,7 @@ struct PublicationFailureTests {
             let postgres = try await TestPostgres.freshStore()
             store = postgres
             refusePublications = {
-                try await TestPostgres.execute("ALTER TABLE revocations ADD CONSTRAINT refuse CHECK (false) NOT VALID", on: postgres.url)
+                try await TestPostgres.execute("ALTER TABLE revocations ADD CONSTRAINT refuse CHECK (false) NOT VALID", on: postgres.configuration)
             }
         }
         try await store.migrate()

@@ -55,12 +55,12 @@ extension TestPostgres {
     static var wrongCertificateAuthority: String? { ProcessInfo.processInfo.environment["PORTCULLIS_TEST_POSTGRES_WRONG_CA"] }
 
     /// Runs one statement on the database `url` names, outside any store.
-    static func execute(_ sql: String, on url: PostgresURL) async throws {
+    static func execute(_ sql: String, on url: PostgresConfiguration) async throws {
         _ = try await rows(sql, on: url)
     }
 
     /// The rows of one query on the database `url` names, on a plain connection outside any store.
-    static func rows(_ sql: String, on url: PostgresURL) async throws -> [PostgresRow] {
+    static func rows(_ sql: String, on url: PostgresConfiguration) async throws -> [PostgresRow] {
         let configuration = PostgresConnection.Configuration(
             host: url.host,
             port: url.port,

@@ -59,24 +59,32 @@ extension StoreConformance {
         StoreConformanceCheck("concurrentThrottleReservationsNeverExceedTheLimit") { backend in
             try await backend.withTwoStores { a, b in
                 let key = AttemptKey(key: "k", limit: 10, since: Self.t0.addingTimeInterval(-900))
-                let admitted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                // The reservations admitted, by id, and whether they went through `a`.
+                let admitted = try await withThrowingTaskGroup(of: (String, Bool)?.self) { group in
                     for index in 0..<60 {
-                        let ledger = index.isMultiple(of: 2) ? a.attemptLedger : b.attemptLedger
+                        let throughA = index.isMultiple(of: 2)
+                        let ledger = throughA ? a.attemptLedger : b.attemptLedger
                         group.addTask {
-                            try await ledger.reserve("r\(index)", under: [key], at: Self.t0) { $0["k", default: []].count < 10 }.recorded
+                            let recorded = try await ledger.reserve("r\(index)", under: [key], at: Self.t0) {
+                                $0["k", default: []].count < 10
+                            }.recorded
+                            return recorded ? ("r\(index)", throughA) : nil
                         }
                     }
-                    return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+                    return try await group.reduce(into: [(String, Bool)]()) { if let each = $1 { $0.append(each) } }
                 }
                 // A backend may keep counts per process (SQLite does): then each instance admits its own ten.
                 if !backend.sharesAttemptCountsBetweenInstances {
-                    #expect(admitted == 20)
+                    #expect(admitted.count == 20)
                 } else {
-                    #expect(admitted == 10)
+                    #expect(admitted.count == 10)
                 }
-                // A released reservation frees its place; a purge forgets what no window reaches.
-                try await a.attemptLedger.release("r0")
-                let again = try await a.attemptLedger.reserve("again", under: [key], at: Self.t0) { $0["k", default: []].count < 10 }
+                // A released reservation frees its place, on the instance that counted it; a purge
+                // forgets what no window reaches.
+                let (released, throughA) = try #require(admitted.first)
+                let ledger = throughA ? a.attemptLedger : b.attemptLedger
+                try await ledger.release(released)
+                let again = try await ledger.reserve("again", under: [key], at: Self.t0) { $0["k", default: []].count < 10 }
                 #expect(again.recorded)
                 #expect(try await a.attemptLedger.purgeAttempts(before: Self.t0.addingTimeInterval(1)) >= 10)
             }

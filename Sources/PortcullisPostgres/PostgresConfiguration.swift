@@ -3,8 +3,11 @@ public import NIOSSL
 public import PortcullisCore
 public import PostgresNIO
 
-/// What a `postgres://USER:PASS@HOST:PORT/DB?sslmode=…&sslrootcert=…` URL asks for: where to
-/// connect, as whom, and how to protect the connection, with libpq's meaning of `sslmode`.
+/// How ``PostgresStore`` connects: where, as whom, how the connection is protected, how many
+/// connections its pool may open and how long it waits. Usually read from a
+/// `postgres://USER:PASS@HOST:PORT/DB?sslmode=…&sslrootcert=…&pool_max_conns=…&connect_timeout=…`
+/// URL, with libpq's meaning of `sslmode` and `connect_timeout` (seconds), and `pool_max_conns`
+/// as in pgx (the pool's size, default 10: each instance of the server holds at most that many).
 ///
 /// | `sslmode` | TLS | the server's certificate |
 /// |---|---|---|
@@ -20,7 +23,7 @@ public import PostgresNIO
 ///
 /// Without `sslmode`, a loopback host gets `prefer` and every other host `require`: credentials
 /// and session data never cross a network in clear unless the URL says so.
-public struct PostgresURL: Sendable {
+public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The `sslmode` values understood.
     public enum TLSMode: String, Sendable, CaseIterable {
         case disable, prefer, require
@@ -42,6 +45,12 @@ public struct PostgresURL: Sendable {
     public let tlsMode: TLSMode
     /// The CA certificate file (PEM) the server's certificate must chain to, if given.
     public let rootCertificate: String?
+    /// The most connections the pool opens (`pool_max_conns`, default 10).
+    public var poolSize: Int = 10
+    /// How long opening a connection may take (`connect_timeout`, default 2 s).
+    public var connectTimeout: Duration = .seconds(2)
+    /// The longest any store operation may take before it is reported unavailable (default 3 s).
+    public var operationTimeout: Duration = .seconds(3)
 
     /// Parses a URL.
     /// - Throws: ``StoreError`` `unavailable`, whose backend message says what is wrong.
@@ -68,6 +77,18 @@ public struct PostgresURL: Sendable {
             self.tlsMode = Self.isLoopback(host) ? .prefer : .require
         }
         self.rootCertificate = query.last(where: { $0.name == "sslrootcert" })?.value.flatMap { $0.isEmpty ? nil : $0 }
+        if let text = query.last(where: { $0.name == "pool_max_conns" })?.value {
+            guard let size = Int(text), (1...1000).contains(size) else {
+                throw StoreError(.unavailable, backendMessage: "pool_max_conns=\(text) is not a number from 1 to 1000")
+            }
+            poolSize = size
+        }
+        if let text = query.last(where: { $0.name == "connect_timeout" })?.value {
+            guard let seconds = Int(text), (1...600).contains(seconds) else {
+                throw StoreError(.unavailable, backendMessage: "connect_timeout=\(text) is not a number of seconds from 1 to 600")
+            }
+            connectTimeout = .seconds(seconds)
+        }
         if [.verifyCA, .verifyFull].contains(tlsMode), rootCertificate == nil {
             throw StoreError(
                 .unavailable,
@@ -75,6 +96,9 @@ public struct PostgresURL: Sendable {
             )
         }
     }
+
+    /// The same as ``summary``: never the password.
+    public var description: String { summary }
 
     /// `host:port (sslmode=…)`, for messages: never the password.
     public var summary: String {
