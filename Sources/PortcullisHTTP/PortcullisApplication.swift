@@ -80,8 +80,9 @@ public enum PortcullisApplication {
     ///
     /// The middleware (access log, request metrics through swift-metrics, security headers,
     /// limits, Fetch-Metadata checks, the client address, the session cookie, bearer tokens)
-    /// applies to the application's own routes too, so they can read `context.session` and
-    /// `context.bearer`. Portcullis's routes sit behind ``CSRFMiddleware``; put it on the
+    /// applies to the application's own routes registered after this call (Hummingbird applies
+    /// middleware to the routes added after it), so they can read `context.session` and
+    /// `context.bearer`: call this before adding yours. Portcullis's routes sit behind ``CSRFMiddleware``; put it on the
     /// application's own route groups whose unsafe requests act for the session, or
     /// ``PortcullisAuthRequestContext/requireSession()`` refuses them. Metrics go to whatever
     /// backend the application bootstrapped swift-metrics with; `/metrics` is not served.

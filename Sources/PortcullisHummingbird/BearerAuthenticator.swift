@@ -2,7 +2,7 @@ public import Hummingbird
 import Logging
 public import PortcullisVerifier
 
-/// Verifies the `Authorization: Bearer` token of each request with a ``PortcullisVerifier`` and
+/// Verifies the `Authorization: Bearer` token of each request with a `PortcullisVerifier` and
 /// puts the identity on the context.
 ///
 /// A request without a bearer token passes through with no identity (add ``RequireIdentity`` to

@@ -10,7 +10,7 @@ import Foundation
 
 /// Verifies Portcullis access tokens offline, for any Swift service.
 ///
-/// A token is checked by every rule of docs/security.md#access-token-verification (the same ``AccessTokenVerifier`` the server
+/// A token is checked by every rule of docs/security.md#access-token-verification (the same `AccessTokenVerifier` the server
 /// uses), against the issuer's published keys, and against the revocation feed, with no request to
 /// the issuer per token. Run it as a `Service` of the host application: while it runs it keeps the
 /// key set fresh and follows the feed.

@@ -7,7 +7,9 @@ import PortcullisCore
 /// The token comes from the `X-CSRF-Token` header or, for form posts, the `csrf_token` field (the
 /// body is read here, at most 64 KiB, and handed on already read). A request that matches it may
 /// act for its session; one that does not is refused by ``PortcullisAuthRequestContext/requireSession()``
-/// with 403, so a route group without this middleware can never act on an unsafe request's session.
+/// and ``PortcullisAuthRequestContext/requireCaller()`` with 403, so a handler that reads the session
+/// through them, in a group without this middleware, refuses every unsafe request. (Reading
+/// `context.session` directly skips that check: don't, in a handler that changes anything.)
 /// Requests without a session, and safe requests, pass untouched.
 public struct CSRFMiddleware<Context: PortcullisAuthRequestContext>: RouterMiddleware {
     /// Creates the middleware.

@@ -17,7 +17,7 @@ import Darwin
 /// A swift-log handler that writes one JSON object per line to standard error:
 /// `{"time":…,"level":…,"label":…,"message":…, …metadata}`, the metadata keys sorted.
 ///
-/// Every request writes an access-log line, so the line is built by hand (``JSONText``): through
+/// Every request writes an access-log line, so the line is built by hand (`JSONText`): through
 /// `JSONEncoder` and a date formatter it cost about a sixth of a cached `GET /v1/me`.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
