@@ -174,16 +174,12 @@ public final class PostgresStore: PortcullisStore, Service {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await bounded(timeout ?? operationTimeout) {
-            try await self.client.withConnection { connection in
-                _ = try await connection.query("BEGIN", logger: self.logger)
-                do {
-                    let result = try await body(connection)
-                    _ = try await connection.query("COMMIT", logger: self.logger)
-                    return result
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                    throw error
-                }
+            do {
+                return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+            } catch let failure as PostgresTransactionError {
+                // postgres-nio wraps what went wrong; the store's error mapping reads the original
+                // (a unique violation, a serialization failure, a StoreError of the body's own).
+                throw failure.closureError ?? failure.commitError ?? failure.beginError ?? failure
             }
         }
     }
