@@ -63,6 +63,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             // Breached passwords of 12+ characters, built by Scripts/generate-common-passwords.py.
             resources: [.copy("Passwords/Resources/common-passwords.txt")],

@@ -55,6 +55,9 @@ struct KeyRingTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let sealed = try created.seal([9, 9], context: "x")
         #expect(try KeyEncryptionKey.loadOrCreate(path: path).open(sealed, context: "x") == [9, 9])
+        let text = try #require(FileManager.default.contents(atPath: path))
+        #expect(text.count == 45 && text.last == UInt8(ascii: "\n"), "32 bytes in base64 and a newline")
+        #expect(throws: KeyFileError.self) { try KeyEncryptionKey.loadOrCreate(path: directory.path("missing/portcullis.key")) }
     }
 
     @Test func anotherInstancesRotationIsPickedUpWithinFifteenSeconds() async throws {

@@ -83,7 +83,7 @@ public final class RevocationBroadcaster: Service, RevocationListener {
         for cache in caches { cache.reset() }
         try await loadRecentEntries()
         for cache in caches { cache.markFollowed(for: lease) }
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenToStore() }
                 group.addTask { await self.tick() }

@@ -2,9 +2,9 @@ import Crypto
 import PortcullisTokens
 
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+import FoundationEssentials
 #else
-public import Foundation
+import Foundation
 #endif
 
 /// Writes the mail of account recovery: the verification link, the reset link and the "your

@@ -1,9 +1,6 @@
 public import Crypto
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// The key that seals private signing keys at rest (docs/security.md#signing-keys): AES-256-GCM, with the
 /// key id and algorithm as associated data so a sealed key cannot be swapped onto another row.
@@ -35,11 +32,27 @@ public struct KeyEncryptionKey: Sendable {
             return try KeyEncryptionKey(bytes: Array(bytes))
         }
         let bytes = SecureRandom.bytes(32)
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw KeyFileError("cannot create the key file \(path)") }
-        defer { close(descriptor) }
+        // Created exclusively, 0600 from the first byte: never readable by others, never a file
+        // another process created first.
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(
+                FilePath(path),
+                .writeOnly,
+                options: [.create, .exclusiveCreate],
+                permissions: [.ownerReadWrite]
+            )
+        } catch {
+            throw KeyFileError("cannot create the key file \(path)")
+        }
         let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
-        guard write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
+        do {
+            try descriptor.closeAfter {
+                guard try descriptor.writeAll(text) == text.count else { throw Errno.ioError }
+                // Flushed before use: a key that sealed data must not be lost to a crash.
+                try FileHandle(fileDescriptor: descriptor.rawValue, closeOnDealloc: false).synchronize()
+            }
+        } catch {
             throw KeyFileError("cannot write the key file \(path)")
         }
         return try KeyEncryptionKey(bytes: bytes)
