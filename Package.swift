@@ -127,6 +127,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The pages' stylesheet, served at /assets/portcullis.css.
+            resources: [.copy("Pages/Resources/portcullis.css")],
             swiftSettings: swiftSettings
         ),
         // For other services: verifies Portcullis tokens offline (JWKS, revocation feed, verified-token
