@@ -1,5 +1,6 @@
 /// An incremental parser for a `text/event-stream` body (WHATWG HTML §9.2): bytes go in as they
-/// arrive, complete events come out.
+/// arrive, complete events come out, each line bounded. Why not `mattt/EventSource`:
+/// (docs/design.md#libraries-and-what-is-written-here-instead).
 package struct ServerSentEventParser {
     /// One dispatched event.
     package struct Event: Equatable {

@@ -3,6 +3,7 @@ import Foundation
 /// The parameters of an `application/x-www-form-urlencoded` body, read as RFC 6749 §3.2 asks of
 /// the OAuth endpoints: every name at most once (a repeated `grant_type` or `token` is refused,
 /// never resolved one way or the other), `+` as a space, percent-escapes that decode to UTF-8.
+/// Why not `URLEncodedFormDecoder`: (docs/design.md#libraries-and-what-is-written-here-instead).
 package enum FormParameters {
     /// Why a body is not a form the endpoints accept.
     package enum Failure: Error, Equatable {

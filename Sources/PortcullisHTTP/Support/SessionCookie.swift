@@ -5,7 +5,8 @@ public import PortcullisCore
 /// `SameSite=Lax` and `Path=/`, with no `Domain`, as the `__Host-` prefix requires.
 ///
 /// `__Host-` makes browsers refuse it unless it is `Secure`, has `Path=/` and no `Domain`, so no
-/// sibling subdomain can plant or overwrite it.
+/// sibling subdomain can plant or overwrite it. Read and written here rather than with
+/// Hummingbird's `Cookies`, which picks the first of two same-named cookies (docs/design.md#libraries-and-what-is-written-here-instead).
 public enum SessionCookie {
     /// The cookie's name, exactly.
     public static let name = "__Host-portcullis_session"
