@@ -21,7 +21,7 @@ extension StoreConformance {
                 _ = try await store.apply([.setPasswordHash(accountID: ada.id, hash: "new")], stamp: stamp)
                 for write in [
                     StoreWrite.insertSession(Self.session("s2", for: ada)),
-                    .insertRefreshFamily(Self.family("f2", for: ada), firstTokenHash: Self.hash("t2")),
+                    .insertRefreshFamily(Self.family(ada, id: "f2"), firstTokenHash: Self.hash("t2")),
                 ] {
                     do {
                         _ = try await store.apply([.requireCredential(accountID: ada.id, passwordHash: "old"), write], stamp: stamp)
@@ -142,19 +142,6 @@ extension StoreConformance {
             remember: false,
             userAgent: nil,
             ipAddress: nil
-        )
-    }
-
-    static func family(_ id: String, for account: Account) -> RefreshFamily {
-        RefreshFamily(
-            id: id,
-            accountID: account.id,
-            clientID: "portcullis",
-            audience: "api",
-            createdAt: t0,
-            lastUsedAt: t0,
-            idleTimeout: .seconds(3600),
-            absoluteExpiry: t0.addingTimeInterval(86400)
         )
     }
 }
