@@ -280,6 +280,7 @@ let package = Package(
             name: "PortcullisEndToEndTests",
             dependencies: [
                 "PortcullisTesting",
+                "PortcullisHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

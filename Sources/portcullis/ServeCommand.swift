@@ -9,13 +9,19 @@ import ServiceLifecycle
 
 /// `portcullis serve`: migrates the store, then serves until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server (migrates the store first).")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the server (migrates the store first).",
+        discussion: ServerFlags.help
+    )
 
     @OptionGroup var store: StoreOptions
-    @OptionGroup var server: ServerOptions
+    /// The settings flags, read against the settings catalogue (``ServerFlags``).
+    @Argument(parsing: .allUnrecognized, help: .hidden) var settings: [String] = []
 
     func run() async throws {
-        let level = try await Settings.logLevel(store, flags: server.values)
+        let configuration = try await Settings.server(store, flags: try ServerFlags.parse(settings))
+        let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = JSONLogHandler(label: label)
             handler.logLevel = level
@@ -25,7 +31,6 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "portcullis")
 
-        let configuration = try await Settings.server(store, flags: server.values)
         let backend = try await StoreLocator.open(configuration.database, logger: logger)
         do {
             try await backend.migrate()

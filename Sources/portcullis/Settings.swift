@@ -9,92 +9,55 @@ import SystemPackage
 
 /// The options every command shares: where the store is and where the config file is.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The store: sqlite:PATH (default sqlite:portcullis.sqlite), postgres://USER:PASS@HOST:PORT/DB, or memory:.")
+    @Option(help: ArgumentHelp(ServerSetting.named("database")?.help ?? ""))
     var database: String?
 
     @Option(help: "A JSON config file whose keys are the flag names (e.g. \"session-idle\").")
     var config: String?
 
-    @Option(help: "The key-encryption key file for private signing keys (default portcullis.key; created 0600 if absent).")
+    @Option(help: ArgumentHelp(ServerSetting.named("key-file")?.help ?? ""))
     var keyFile: String?
 
     @Flag(help: "Print tables instead of JSON.")
     var human = false
 }
 
-/// The settings of `portcullis serve`, each also read from `PORTCULLIS_<FLAG>` and the config file.
-struct ServerOptions: ParsableArguments {
-    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on (default 8080).") var port: Int?
-    @Option(help: "Issuer URL (default http://HOST:PORT).") var issuer: String?
-    @Option(help: "The origin browsers use (default: the issuer).") var publicUrl: String?
-    @Option(help: "Idle session lifetime (default 30m).") var sessionIdle: String?
-    @Option(help: "Absolute session lifetime (default 12h).") var sessionAbsolute: String?
-    @Option(help: "Idle lifetime with remember-me (default 7d).") var rememberIdle: String?
-    @Option(help: "Absolute lifetime with remember-me (default 30d).") var rememberAbsolute: String?
-    @Option(help: "on or off: every credential throttle, sign-ins and registrations (default on).") var loginThrottle: String?
-    @Option(help: "Registrations allowed per client address, e.g. 20/h (default), 5/m or 100/1d.") var registrationThrottle: String?
-    @Option(help: "How many password hashes may wait for a free slot before requests get 503 (default 64).") var hashQueue: Int?
-    @Option(help: "How readily password hashing yields the CPU to requests: idle (default), low or normal.") var hashPriority: String?
-    @Option(help: "How long a client has to send a request's headers (default 10s).") var headerTimeout: String?
-    @Option(help: "How long an idle keep-alive connection stays open (default 60s).") var idleTimeout: String?
-    @Option(help: "Connections one client address (an IPv6 /64) may hold at once (default 256; trusted proxies exempt).")
-    var maxConnectionsPerAddress: Int?
-    @Option(help: "CIDRs whose X-Forwarded-For is believed (repeatable, or comma-separated).") var trustedProxies: [String] = []
-    @Option(help: "on or off: cache validated sessions and bearer tokens in memory, invalidated through the revocation log (default on).")
-    var sessionCache: String?
-    @Option(help: "The most validated sessions the cache holds, about 1 KB each (default 100000).") var sessionCacheSize: Int?
-    @Option(help: "log2 of scrypt's N for new password hashes (default 17, OWASP).") var scryptLogN: Int?
-    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
-    @Option(help: "An audience access tokens may carry (repeatable; default api, the first is Portcullis's own).") var audience: [String] = []
-    @Option(help: "EdDSA (default), ES256, RS256, or HS256 (single-service mode).") var signingAlg: String?
-    @Option(help: "Access token lifetime (default 5m).") var accessTtl: String?
-    @Option(help: "Refresh family idle lifetime (default 14d).") var refreshIdle: String?
-    @Option(help: "Refresh family absolute lifetime (default 90d).") var refreshAbsolute: String?
-    @Option(help: "Grace window for a rotated refresh token (default 10s).") var refreshGrace: String?
-    @Option(help: "How long a rotated-in key is published before it signs (default 1m).") var keyPublishAhead: String?
-    @Option(help: "Where mail goes: off (default), file:DIR, smtp://USER:PASS@HOST:PORT[?starttls=required] or smtps://….") var mail: String?
-    @Option(help: "The sender of every mail, e.g. \"Example <no-reply@example.com>\" (default: Portcullis <no-reply@PUBLIC-HOST>).") var mailFrom:
-        String?
-    @Option(help: "on or off: refuse sign-in until the email address is verified (default off).") var requireVerifiedEmail: String?
-    @Option(help: "How long a password-reset link works (default 30m).") var resetTtl: String?
-    @Option(help: "How long an email-verification link works (default 24h).") var verificationTtl: String?
+/// The settings flags of `portcullis serve`, read against ``ServerSetting/all``: `--NAME VALUE` or
+/// `--NAME=VALUE`, repeatable settings any number of times. Each is also read from
+/// `PORTCULLIS_<NAME>` and the config file.
+enum ServerFlags {
+    /// The `serve` settings, for `portcullis serve --help`.
+    static var help: String {
+        "SETTINGS (also read from PORTCULLIS_<NAME> and the config file's \"name\" keys):\n"
+            + ServerSetting.all.filter { !$0.isCommon }.map { "  --\($0.name) <value>\n        \($0.help)" }.joined(separator: "\n")
+    }
 
-    /// The flags given on the command line, as configuration values.
-    var values: [String: String] {
+    /// The settings `arguments` give, by name: a repeatable setting's values joined with commas,
+    /// the last value of any other.
+    /// - Throws: ``CommandFailure`` for a flag that is no setting, or a flag without its value.
+    static func parse(_ arguments: [String]) throws -> [String: String] {
         var values: [String: String] = [:]
-        values["host"] = host
-        values["port"] = port.map(String.init)
-        values["issuer"] = issuer
-        values["public-url"] = publicUrl
-        values["session-idle"] = sessionIdle
-        values["session-absolute"] = sessionAbsolute
-        values["remember-idle"] = rememberIdle
-        values["remember-absolute"] = rememberAbsolute
-        values["login-throttle"] = loginThrottle
-        values["registration-throttle"] = registrationThrottle
-        values["hash-queue"] = hashQueue.map(String.init)
-        values["hash-priority"] = hashPriority
-        values["header-timeout"] = headerTimeout
-        values["idle-timeout"] = idleTimeout
-        values["max-connections-per-address"] = maxConnectionsPerAddress.map(String.init)
-        values["session-cache"] = sessionCache
-        values["session-cache-size"] = sessionCacheSize.map(String.init)
-        values["trusted-proxies"] = trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
-        values["scrypt-log-n"] = scryptLogN.map(String.init)
-        values["log-level"] = logLevel
-        values["audience"] = audience.isEmpty ? nil : audience.joined(separator: ",")
-        values["signing-alg"] = signingAlg
-        values["access-ttl"] = accessTtl
-        values["refresh-idle"] = refreshIdle
-        values["refresh-absolute"] = refreshAbsolute
-        values["refresh-grace"] = refreshGrace
-        values["key-publish-ahead"] = keyPublishAhead
-        values["mail"] = mail
-        values["mail-from"] = mailFrom
-        values["require-verified-email"] = requireVerifiedEmail
-        values["reset-ttl"] = resetTtl
-        values["verification-ttl"] = verificationTtl
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            guard argument.hasPrefix("--"), argument.count > 2 else { throw CommandFailure("unexpected argument '\(argument)'") }
+            let flag = argument.dropFirst(2)
+            let name: String
+            let value: String
+            if let equals = flag.firstIndex(of: "=") {
+                name = String(flag[..<equals])
+                value = String(flag[flag.index(after: equals)...])
+            } else {
+                name = String(flag)
+                guard let next = remaining.popFirst() else { throw CommandFailure("missing value for --\(name)") }
+                value = next
+            }
+            guard let setting = ServerSetting.named(name), !setting.isCommon else { throw CommandFailure("unknown option '--\(name)'") }
+            if setting.isRepeatable, let earlier = values[name] {
+                values[name] = earlier + "," + value
+            } else {
+                values[name] = value
+            }
+        }
         return values
     }
 }
@@ -104,7 +67,7 @@ struct ServerOptions: ParsableArguments {
 enum Settings {
     /// The settings whose values may hold a password (`postgres://USER:PASS@…`, `smtp://USER:PASS@…`):
     /// read as secrets, so swift-configuration never shows them in access logs or debug output.
-    static let secretSettings: Set<String> = ["database", "mail"]
+    static let secretSettings = Set(ServerSetting.all.filter(\.isSecret).map(\.name))
 
     static func reader(commandLine: [String: String], configFile: String?) async throws -> ConfigReader {
         let environment = EnvironmentVariablesProvider(
@@ -137,14 +100,6 @@ enum Settings {
         commandLine["database"] = store.database
         commandLine["key-file"] = store.keyFile
         return try ServerConfiguration(config: try await reader(commandLine: commandLine, configFile: store.config), defaults: defaults)
-    }
-
-    static func logLevel(_ store: StoreOptions, flags: [String: String]) async throws -> Logger.Level {
-        let text = try await reader(commandLine: flags, configFile: store.config).string(forKey: "log-level", default: "info")
-        guard let level = Logger.Level(rawValue: text) else {
-            throw ConfigurationError(setting: "log-level", value: text, expected: "trace, debug, info, notice, warning, error or critical")
-        }
-        return level
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PortcullisHTTP
 import PortcullisTesting
 import Testing
 
@@ -92,6 +93,31 @@ struct ProcessLifecycleTests {
         let result = await PortcullisBinary.run(["serve", "--session-idle", "soon"], in: directory.url)
         #expect(result.status != 0)
         #expect(result.stderr.contains("session-idle"))
+    }
+
+    @Test func settingsFlagsTakeBothFormsRepeatAndRefuseUnknownNames() async throws {
+        let directory = try TemporaryDirectory()
+        await PortcullisBinary.createUser("ada@example.com", in: directory.url)
+        let server = try await ServerProcess.start(in: directory.url, arguments: ["--session-idle=7m", "--audience", "api", "--audience", "orders"])
+        let login = try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password])
+        let session = try #require(login.json["session"] as? [String: Any])
+        #expect(try #require(session["expires_at"] as? Int) - (try #require(session["created_at"] as? Int)) == 420)
+        let token = try await server.request(
+            .POST,
+            "/v1/token",
+            json: ["grant_type": "password", "username": "ada@example.com", "password": password, "audience": "orders"]
+        )
+        #expect(token.status == 200, "the second --audience is accepted")
+        try await server.stop()
+        for arguments in [["serve", "--bogus", "1"], ["serve", "--port"], ["serve", "stray"]] {
+            let result = await PortcullisBinary.run(arguments, in: directory.url)
+            #expect(result.status != 0, "\(arguments) was accepted")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        let help = await PortcullisBinary.run(["serve", "--help"], in: directory.url)
+        for setting in ServerSetting.all where !setting.isCommon {
+            #expect(help.stdout.contains("--\(setting.name) <value>"), "--\(setting.name) is missing from serve --help")
+        }
     }
 
     @Test func aPortOutsideTCPsRangeIsRefusedNotWrapped() async throws {

@@ -1,3 +1,4 @@
+public import Logging
 public import PortcullisCore
 public import PortcullisTokens
 
@@ -7,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// The port to listen on (0 picks a free one).
     public var port: Int = 8080
+    /// How much the server logs.
+    public var logLevel: Logger.Level = .info
     /// The store: `sqlite:PATH` (the default, `sqlite:portcullis.sqlite`) or `memory:`.
     public var database: String = "sqlite:portcullis.sqlite"
     /// The issuer URL; defaults to `http://HOST:PORT`.
