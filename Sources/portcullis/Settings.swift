@@ -48,8 +48,11 @@ enum ServerFlags {
                 value = String(flag[flag.index(after: equals)...])
             } else {
                 name = String(flag)
-                guard let next = remaining.popFirst() else { throw CommandFailure("missing value for --\(name)") }
+                // A flag is never taken for a value (`--mail-from --port 1`); a value that starts
+                // with two dashes is given as `--name=value`.
+                guard let next = remaining.first, !next.hasPrefix("--") else { throw CommandFailure("missing value for --\(name)") }
                 value = next
+                remaining = remaining.dropFirst()
             }
             guard let setting = ServerSetting.named(name), !setting.isCommon else { throw CommandFailure("unknown option '--\(name)'") }
             if setting.isRepeatable, let earlier = values[name] {

@@ -109,7 +109,7 @@ struct ProcessLifecycleTests {
         )
         #expect(token.status == 200, "the second --audience is accepted")
         try await server.stop()
-        for arguments in [["serve", "--bogus", "1"], ["serve", "--port"], ["serve", "stray"]] {
+        for arguments in [["serve", "--bogus", "1"], ["serve", "--port"], ["serve", "stray"], ["serve", "--mail-from", "--session-idle=5m"]] {
             let result = await PortcullisBinary.run(arguments, in: directory.url)
             #expect(result.status != 0, "\(arguments) was accepted")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
