@@ -59,25 +59,17 @@ struct AdminCommandTests {
         #expect(!weak.stderr.contains("password\n") || weak.stderr.contains("Choose"))
         #expect(await PortcullisBinary.run(["users", "create", "--email", "ada@example.com"], in: directory.url).status != 0)
         #expect(
-            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url)
                 .status == 0
         )
-        let duplicate = await PortcullisBinary.run(
-            ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-            in: directory.url,
-            stdin: password
-        )
+        let duplicate = await PortcullisBinary.createUser("ada@example.com", in: directory.url)
         #expect(duplicate.status != 0)
         #expect(await PortcullisBinary.run(["users", "disable", "no-such-id"], in: directory.url).status != 0)
     }
 
     @Test func sessionsListAndRevoke() async throws {
         let directory = try TemporaryDirectory()
-        let created = await PortcullisBinary.run(
-            ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-            in: directory.url,
-            stdin: password
-        )
+        let created = await PortcullisBinary.createUser("ada@example.com", in: directory.url)
         let id = try #require((json(created.stdout) as? [String: Any])?["id"] as? String)
         let server = try await ServerProcess.start(in: directory.url)
         var cookies: [String] = []

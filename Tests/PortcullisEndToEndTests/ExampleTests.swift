@@ -25,7 +25,7 @@ struct ExampleTests {
         let directory = try TemporaryDirectory()
         let password = "correct horse battery staple"
         #expect(
-            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url)
                 .status == 0
         )
         let created = await PortcullisBinary.run(["clients", "create", "--name", "orders"], in: directory.url)

@@ -229,19 +229,11 @@ struct HardeningProcessTests {
     @Test func usersCreateValidatesRolesLikeTheAdminAPI() async throws {
         let directory = try TemporaryDirectory()
         for role in ["Bad Role", "admin!", "", String(repeating: "a", count: 65)] {
-            let created = await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--role", role, "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            )
+            let created = await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: ["--role", role])
             #expect(created.status != 0, "role '\(role)' was accepted")
         }
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--role", "support:read", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: ["--role", "support:read"]).status == 0
         )
     }
 }

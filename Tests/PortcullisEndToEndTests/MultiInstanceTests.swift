@@ -12,18 +12,10 @@ struct MultiInstanceTests {
         let database = try await PostgresCluster.freshSharedDatabase()
         let directory = try TemporaryDirectory()
         let shared = ["--database", database, "--key-file", directory.path("shared.key")]
-        let created = await PortcullisBinary.run(
-            ["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"] + shared,
-            in: directory.url,
-            stdin: password
-        )
+        let created = await PortcullisBinary.createUser("admin@example.com", in: directory.url, arguments: ["--role", "admin"] + shared)
         #expect(created.status == 0, "\(created.stderr)")
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"] + shared,
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: shared).status == 0
         )
         let a = try await ServerProcess.start(in: directory.url, arguments: shared)
         let b = try await ServerProcess.start(in: directory.url, arguments: shared)

@@ -66,7 +66,7 @@ struct ProcessLifecycleTests {
         let config = directory.url.appendingPathComponent("portcullis.json")
         try Data(#"{"session-idle": "10m", "session-absolute": "2h"}"#.utf8).write(to: config)
         #expect(
-            await PortcullisBinary.run(["users", "create", "--email", "ada@example.com", "--password-stdin"], in: directory.url, stdin: password)
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url)
                 .status == 0
         )
 

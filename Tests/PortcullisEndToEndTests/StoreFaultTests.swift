@@ -12,11 +12,7 @@ struct StoreFaultTests {
         let directory = try TemporaryDirectory()
         let database = ["--database", cluster.url]
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"] + database,
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url, arguments: database).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url, arguments: database)
         let login = try await server.request(.POST, "/v1/sessions", json: ["email": "ada@example.com", "password": password])

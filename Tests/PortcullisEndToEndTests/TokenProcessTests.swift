@@ -16,18 +16,10 @@ struct TokenProcessTests {
     @Test func aCachedBearerTokenIsRefusedAtOnceWhenRevokedDisabledOrItsKeyEnded() async throws {
         let directory = try TemporaryDirectory()
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("admin@example.com", in: directory.url, arguments: ["--role", "admin"]).status == 0
         )
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url)
         func grant(_ email: String) async throws -> String {
@@ -71,11 +63,7 @@ struct TokenProcessTests {
     @Test func signingKeysSurviveARestartAndStayEncrypted() async throws {
         let directory = try TemporaryDirectory()
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url)
         let grant = try await passwordGrant(server)
@@ -107,11 +95,7 @@ struct TokenProcessTests {
     @Test func keysAndClientsCommands() async throws {
         let directory = try TemporaryDirectory()
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0
         )
         let rotated = await PortcullisBinary.run(["keys", "rotate", "--alg", "ES256", "--now"], in: directory.url)
         #expect(rotated.status == 0, "\(rotated.stderr)")
@@ -150,11 +134,7 @@ struct TokenProcessTests {
     func pyJWTVerifiesWhatTheServerIssued(algorithm: String) async throws {
         let directory = try TemporaryDirectory()
         #expect(
-            await PortcullisBinary.run(
-                ["users", "create", "--email", "ada@example.com", "--password-stdin"],
-                in: directory.url,
-                stdin: password
-            ).status == 0
+            await PortcullisBinary.createUser("ada@example.com", in: directory.url).status == 0
         )
         let server = try await ServerProcess.start(in: directory.url, arguments: ["--signing-alg", algorithm])
         let access = try #require(try await passwordGrant(server).json["access_token"] as? String)
