@@ -77,17 +77,16 @@ public struct ServerSetting: Sendable {
             }
         },
         .init("registration-throttle", "Registrations allowed per client address, e.g. 20/h (default), 5/m or 100/1d.") { value, c in
-            guard let text = value.string() else { return }
-            guard let rate = AttemptRate(setting: text) else { throw value.invalid(text, expected: "a rate such as 20/h, 5/m or 100/1d") }
-            c.loginThrottle?.registrations = rate
+            if let rate = try value.parsed(expected: "a rate such as 20/h, 5/m or 100/1d", AttemptRate.init(setting:)) {
+                c.loginThrottle?.registrations = rate
+            }
         },
         .init("hash-queue", "How many password hashes may wait for a free slot before requests get 503 (default 64).") { value, c in
             c.passwordHashQueue = try value.integer(in: 0...100_000) ?? c.passwordHashQueue
         },
         .init("hash-priority", "How readily password hashing yields the CPU to requests: idle (default), low or normal.") { value, c in
-            guard let text = value.string() else { return }
-            guard let priority = BackgroundPriority(rawValue: text.lowercased()) else { throw value.invalid(text, expected: "idle, low or normal") }
-            c.passwordHashingPriority = priority
+            c.passwordHashingPriority =
+                try value.parsed(expected: "idle, low or normal") { BackgroundPriority(rawValue: $0.lowercased()) } ?? c.passwordHashingPriority
         },
         .init("header-timeout", "How long a client has to send a request's headers (default 10s).") { value, c in
             c.headerTimeout = try value.duration() ?? c.headerTimeout
@@ -121,9 +120,7 @@ public struct ServerSetting: Sendable {
             if !audiences.isEmpty { c.audiences = audiences }
         },
         .init("signing-alg", "EdDSA (default), ES256, RS256, or HS256 (single-service mode).") { value, c in
-            guard let text = value.string() else { return }
-            guard let algorithm = SigningAlgorithm(rawValue: text) else { throw value.invalid(text, expected: "EdDSA, ES256, RS256 or HS256") }
-            c.signingAlgorithm = algorithm
+            c.signingAlgorithm = try value.parsed(expected: "EdDSA, ES256, RS256 or HS256", SigningAlgorithm.init(rawValue:)) ?? c.signingAlgorithm
         },
         .init("access-ttl", "Access token lifetime (default 5m).") { value, c in c.accessLifetime = try value.duration() ?? c.accessLifetime },
         .init("refresh-idle", "Refresh family idle lifetime (default 14d).") { value, c in c.refreshIdle = try value.duration() ?? c.refreshIdle },
@@ -172,11 +169,8 @@ public struct ServerSetting: Sendable {
             if let cost = try value.integer(in: 10...22) { c.passwordHashing.logN = cost }
         },
         .init("log-level", "trace, debug, info, notice, warning, error or critical (default info).") { value, c in
-            guard let text = value.string() else { return }
-            guard let level = Logger.Level(rawValue: text) else {
-                throw value.invalid(text, expected: "trace, debug, info, notice, warning, error or critical")
-            }
-            c.logLevel = level
+            c.logLevel =
+                try value.parsed(expected: "trace, debug, info, notice, warning, error or critical", Logger.Level.init(rawValue:)) ?? c.logLevel
         },
     ]
 }
@@ -209,9 +203,14 @@ struct SettingValue {
 
     /// A duration such as `30s`, `15m`, `12h` or `7d`.
     func duration() throws -> Duration? {
+        try parsed(expected: "a duration such as 30s, 15m, 12h or 7d", Duration.init(setting:))
+    }
+
+    /// The value read by `parse`, which answers `nil` for text it refuses.
+    func parsed<Value>(expected: String, _ parse: (String) -> Value?) throws -> Value? {
         guard let text = string() else { return nil }
-        guard let parsed = Duration(setting: text) else { throw invalid(text, expected: "a duration such as 30s, 15m, 12h or 7d") }
-        return parsed
+        guard let value = parse(text) else { throw invalid(text, expected: expected) }
+        return value
     }
 
     /// `on`/`off` (or `true`/`false`, `1`/`0`).
