@@ -141,6 +141,37 @@ struct EmbeddingTests {
         }
     }
 
+    /// Fifty posts at once from two signed-in browsers: only those carrying their own session's
+    /// token get through, whatever runs beside them.
+    @Test func concurrentFormPostsPassOnlyWithTheirOwnSessionsToken() async throws {
+        try await Self.withMonolith { client in
+            let ada = try await client.signUpAndLogIn("ada@example.com")
+            let mallory = try await client.signUpAndLogIn("mallory@example.com")
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            let statuses = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status).self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        var headers = ada.cookieHeader
+                        headers.append(contentsOf: form)
+                        let token = [ada.csrf, mallory.csrf, ""][index % 3]
+                        let response = try await client.executeRequest(
+                            uri: "/notes",
+                            method: .post,
+                            headers: headers,
+                            body: ByteBuffer(string: "text=\(index)&csrf_token=\(token)")
+                        )
+                        return (index, response.status)
+                    }
+                }
+                return try await group.reduce(into: [Int: HTTPResponse.Status]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, status) in statuses {
+                #expect(status == (index % 3 == 0 ? .seeOther : .forbidden), "post \(index)")
+            }
+            #expect(statuses.count == 50)
+        }
+    }
+
     @Test func theApplicationsMiddlewareAndContextWorkBesidePortcullis() async throws {
         try await Self.withMonolith { client in
             let browser = try await client.signUpAndLogIn("ada@example.com")
