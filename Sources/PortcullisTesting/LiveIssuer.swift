@@ -22,7 +22,7 @@ public final class LiveIssuer: Sendable {
 
     private let traffic = Mutex<[Request]>([])
     private let canned = Mutex<[String: CannedResponse]>([:])
-    private let running = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
+    private let running = Mutex<InProcessServer?>(nil)
     private let logger: Logger
 
     /// One request the server received.
@@ -88,53 +88,28 @@ public final class LiveIssuer: Sendable {
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: TrafficMiddleware(issuer: self))
         PortcullisApplication.addRoutes(to: router, services: services)
-        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         // The store sweeper stays off (tests drive it themselves); the mail delivery runs, as mail
         // is only ever sent by it, and so does the revocation broadcaster, which feeds the streams.
         let background = PortcullisApplication.backgroundServices(services: services, logger: logger).filter {
             $0 is MailDelivery || $0 is RevocationBroadcaster
         }
-        let app = Application(
+        let server = try await InProcessServer.start(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "Portcullis"),
+            port: port,
+            configuration: services.configuration,
             services: background,
-            onServerRunning: { _ in readyContinuation.yield() },
             logger: logger
         )
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let task = Task {
-            // Ends the wait below whether the server ran or failed to start.
-            defer { readyContinuation.finish() }
-            try await group.run()
-        }
-        var listening = false
-        for await _ in ready {
-            listening = true
-            break
-        }
-        guard listening else {
-            try await task.value
-            throw ServerStopped(port: port)
-        }
-        running.withLock { $0 = (group, task) }
-    }
-
-    /// The server ended before it listened.
-    struct ServerStopped: Error, CustomStringConvertible {
-        let port: Int
-        var description: String { "the issuer stopped before listening on 127.0.0.1:\(port)" }
+        running.withLock { $0 = server }
     }
 
     /// Stops serving (open streams are ended) and waits until the port is closed.
     public func stop() async {
-        guard
-            let (group, task) = running.withLock({ running in
-                defer { running = nil }
-                return running
-            })
-        else { return }
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        let server = running.withLock { running in
+            defer { running = nil }
+            return running
+        }
+        await server?.stop()
     }
 
     /// Every request received so far.

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisHTTP
 import PortcullisTesting
 
 /// A PostgreSQL cluster of a test's own (initdb in a temporary directory, a free loopback port),

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Free TCP ports on 127.0.0.1, for servers a test starts (and must name before they listen, for
-/// example in their issuer URL).
+/// Free TCP ports on 127.0.0.1, for servers started in process (by tests, and by
+/// `portcullis compare`) that must name their port before they listen, for example in their
+/// issuer URL.
 public enum LoopbackPort {
     /// Ports handed out in this process, never handed out again: a server that stops and starts on
     /// its port again must not find it given to another test in between.
@@ -10,7 +11,7 @@ public enum LoopbackPort {
 
     /// A port nothing listens on right now and not handed out before in this process: the kernel's
     /// pick for an ephemeral bind, released again. Another process could take it before the caller
-    /// binds it; on loopback in a test run that race is remote enough.
+    /// binds it; on loopback that race is remote enough.
     public static func free() throws -> Int {
         for _ in 0..<100 {
             let port = try kernelPick()
