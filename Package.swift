@@ -159,7 +159,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The executable: `serve`, `migrate` and the admin commands.
+        // `portcullis compare`: the sessions-vs-JWT experiments against throwaway servers, and the
+        // report in text, Markdown, JSON and HTML.
+        .target(
+            name: "PortcullisCompare",
+            dependencies: [
+                "PortcullisCore", "PortcullisTokens", "PortcullisSQLite", "PortcullisHTTP", "PortcullisVerifier",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: `serve`, `migrate`, `compare` and the admin commands.
         .executableTarget(
             name: "portcullis",
             dependencies: [
@@ -168,6 +184,7 @@ let package = Package(
                 "PortcullisSQLite",
                 "PortcullisPostgres",
                 "PortcullisHTTP",
+                "PortcullisCompare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),

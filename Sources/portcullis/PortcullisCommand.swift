@@ -8,7 +8,7 @@ struct PortcullisCommand: AsyncParsableCommand {
         abstract: "Sessions, tokens and cookies done properly: an authentication server.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, ClientsCommand.self, KeysCommand.self,
-            RoutesCommand.self,
+            RoutesCommand.self, CompareCommand.self,
         ]
     )
 }

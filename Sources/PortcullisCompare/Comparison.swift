@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import NIOPosix
+import PortcullisCore
+import PortcullisHTTP
+import PortcullisSQLite
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Runs the sessions-vs-JWT experiments against throwaway servers on loopback and gathers the
+/// measured table (docs/compare.md). Nothing touches the user's own data: every store is created
+/// for the run and removed after it.
+public enum Comparison {
+    /// What to run, and for how long.
+    public struct Options: Sendable {
+        /// How long each throughput and latency experiment runs.
+        public var duration: Duration = .seconds(2)
+
+        /// The defaults: two seconds per experiment.
+        public init() {}
+    }
+
+    /// Runs every experiment in turn, reporting each as it starts through `progress`, and returns
+    /// the table with the verdicts it supports.
+    public static func run(_ options: Options, progress: @escaping @Sendable (String) -> Void) async throws -> ComparisonReport {
+        let stores = try ThrowawayStores()
+        defer { stores.remove() }
+        var settings = HTTPClient.Configuration()
+        settings.redirectConfiguration = .disallow
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)
+        let experiments = Experiments(options: options, stores: stores, client: LoopbackClient(http: http), progress: progress)
+        let rows: [ComparisonReport.Row]
+        do {
+            rows = try await experiments.runAll()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        let machine = ComparisonReport.Machine(
+            date: Date().formatted(.iso8601),
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            durationSeconds: options.duration / .seconds(1),
+            stores: ["memory", "sqlite"]
+        )
+        return ComparisonReport(
+            machine: machine,
+            approaches: ComparisonReport.Approach.allCases,
+            rows: rows,
+            verdicts: Verdicts.derive(from: rows)
+        )
+    }
+}
+
+/// The experiments of one run and what they share: the options, the throwaway stores, one HTTP
+/// client, and where progress goes. Each group of rows is measured in its own file.
+struct Experiments: Sendable {
+    let options: Comparison.Options
+    let stores: ThrowawayStores
+    let client: LoopbackClient
+    let progress: @Sendable (String) -> Void
+
+    /// The password of every throwaway account.
+    static let password = "correct horse battery staple 42"
+
+    /// Every group, in the order of the table.
+    func runAll() async throws -> [ComparisonReport.Row] {
+        let steps: [(String, () async throws -> [ComparisonReport.Row])] = [
+            ("storage: what the server keeps and the client carries", storage),
+            ("cost: validating a session and verifying a token", cost),
+            ("scaling: what a second instance needs", scaling),
+            ("revocation: from sign-out to refusal", revocation),
+            ("restarts: who is still signed in", restarts),
+            ("exposure: cookies and tokens within reach of page script", { exposure() }),
+        ]
+        var rows: [ComparisonReport.Row] = []
+        for (index, (title, step)) in steps.enumerated() {
+            progress("[\(index + 1)/\(steps.count)] \(title)")
+            rows += try await step()
+        }
+        return rows
+    }
+
+    /// Runs `body` with an instance over `store` (configured by `configure`), stopped afterwards
+    /// whether `body` succeeded or not; the store stays open.
+    func withInstance<Result: Sendable>(
+        store: any PortcullisStore,
+        port: Int? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (ThrowawayInstance) async throws -> Result
+    ) async throws -> Result {
+        let instance = try await ThrowawayInstance.start(store: store, keyEncryption: stores.keyEncryption, port: port, configure: configure)
+        do {
+            let result = try await body(instance)
+            await instance.stop()
+            return result
+        } catch {
+            await instance.stop()
+            throw error
+        }
+    }
+
+    /// Runs `body` with the migrated SQLite store `name` of this run, closed afterwards whether
+    /// `body` succeeded or not.
+    func withSQLite<Result: Sendable>(_ name: String, _ body: (SQLiteStore) async throws -> Result) async throws -> Result {
+        let store = try await stores.sqlite(name)
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Registers `count` accounts on `instance` directly (no HTTP: their hashing is not a measure)
+    /// and returns their emails.
+    func accounts(_ count: Int, on instance: ThrowawayInstance, prefix: String) async throws -> [String] {
+        var emails: [String] = []
+        for index in 0..<count {
+            let email = "\(prefix)\(index)@compare.example"
+            _ = try await instance.services.accounts.register(email: email, password: Self.password)
+            emails.append(email)
+        }
+        return emails
+    }
+}

@@ -1,0 +1,55 @@
+import PortcullisCore
+import PortcullisHTTP
+
+extension Experiments {
+    /// Whether a signed-in user survives a restart of the server, per store: a session cookie and
+    /// an access token obtained before are presented to the restarted server (same port, same key
+    /// file). A `memory:` store lives in the process, so the restarted server starts from an empty one.
+    func restarts() async throws -> [ComparisonReport.Row] {
+        let beforeMemory = try await signedIn(on: MemoryStore())
+        let memory = try await survivors(of: beforeMemory, on: MemoryStore())
+        let beforeSQLite = try await withSQLite("restarts") { try await signedIn(on: $0) }
+        let sqlite = try await withSQLite("restarts") { try await survivors(of: beforeSQLite, on: $0) }
+        return [row(memory, store: "memory", label: "Restart, memory: store"), row(sqlite, store: "sqlite", label: "Restart, SQLite store")]
+    }
+
+    /// A cookie and a token for a new account on a server over `store`, which then stops.
+    private func signedIn(on store: any PortcullisStore) async throws -> SignedIn {
+        try await withInstance(store: store) { instance in
+            let email = try await accounts(1, on: instance, prefix: "restart")[0]
+            let session = try await client.signIn(instance.url, email: email, password: Self.password)
+            let token = try await client.passwordGrant(instance.url, email: email, password: Self.password)
+            return SignedIn(port: instance.port, cookie: session.cookie, token: token)
+        }
+    }
+
+    /// What of `before` a server restarted on its port over `store` still accepts.
+    private func survivors(of before: SignedIn, on store: any PortcullisStore) async throws -> (session: Bool, token: Bool) {
+        try await withInstance(store: store, port: before.port) { restarted in
+            (
+                session: try await client.me(restarted.url, cookie: before.cookie) == 200,
+                token: try await client.me(restarted.url, bearer: before.token) == 200
+            )
+        }
+    }
+
+    private func row(_ outcome: (session: Bool, token: Bool), store: String, label: String) -> ComparisonReport.Row {
+        let session: ComparisonReport.Cell = .outcome(outcome.session ? "still signed in" : "signed out")
+        let token: ComparisonReport.Cell = .outcome(outcome.token ? "token still accepted" : "token refused")
+        return .init(
+            id: "restarts.\(store)",
+            group: .restarts,
+            label: label,
+            unit: "",
+            cells: [.session: session, .jwt: token, .jwtWithFeed: token, .hybrid: session],
+            note: "A cookie and a token from before the restart, presented to the restarted server."
+        )
+    }
+}
+
+/// The credentials a user held before a restart, and the port the server had.
+private struct SignedIn: Sendable {
+    var port: Int
+    var cookie: String
+    var token: String
+}

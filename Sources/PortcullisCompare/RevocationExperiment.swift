@@ -1,0 +1,117 @@
+import PortcullisCore
+import PortcullisHTTP
+import PortcullisSQLite
+import PortcullisTokens
+import PortcullisVerifier
+
+extension Experiments {
+    /// How long after a sign-out (or a revocation) the credential stops working: a session on the
+    /// instance that ended it and on another instance over the same store, a bare JWT (its
+    /// remaining lifetime, shown, not waited for), and a JWT at a verifier that follows the feed.
+    func revocation() async throws -> [ComparisonReport.Row] {
+        let rounds = 10
+        let measured = try await withSQLite("revocation") { store in
+            try await withInstance(store: store) { first in
+                try await withInstance(store: store) { second in
+                    let emails = try await accounts(rounds, on: first, prefix: "revocation")
+                    var sameInstance: [Duration] = []
+                    var otherInstance: [Duration] = []
+                    for email in emails {
+                        let session = try await client.signIn(first.url, email: email, password: Self.password)
+                        guard try await client.me(second.url, cookie: session.cookie) == 200 else {
+                            throw ExperimentFailure("the second instance refused a live session")
+                        }
+                        let start = ContinuousClock.now
+                        try await client.signOut(first.url, session)
+                        sameInstance.append(try await untilRefused(since: start) { try await client.me(first.url, cookie: session.cookie) != 200 })
+                        otherInstance.append(try await untilRefused(since: start) { try await client.me(second.url, cookie: session.cookie) != 200 })
+                    }
+                    let feed = try await withVerifier(of: first, followingFeed: true) { verifier in
+                        var token: [Duration] = []
+                        var minted: [Duration] = []
+                        for email in emails {
+                            let access = try await client.passwordGrant(first.url, email: email, password: Self.password)
+                            _ = try await verifier.verify(access)
+                            let start = ContinuousClock.now
+                            try await client.revoke(first.url, token: access)
+                            token.append(try await untilRefused(since: start) { await verifier.refuses(access) })
+
+                            let session = try await client.signIn(first.url, email: email, password: Self.password)
+                            let short = try await client.mintToken(first.url, from: session)
+                            _ = try await verifier.verify(short)
+                            let signOut = ContinuousClock.now
+                            try await client.signOut(first.url, session)
+                            minted.append(try await untilRefused(since: signOut) { await verifier.refuses(short) })
+                        }
+                        return (token: Timing(samples: token, elapsed: .zero), minted: Timing(samples: minted, elapsed: .zero))
+                    }
+                    return (
+                        same: Timing(samples: sameInstance, elapsed: .zero),
+                        other: Timing(samples: otherInstance, elapsed: .zero),
+                        token: feed.token,
+                        minted: feed.minted,
+                        lifetime: first.services.configuration.accessLifetime
+                    )
+                }
+            }
+        }
+        let lifetime = measured.lifetime / .milliseconds(1)
+        return [
+            .init(
+                id: "revocation.same_instance",
+                group: .revocation,
+                label: "Refused by the same instance",
+                unit: "ms",
+                cells: [.session: milliseconds(measured.same), .hybrid: milliseconds(measured.same)],
+                note: "From sending the sign-out to the first refused request on that instance, over \(rounds) sign-outs."
+            ),
+            .init(
+                id: "revocation.other_instance",
+                group: .revocation,
+                label: "Refused by another instance",
+                unit: "ms",
+                cells: [.session: milliseconds(measured.other), .hybrid: milliseconds(measured.other)],
+                note: "The same, on a second instance over the same store that had the session cached."
+            ),
+            .init(
+                id: "revocation.verifier",
+                group: .revocation,
+                label: "Refused by a service's verifier",
+                unit: "ms",
+                cells: [
+                    .jwt: .derived(lifetime, "the token's remaining lifetime: shown, not waited for"),
+                    .jwtWithFeed: milliseconds(measured.token, "revoking the access token"),
+                    .hybrid: milliseconds(measured.minted, "signing out ends the minted token"),
+                ],
+                note: "From the revocation to the first refusal by a PortcullisVerifier following the feed."
+            ),
+        ]
+    }
+
+    /// A cell of `timing` in milliseconds.
+    func milliseconds(_ timing: Timing, _ text: String? = nil) -> ComparisonReport.Cell {
+        .measured(timing.p50 / 1000, p99: timing.p99 / 1000, text)
+    }
+
+    /// How long after `start` `refused` first holds, checking every millisecond for up to 10 s.
+    private func untilRefused(since start: ContinuousClock.Instant, _ refused: () async throws -> Bool) async throws -> Duration {
+        let deadline = start + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try await refused() { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        throw ExperimentFailure("a revoked credential was still accepted after 10 s")
+    }
+}
+
+extension PortcullisVerifier {
+    /// Whether `token` is refused as revoked.
+    fileprivate func refuses(_ token: String) async -> Bool {
+        do {
+            _ = try await verify(token)
+            return false
+        } catch {
+            return error == .revoked
+        }
+    }
+}

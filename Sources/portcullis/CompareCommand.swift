@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import PortcullisCompare
+import PortcullisHTTP
+
+/// `portcullis compare`: the sessions-vs-JWT table, measured on this machine (docs/compare.md).
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Measure sessions, JWTs and both on this machine, and print the comparison table.",
+        discussion: """
+            Runs experiments against throwaway servers on loopback (never your data): what the server \
+            keeps and the client carries, what validating costs, what a second instance needs, how fast a \
+            revocation is refused, and who survives a restart. Progress goes to standard error.
+            """
+    )
+
+    @Option(help: "How long each throughput and latency experiment runs, in whole seconds (for example 1s, 10s).")
+    var duration: String = "2s"
+
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "Print the report as Markdown.") var markdown = false
+    @Option(help: "Also write the report as a self-contained HTML page to this file.") var html: String?
+
+    func validate() throws {
+        guard let duration = Duration(setting: duration), duration > .zero else {
+            throw ValidationError("--duration must be a whole number of seconds, as in 1s or 10s")
+        }
+        if json && markdown { throw ValidationError("choose one of --json and --markdown") }
+    }
+
+    func run() async throws {
+        var options = Comparison.Options()
+        options.duration = Duration(setting: duration) ?? options.duration
+        let report = try await Comparison.run(options) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        if let html {
+            try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: html))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else if markdown {
+            print(MarkdownReport.render(report), terminator: "")
+        } else {
+            print(TerminalTable.render(report), terminator: "")
+        }
+    }
+}
