@@ -10,7 +10,8 @@ profiles are two devices that can sign each other out; sign out everywhere; form
 another site are refused; `next` never leads off the server. The server mails through a real SMTP
 server on loopback (aiosmtpd, in this process), and the browser follows the links in that mail:
 confirming the address, resetting a forgotten password; the account page changes the password.
-Screenshots of the pages at phone and desktop widths go to SCREENSHOT_DIR. Prints one line per
+Last, the HTML report of `portcullis compare` is opened from its file: one page, no script, that
+fits a phone's width. Screenshots of the pages at phone and desktop widths go to SCREENSHOT_DIR. Prints one line per
 check; exits non-zero at the first failure.
 
 Chromium and chromedriver come from Debian (/usr/bin/chromium, /usr/bin/chromedriver), Selenium
@@ -430,6 +431,34 @@ def run(binary, screenshots, directory):
         inbox.stop()
 
 
+def compare_report(binary, screenshots, directory):
+    """`portcullis compare --html` (one second per experiment), opened in Chromium at phone and
+    desktop widths."""
+    report = os.path.join(directory, "compare.html")
+    result = subprocess.run([binary, "compare", "--duration", "1s", "--html", report], cwd=directory,
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        print(result.stderr[-2000:], flush=True)
+    check(result.returncode == 0, "portcullis compare --html succeeds")
+    browser = Browser("report", directory)
+    try:
+        browser.open("file://" + report)
+        check(browser.driver.title == "Sessions vs JWT, measured", "the report opens as a page of its own")
+        charts = browser.driver.find_elements(By.CSS_SELECTOR, "figure svg rect.bar")
+        check(len(charts) >= 10, f"the report draws its bars ({len(charts)})")
+        check(not browser.driver.find_elements(By.TAG_NAME, "script"), "the report has no script")
+        browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+        browser.driver.refresh()
+        overflow = browser.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        check(overflow <= 0, f"at a phone's width only the table scrolls sideways, not the page ({overflow} px)")
+        browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.screenshot(screenshots, "compare-report-phone", PHONE)
+        browser.screenshot(screenshots, "compare-report-desktop", DESKTOP)
+    finally:
+        browser.quit()
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -438,6 +467,7 @@ def main():
     directory = tempfile.mkdtemp(prefix="portcullis-browser-")
     try:
         run(binary, screenshots, directory)
+        compare_report(binary, screenshots, directory)
     except CheckFailed as failure:
         log = os.path.join(directory, "server.log")
         tail = "".join(open(log).readlines()[-20:]) if os.path.exists(log) else ""
