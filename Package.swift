@@ -164,7 +164,7 @@ let package = Package(
         .target(
             name: "PortcullisCompare",
             dependencies: [
-                "PortcullisCore", "PortcullisTokens", "PortcullisSQLite", "PortcullisHTTP", "PortcullisVerifier",
+                "PortcullisCore", "PortcullisTokens", "PortcullisSQLite", "PortcullisPostgres", "PortcullisHTTP", "PortcullisVerifier",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOPosix
 import PortcullisCore
 import PortcullisHTTP
+public import PortcullisPostgres
 import PortcullisSQLite
 
 #if canImport(FoundationEssentials)
@@ -18,6 +19,9 @@ public enum Comparison {
     public struct Options: Sendable {
         /// How long each throughput and latency experiment runs.
         public var duration: Duration = .seconds(2)
+        /// A PostgreSQL server to measure on as well: a throwaway database is created on it for
+        /// the run and dropped after (its role needs `CREATEDB`).
+        public var postgres: PostgresConfiguration?
 
         /// The defaults: two seconds per experiment.
         public init() {}
@@ -31,20 +35,30 @@ public enum Comparison {
         var settings = HTTPClient.Configuration()
         settings.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)
-        let experiments = Experiments(options: options, stores: stores, client: LoopbackClient(http: http), progress: progress)
+        var database: ThrowawayPostgresDatabase?
         let rows: [ComparisonReport.Row]
         do {
+            if let server = options.postgres { database = try await ThrowawayPostgresDatabase.create(on: server) }
+            let experiments = Experiments(
+                options: options,
+                stores: stores,
+                postgres: database?.configuration,
+                client: LoopbackClient(http: http),
+                progress: progress
+            )
             rows = try await experiments.runAll()
         } catch {
+            try? await database?.drop()
             try? await http.shutdown()
             throw error
         }
+        try await database?.drop()
         try await http.shutdown()
         let machine = ComparisonReport.Machine(
             date: Date().formatted(.iso8601),
             cores: ProcessInfo.processInfo.activeProcessorCount,
             durationSeconds: options.duration / .seconds(1),
-            stores: ["memory", "sqlite"]
+            stores: ["memory", "sqlite"] + (options.postgres == nil ? [] : ["postgresql"])
         )
         return ComparisonReport(
             machine: machine,
@@ -60,6 +74,8 @@ public enum Comparison {
 struct Experiments: Sendable {
     let options: Comparison.Options
     let stores: ThrowawayStores
+    /// The throwaway PostgreSQL database, when the run measures on one.
+    let postgres: PostgresConfiguration?
     let client: LoopbackClient
     let progress: @Sendable (String) -> Void
 
@@ -116,6 +132,26 @@ struct Experiments: Sendable {
             throw error
         }
     }
+
+    /// Runs `body` with a started, migrated store on the throwaway PostgreSQL database, closed
+    /// afterwards; `nil` when the run has no PostgreSQL.
+    func withPostgres<Result: Sendable>(_ body: (PostgresStore) async throws -> Result) async throws -> Result? {
+        guard let postgres else { return nil }
+        let store = try PostgresStore(configuration: postgres)
+        store.start()
+        do {
+            try await store.migrate()
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// The cell of an experiment on PostgreSQL when the run has none.
+    static let withoutPostgres = ComparisonReport.Cell.notRun("not run: give --database postgres://…")
 
     /// Registers `count` accounts on `instance` directly (no HTTP: their hashing is not a measure)
     /// and returns their emails.

@@ -21,6 +21,12 @@ extension Experiments {
             }
             return (uncached, cached)
         }
+        let postgres = try await withPostgres { store in
+            try await withInstance(store: store, configure: { $0.sessionCache = false }) { instance in
+                let secret = try await signedInSecret(on: instance, email: "postgres-uncached@compare.example")
+                return try await Timing.measure(for: duration) { _ = try await instance.services.sessions.validate(secret) }
+            }
+        }
 
         var rows: [ComparisonReport.Row] = [
             .init(
@@ -30,6 +36,17 @@ extension Experiments {
                 unit: "µs",
                 cells: [.session: cell(uncached), .hybrid: cell(uncached, "per page, and per token minted")],
                 note: "SessionManager.validate with the cache off: one read of the SQLite store."
+            ),
+            .init(
+                id: "cost.session.postgresql",
+                group: .cost,
+                label: "Session lookup, PostgreSQL",
+                unit: "µs",
+                cells: [
+                    .session: postgres.map { cell($0) } ?? Self.withoutPostgres,
+                    .hybrid: postgres.map { cell($0, "per page, and per token minted") } ?? Self.withoutPostgres,
+                ],
+                note: "SessionManager.validate with the cache off: one query to PostgreSQL over the network stack."
             ),
             .init(
                 id: "cost.session.cache",

@@ -10,7 +10,14 @@ extension Experiments {
         let memory = try await survivors(of: beforeMemory, on: MemoryStore())
         let beforeSQLite = try await withSQLite("restarts") { try await signedIn(on: $0) }
         let sqlite = try await withSQLite("restarts") { try await survivors(of: beforeSQLite, on: $0) }
-        return [row(memory, store: "memory", label: "Restart, memory: store"), row(sqlite, store: "sqlite", label: "Restart, SQLite store")]
+        let beforePostgres = try await withPostgres { try await signedIn(on: $0) }
+        var postgres: (session: Bool, token: Bool)?
+        if let beforePostgres { postgres = try await withPostgres { try await survivors(of: beforePostgres, on: $0) } }
+        return [
+            row(memory, store: "memory", label: "Restart, memory: store"),
+            row(sqlite, store: "sqlite", label: "Restart, SQLite store"),
+            row(postgres, store: "postgresql", label: "Restart, PostgreSQL store"),
+        ]
     }
 
     /// A cookie and a token for a new account on a server over `store`, which then stops.
@@ -33,9 +40,9 @@ extension Experiments {
         }
     }
 
-    private func row(_ outcome: (session: Bool, token: Bool), store: String, label: String) -> ComparisonReport.Row {
-        let session: ComparisonReport.Cell = .outcome(outcome.session ? "still signed in" : "signed out")
-        let token: ComparisonReport.Cell = .outcome(outcome.token ? "token still accepted" : "token refused")
+    private func row(_ outcome: (session: Bool, token: Bool)?, store: String, label: String) -> ComparisonReport.Row {
+        let session: ComparisonReport.Cell = outcome.map { .outcome($0.session ? "still signed in" : "signed out") } ?? Self.withoutPostgres
+        let token: ComparisonReport.Cell = outcome.map { .outcome($0.token ? "token still accepted" : "token refused") } ?? Self.withoutPostgres
         return .init(
             id: "restarts.\(store)",
             group: .restarts,

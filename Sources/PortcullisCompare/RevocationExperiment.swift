@@ -14,18 +14,7 @@ extension Experiments {
             try await withInstance(store: store) { first in
                 try await withInstance(store: store) { second in
                     let emails = try await accounts(rounds, on: first, prefix: "revocation")
-                    var sameInstance: [Duration] = []
-                    var otherInstance: [Duration] = []
-                    for email in emails {
-                        let session = try await client.signIn(first.url, email: email, password: Self.password)
-                        guard try await client.me(second.url, cookie: session.cookie) == 200 else {
-                            throw ExperimentFailure("the second instance refused a live session")
-                        }
-                        let start = ContinuousClock.now
-                        try await client.signOut(first.url, session)
-                        sameInstance.append(try await untilRefused(since: start) { try await client.me(first.url, cookie: session.cookie) != 200 })
-                        otherInstance.append(try await untilRefused(since: start) { try await client.me(second.url, cookie: session.cookie) != 200 })
-                    }
+                    let signOuts = try await sessionSignOuts(emails, first: first, second: second)
                     let feed = try await withVerifier(of: first, followingFeed: true) { verifier in
                         var token: [Duration] = []
                         var minted: [Duration] = []
@@ -46,8 +35,8 @@ extension Experiments {
                         return (token: Timing(samples: token, elapsed: .zero), minted: Timing(samples: minted, elapsed: .zero))
                     }
                     return (
-                        same: Timing(samples: sameInstance, elapsed: .zero),
-                        other: Timing(samples: otherInstance, elapsed: .zero),
+                        same: signOuts.same,
+                        other: signOuts.other,
                         token: feed.token,
                         minted: feed.minted,
                         lifetime: first.services.configuration.accessLifetime
@@ -55,6 +44,17 @@ extension Experiments {
                 }
             }
         }
+        let postgres = try await withPostgres { firstStore in
+            try await withPostgres { secondStore in
+                try await withInstance(store: firstStore) { first in
+                    try await withInstance(store: secondStore) { second in
+                        let emails = try await accounts(rounds, on: first, prefix: "revocation-postgresql")
+                        return try await sessionSignOuts(emails, first: first, second: second).other
+                    }
+                }
+            }
+        }
+        let postgresCell = postgres.flatMap { $0 }.map { milliseconds($0) } ?? Self.withoutPostgres
         let lifetime = measured.lifetime / .milliseconds(1)
         return [
             .init(
@@ -74,6 +74,14 @@ extension Experiments {
                 note: "The same, on a second instance over the same store that had the session cached."
             ),
             .init(
+                id: "revocation.other_instance.postgresql",
+                group: .revocation,
+                label: "Refused by another instance, PostgreSQL",
+                unit: "ms",
+                cells: [.session: postgresCell, .hybrid: postgresCell],
+                note: "The same with two instances, each with its own connection pool, on one PostgreSQL database."
+            ),
+            .init(
                 id: "revocation.verifier",
                 group: .revocation,
                 label: "Refused by a service's verifier",
@@ -86,6 +94,28 @@ extension Experiments {
                 note: "From the revocation to the first refusal by a PortcullisVerifier following the feed."
             ),
         ]
+    }
+
+    /// For each of `emails`: signs in on `first`, has `second` cache the session, signs out on
+    /// `first`, and times the first refusal on each instance from the moment the sign-out was sent.
+    private func sessionSignOuts(
+        _ emails: [String],
+        first: ThrowawayInstance,
+        second: ThrowawayInstance
+    ) async throws -> (same: Timing, other: Timing) {
+        var sameInstance: [Duration] = []
+        var otherInstance: [Duration] = []
+        for email in emails {
+            let session = try await client.signIn(first.url, email: email, password: Self.password)
+            guard try await client.me(second.url, cookie: session.cookie) == 200 else {
+                throw ExperimentFailure("the second instance refused a live session")
+            }
+            let start = ContinuousClock.now
+            try await client.signOut(first.url, session)
+            sameInstance.append(try await untilRefused(since: start) { try await client.me(first.url, cookie: session.cookie) != 200 })
+            otherInstance.append(try await untilRefused(since: start) { try await client.me(second.url, cookie: session.cookie) != 200 })
+        }
+        return (Timing(samples: sameInstance, elapsed: .zero), Timing(samples: otherInstance, elapsed: .zero))
     }
 
     /// A cell of `timing` in milliseconds.

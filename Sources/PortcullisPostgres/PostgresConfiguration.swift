@@ -39,8 +39,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public let username: String
     /// Its password, if any.
     let password: String?
-    /// The database, if named.
-    public let database: String?
+    /// The database, if named (the role's own otherwise).
+    public var database: String?
     /// How the connection is protected.
     public let tlsMode: TLSMode
     /// The CA certificate file (PEM) the server's certificate must chain to, if given.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PortcullisCompare
 import PortcullisHTTP
+import PortcullisPostgres
 
 /// `portcullis compare`: the sessions-vs-JWT table, measured on this machine (docs/compare.md).
 struct CompareCommand: AsyncParsableCommand {
@@ -15,6 +16,14 @@ struct CompareCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(
+        help: ArgumentHelp(
+            "Also measure on this PostgreSQL server, in a database created for the run and dropped after it.",
+            valueName: "postgres://USER:PASS@HOST:PORT/DB"
+        )
+    )
+    var database: String?
+
     @Option(help: "How long each throughput and latency experiment runs, in whole seconds (for example 1s, 10s).")
     var duration: String = "2s"
 
@@ -27,11 +36,18 @@ struct CompareCommand: AsyncParsableCommand {
             throw ValidationError("--duration must be a whole number of seconds, as in 1s or 10s")
         }
         if json && markdown { throw ValidationError("choose one of --json and --markdown") }
+        if let database {
+            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                throw ValidationError("--database takes a postgres:// URL (SQLite and memory: are always measured)")
+            }
+            _ = try PostgresConfiguration(database)
+        }
     }
 
     func run() async throws {
         var options = Comparison.Options()
         options.duration = Duration(setting: duration) ?? options.duration
+        options.postgres = try database.map { try PostgresConfiguration($0) }
         let report = try await Comparison.run(options) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -18,6 +18,7 @@ struct CompareCommandTests {
         "storage.token_bytes.ES256": ["jwt", "jwt_feed", "hybrid"],
         "storage.token_bytes.RS256": ["jwt", "jwt_feed", "hybrid"],
         "cost.session.sqlite": ["session", "hybrid"],
+        "cost.session.postgresql": ["session", "hybrid"],
         "cost.session.cache": ["session", "hybrid"],
         "cost.verify_cold.EdDSA": ["jwt", "jwt_feed", "hybrid"],
         "cost.verify_warm.EdDSA": ["jwt", "jwt_feed", "hybrid"],
@@ -30,9 +31,11 @@ struct CompareCommandTests {
         "scaling.verifier_start": ["jwt", "jwt_feed", "hybrid"],
         "revocation.same_instance": ["session", "hybrid"],
         "revocation.other_instance": ["session", "hybrid"],
+        "revocation.other_instance.postgresql": ["session", "hybrid"],
         "revocation.verifier": ["jwt", "jwt_feed", "hybrid"],
         "restarts.memory": ["session", "jwt", "jwt_feed", "hybrid"],
         "restarts.sqlite": ["session", "jwt", "jwt_feed", "hybrid"],
+        "restarts.postgresql": ["session", "jwt", "jwt_feed", "hybrid"],
         "exposure.xss": ["session", "jwt", "jwt_feed", "hybrid"],
         "exposure.csrf": ["session", "jwt", "jwt_feed", "hybrid"],
     ]
@@ -90,6 +93,10 @@ struct CompareCommandTests {
         #expect(text("restarts.memory", "session") == "signed out")
         #expect(text("restarts.memory", "jwt") == "token refused")
 
+        // Without --database the PostgreSQL rows say how to have them.
+        #expect(text("cost.session.postgresql", "session")?.contains("--database") == true)
+        #expect(text("restarts.postgresql", "session")?.contains("--database") == true)
+
         // Without a browser the exposure rows say they were not run.
         #expect(text("exposure.xss", "session")?.hasPrefix("not run") == true)
         #expect(byID["exposure.csrf"]?["session"]?["measured"] as? Bool == false)
@@ -121,8 +128,44 @@ struct CompareCommandTests {
         #expect(!html.contains("<script"))
         #expect(!html.contains("src="))
         #expect(!html.contains("href="))
-        let charts = byID.keys.filter { $0.hasPrefix("cost.") || $0.hasPrefix("revocation.") }.count
+        let charts = byID.filter { id, cells in
+            (id.hasPrefix("cost.") || id.hasPrefix("revocation.")) && cells.values.contains { $0["value"] != nil }
+        }.count
         #expect(html.components(separatedBy: "<svg").count - 1 == charts)
+    }
+
+    /// With `--database`, the PostgreSQL rows are measured, in a database of the run's own that
+    /// is gone afterwards.
+    @Test(.enabled(if: PostgresCluster.sharedURL != nil, "Scripts/test starts PostgreSQL"))
+    func measuresOnPostgreSQLInAThrowawayDatabase() async throws {
+        let server = try #require(PostgresCluster.sharedURL)
+        let directory = try TemporaryDirectory()
+        let run = await PortcullisBinary.run(["compare", "--duration", "1s", "--json", "--database", server], in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["machine"] as? [String: Any])?["stores"] as? [String] == ["memory", "sqlite", "postgresql"])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        func cell(_ id: String) -> [String: Any]? {
+            (rows.first { $0["id"] as? String == id }?["cells"] as? [String: [String: Any]])?["session"]
+        }
+        #expect((cell("cost.session.postgresql")?["value"] as? Double ?? 0) > 0)
+        #expect((cell("revocation.other_instance.postgresql")?["p99"] as? Double ?? .infinity) < 5_000)
+        #expect(cell("restarts.postgresql")?["text"] as? String == "still signed in")
+        // No database of the run is left on the server.
+        let components = try #require(URLComponents(string: server))
+        let psql = Process()
+        psql.executableURL = PostgresCluster.binaries.appendingPathComponent("psql")
+        psql.arguments = [
+            "-h", components.host ?? "127.0.0.1", "-p", "\(components.port ?? 5432)", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database",
+        ]
+        let output = Pipe()
+        psql.standardOutput = output
+        try psql.run()
+        let names = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        psql.waitUntilExit()
+        #expect(psql.terminationStatus == 0)
+        #expect(names.contains("postgres"))
+        #expect(!names.contains("portcullis_throwaway_"))
     }
 
     @Test func aDurationThatIsNotOneIsRefused() async throws {
