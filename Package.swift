@@ -217,6 +217,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PortcullisCompareTests",
+            dependencies: ["PortcullisCompare"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PortcullisSMTPTests",
             dependencies: ["PortcullisSMTP", "PortcullisTesting", .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings

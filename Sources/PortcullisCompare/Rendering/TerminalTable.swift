@@ -4,10 +4,8 @@ public enum TerminalTable {
     /// The report as text, `width` columns wide at most.
     public static func render(_ report: ComparisonReport, width: Int = 120) -> String {
         let labelWidth = 26
-        let columnWidth = max(16, (width - labelWidth) / report.approaches.count - 3)
-        var lines: [String] = []
-        let header = [pad("", labelWidth)] + report.approaches.map { pad($0.title, columnWidth) }
-        lines.append(header.joined(separator: " | "))
+        let columnWidth = max(10, (width - labelWidth) / report.approaches.count - 3)
+        var lines = block([[""]] + report.approaches.map { wrap($0.title, columnWidth) }, labelWidth: labelWidth, columnWidth: columnWidth)
         lines.append(String(repeating: "-", count: labelWidth + (columnWidth + 3) * report.approaches.count))
         for group in ComparisonReport.Group.allCases {
             let rows = report.rows.filter { $0.group == group }
@@ -21,13 +19,7 @@ public enum TerminalTable {
                     if cell.value != nil, cell.measured, let words = cell.text { text += wrap(words, columnWidth) }
                     return text
                 }
-                let height = ([label] + cells).map(\.count).max() ?? 1
-                for line in 0..<height {
-                    let parts =
-                        [pad(line < label.count ? label[line] : "", labelWidth)]
-                        + cells.map { pad(line < $0.count ? $0[line] : "", columnWidth) }
-                    lines.append(parts.joined(separator: " | ").trailingSpacesRemoved)
-                }
+                lines += block([label] + cells, labelWidth: labelWidth, columnWidth: columnWidth)
             }
             lines.append("")
         }
@@ -36,6 +28,17 @@ public enum TerminalTable {
             lines += wrap("\(verdict.application): \(verdict.approach.title). \(verdict.reason)", width)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One table row from its cells' lines: as many lines as its tallest cell, columns padded.
+    private static func block(_ cells: [[String]], labelWidth: Int, columnWidth: Int) -> [String] {
+        let height = cells.map(\.count).max() ?? 1
+        return (0..<height).map { line in
+            let parts = cells.enumerated().map { column, cell in
+                pad(line < cell.count ? cell[line] : "", column == 0 ? labelWidth : columnWidth)
+            }
+            return parts.joined(separator: " | ").trailingSpacesRemoved
+        }
     }
 
     /// `text` cut into lines of at most `width` characters, at spaces where it can.
