@@ -22,6 +22,8 @@ public enum Comparison {
         /// A PostgreSQL server to measure on as well: a throwaway database is created on it for
         /// the run and dropped after (its role needs `CREATEDB`).
         public var postgres: PostgresConfiguration?
+        /// Whether to run the CSRF and XSS experiments in headless Chromium.
+        public var browser = false
 
         /// The defaults: two seconds per experiment.
         public init() {}
@@ -90,7 +92,7 @@ struct Experiments: Sendable {
             ("scaling: what a second instance needs", scaling),
             ("revocation: from sign-out to refusal", revocation),
             ("restarts: who is still signed in", restarts),
-            ("exposure: cookies and tokens within reach of page script", { exposure() }),
+            ("exposure: cookies and tokens within reach of page script", { options.browser ? try await exposureInBrowser() : exposure() }),
         ]
         var rows: [ComparisonReport.Row] = []
         for (index, (title, step)) in steps.enumerated() {

@@ -1,9 +1,9 @@
 extension Experiments {
     /// What page script could steal (XSS) and what another site could make the browser send
-    /// (CSRF). These need a browser; without one the rows say what the design promises and that
-    /// it was not run.
+    /// (CSRF). These need a browser (``exposureInBrowser()``); without one the rows say what the
+    /// design promises and that it was not run.
     func exposure() -> [ComparisonReport.Row] {
-        let notRun = "not run: needs a browser"
+        let notRun = "not run (pass --browser)"
         return [
             .init(
                 id: "exposure.xss",

@@ -28,7 +28,8 @@ struct LoopbackClient: Sendable {
         var csrfToken: String
     }
 
-    private let http: HTTPClient
+    /// The client the calls go through.
+    let http: HTTPClient
 
     init(http: HTTPClient) {
         self.http = http

@@ -27,6 +27,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "How long each throughput and latency experiment runs, in whole seconds (for example 1s, 10s).")
     var duration: String = "2s"
 
+    @Flag(help: "Run the CSRF and XSS experiments in headless Chromium (needs chromium and chromedriver).") var browser = false
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "Print the report as Markdown.") var markdown = false
     @Option(help: "Also write the report as a self-contained HTML page to this file.") var html: String?
@@ -48,6 +49,7 @@ struct CompareCommand: AsyncParsableCommand {
         var options = Comparison.Options()
         options.duration = Duration(setting: duration) ?? options.duration
         options.postgres = try database.map { try PostgresConfiguration($0) }
+        options.browser = browser
         let report = try await Comparison.run(options) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -135,12 +135,17 @@ struct CompareCommandTests {
     }
 
     /// With `--database`, the PostgreSQL rows are measured, in a database of the run's own that
-    /// is gone afterwards.
-    @Test(.enabled(if: PostgresCluster.sharedURL != nil, "Scripts/test starts PostgreSQL"))
-    func measuresOnPostgreSQLInAThrowawayDatabase() async throws {
+    /// is gone afterwards; with `--browser`, the attacks run in Chromium: page script reads a
+    /// token from localStorage but not the HttpOnly cookie, and a cross-site form post fails
+    /// against Portcullis and succeeds against the naive site with its defences off.
+    @Test(
+        .enabled(if: PostgresCluster.sharedURL != nil, "Scripts/test starts PostgreSQL"),
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "Scripts/test installs Chromium")
+    )
+    func measuresOnPostgreSQLInAThrowawayDatabaseAndAttacksInABrowser() async throws {
         let server = try #require(PostgresCluster.sharedURL)
         let directory = try TemporaryDirectory()
-        let run = await PortcullisBinary.run(["compare", "--duration", "1s", "--json", "--database", server], in: directory.url)
+        let run = await PortcullisBinary.run(["compare", "--duration", "1s", "--json", "--database", server, "--browser"], in: directory.url)
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect((report["machine"] as? [String: Any])?["stores"] as? [String] == ["memory", "sqlite", "postgresql"])
@@ -151,6 +156,14 @@ struct CompareCommandTests {
         #expect((cell("cost.session.postgresql")?["value"] as? Double ?? 0) > 0)
         #expect((cell("revocation.other_instance.postgresql")?["p99"] as? Double ?? .infinity) < 5_000)
         #expect(cell("restarts.postgresql")?["text"] as? String == "still signed in")
+        func outcome(_ id: String, _ approach: String) -> String {
+            (rows.first { $0["id"] as? String == id }?["cells"] as? [String: [String: Any]])?[approach]?["text"] as? String ?? ""
+        }
+        #expect(outcome("exposure.xss", "session").hasPrefix("script could not read the HttpOnly cookie"))
+        #expect(outcome("exposure.xss", "session").contains("it read the naive site's cookie"))
+        #expect(outcome("exposure.xss", "jwt") == "script read the token from localStorage")
+        #expect(outcome("exposure.csrf", "session").hasPrefix("refused: still signed in"))
+        #expect(outcome("exposure.csrf", "session").contains("the forged transfer went through"))
         // No database of the run is left on the server.
         let components = try #require(URLComponents(string: server))
         let psql = Process()
