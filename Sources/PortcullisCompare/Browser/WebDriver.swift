@@ -44,7 +44,7 @@ final class WebDriver {
         while true {
             if let status = try? await call(http, .GET, base + "/status"), (status["value"] as? [String: Any])?["ready"] as? Bool == true { break }
             guard ContinuousClock.now < deadline, process.isRunning else {
-                stop(process)
+                await stop(process)
                 throw ExperimentFailure("chromedriver did not start")
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -69,7 +69,7 @@ final class WebDriver {
             }
             return WebDriver(process: process, base: base, session: session, http: http)
         } catch {
-            stop(process)
+            await stop(process)
             throw error
         }
     }
@@ -95,12 +95,16 @@ final class WebDriver {
     /// Closes the browser and stops chromedriver.
     func quit() async {
         _ = try? await Self.call(http, .DELETE, "\(base)/session/\(session)")
-        Self.stop(process)
+        await Self.stop(process)
     }
 
-    /// Ends chromedriver at once; the process is not waited for (Foundation's wait would spin on a
-    /// thread of the cooperative pool).
-    private static func stop(_ process: Process) {
+    /// Asks chromedriver to end, then ends it if it has not within two seconds. Never blocks a
+    /// thread: Foundation's `waitUntilExit` would spin on one of the cooperative pool.
+    private static func stop(_ process: Process) async {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
