@@ -9,13 +9,16 @@ struct Timing: Sendable {
     /// Operations per second of the loop that ran them one after another: what one core does.
     var perSecond: Double
 
-    /// Runs `operation` back to back for `duration` (and at least `minimumCount` times), timing each.
+    /// Runs `operation` back to back for `duration` (and at least `minimumCount` times), timing
+    /// each, after a tenth as long untimed: the first calls pay for cold caches and lazy set-up.
     static func measure(
         for duration: Duration,
         minimumCount: Int = 20,
         _ operation: () async throws -> Void
     ) async throws -> Timing {
         let clock = ContinuousClock()
+        let warmUpEnd = clock.now + duration / 10
+        while clock.now < warmUpEnd { try await operation() }
         var samples: [Duration] = []
         samples.reserveCapacity(1 << 16)
         let start = clock.now
