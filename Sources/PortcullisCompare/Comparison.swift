@@ -124,15 +124,7 @@ struct Experiments: Sendable {
     /// Runs `body` with the migrated SQLite store `name` of this run, closed afterwards whether
     /// `body` succeeded or not.
     func withSQLite<Result: Sendable>(_ name: String, _ body: (SQLiteStore) async throws -> Result) async throws -> Result {
-        let store = try await stores.sqlite(name)
-        do {
-            let result = try await body(store)
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        try await closing(try await stores.sqlite(name), body)
     }
 
     /// Runs `body` with a started, migrated store on the throwaway PostgreSQL database, closed
@@ -141,8 +133,18 @@ struct Experiments: Sendable {
         guard let postgres else { return nil }
         let store = try PostgresStore(configuration: postgres)
         store.start()
-        do {
+        return try await closing(store) { store in
             try await store.migrate()
+            return try await body(store)
+        }
+    }
+
+    /// `body`'s result with `store`, which is closed afterwards whether `body` succeeded or not.
+    private func closing<Store: PortcullisStore, Result: Sendable>(
+        _ store: Store,
+        _ body: (Store) async throws -> Result
+    ) async throws -> Result {
+        do {
             let result = try await body(store)
             try await store.close()
             return result

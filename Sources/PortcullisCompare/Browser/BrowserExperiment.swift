@@ -156,24 +156,10 @@ extension Experiments {
                 + (outcome.naiveTransferMade ? "; with the defences off (naive site) the forged transfer went through" : "")
         )
         let bearer: ComparisonReport.Cell = .notRun("nothing to forge: a browser never attaches a bearer header by itself")
-        return [
-            .init(
-                id: "exposure.xss",
-                group: .exposure,
-                label: "Page script reads the credential",
-                unit: "",
-                cells: [.session: cookie, .jwt: token, .jwtWithFeed: token, .hybrid: cookie],
-                note: "Script run in a Portcullis page in headless Chromium signs in, keeps a token in localStorage, and reads what it can."
-            ),
-            .init(
-                id: "exposure.csrf",
-                group: .exposure,
-                label: "Another site posts a form",
-                unit: "",
-                cells: [.session: forged, .jwt: bearer, .jwtWithFeed: bearer, .hybrid: forged],
-                note: "A page on another site posts a form to Portcullis's \"sign out everywhere\", and one to a naive site's transfer."
-            ),
-        ]
+        return Self.exposureRows(
+            xss: [.session: cookie, .jwt: token, .jwtWithFeed: token, .hybrid: cookie],
+            csrf: [.session: forged, .jwt: bearer, .jwtWithFeed: bearer, .hybrid: forged]
+        )
     }
 }
 
