@@ -102,6 +102,11 @@ struct Experiments: Sendable {
         return rows
     }
 
+    /// Reports one experiment within a group, under the group's progress line.
+    func step(_ text: String) {
+        progress("      " + text)
+    }
+
     /// Runs `body` with an instance over `store` (configured by `configure`), stopped afterwards
     /// whether `body` succeeded or not; the store stays open.
     func withInstance<Result: Sendable>(

@@ -11,10 +11,12 @@ extension Experiments {
     func cost() async throws -> [ComparisonReport.Row] {
         let duration = options.duration
         let (uncached, cached) = try await withSQLite("cost") { store in
+            step("session lookup, SQLite")
             let uncached = try await withInstance(store: store, configure: { $0.sessionCache = false }) { instance in
                 let secret = try await signedInSecret(on: instance, email: "uncached@compare.example")
                 return try await Timing.measure(for: duration) { _ = try await instance.services.sessions.validate(secret) }
             }
+            step("session lookup, cache")
             let cached = try await withInstance(store: store) { instance in
                 let secret = try await signedInSecret(on: instance, email: "cached@compare.example")
                 return try await Timing.measure(for: duration) { _ = try await instance.services.sessions.validate(secret) }
@@ -22,7 +24,8 @@ extension Experiments {
             return (uncached, cached)
         }
         let postgres = try await withPostgres { store in
-            try await withInstance(store: store, configure: { $0.sessionCache = false }) { instance in
+            step("session lookup, PostgreSQL")
+            return try await withInstance(store: store, configure: { $0.sessionCache = false }) { instance in
                 let secret = try await signedInSecret(on: instance, email: "postgres-uncached@compare.example")
                 return try await Timing.measure(for: duration) { _ = try await instance.services.sessions.validate(secret) }
             }
@@ -58,6 +61,7 @@ extension Experiments {
             ),
         ]
         for algorithm in [SigningAlgorithm.eddsa, .es256, .rs256] {
+            step("token checks, \(algorithm.rawValue)")
             let timings = try await withInstance(store: MemoryStore(), configure: { $0.signingAlgorithm = algorithm }) { instance in
                 try await verificationTimings(on: instance, feed: algorithm == .eddsa)
             }

@@ -6,17 +6,20 @@ extension Experiments {
     /// an access token obtained before are presented to the restarted server (same port, same key
     /// file). A `memory:` store lives in the process, so the restarted server starts from an empty one.
     func restarts() async throws -> [ComparisonReport.Row] {
+        step("memory:")
         let beforeMemory = try await signedIn(on: MemoryStore())
         let memory = try await survivors(of: beforeMemory, on: MemoryStore())
+        step("SQLite")
         let beforeSQLite = try await withSQLite("restarts") { try await signedIn(on: $0) }
         let sqlite = try await withSQLite("restarts") { try await survivors(of: beforeSQLite, on: $0) }
+        if self.postgres != nil { step("PostgreSQL") }
         let beforePostgres = try await withPostgres { try await signedIn(on: $0) }
-        var postgres: (session: Bool, token: Bool)?
-        if let beforePostgres { postgres = try await withPostgres { try await survivors(of: beforePostgres, on: $0) } }
+        var afterPostgres: (session: Bool, token: Bool)?
+        if let beforePostgres { afterPostgres = try await withPostgres { try await survivors(of: beforePostgres, on: $0) } }
         return [
             row(memory, store: "memory", label: "Restart, memory: store"),
             row(sqlite, store: "sqlite", label: "Restart, SQLite store"),
-            row(postgres, store: "postgresql", label: "Restart, PostgreSQL store"),
+            row(afterPostgres, store: "postgresql", label: "Restart, PostgreSQL store"),
         ]
     }
 

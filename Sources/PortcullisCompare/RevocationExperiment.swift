@@ -10,11 +10,13 @@ extension Experiments {
     /// remaining lifetime, shown, not waited for), and a JWT at a verifier that follows the feed.
     func revocation() async throws -> [ComparisonReport.Row] {
         let rounds = 10
+        step("sign-outs on SQLite, two instances")
         let measured = try await withSQLite("revocation") { store in
             try await withInstance(store: store) { first in
                 try await withInstance(store: store) { second in
                     let emails = try await accounts(rounds, on: first, prefix: "revocation")
                     let signOuts = try await sessionSignOuts(emails, first: first, second: second)
+                    step("revocations at a verifier following the feed")
                     let feed = try await withVerifier(of: first, followingFeed: true) { verifier in
                         var token: [Duration] = []
                         var minted: [Duration] = []
@@ -44,7 +46,8 @@ extension Experiments {
                 }
             }
         }
-        let postgres = try await withPostgres { firstStore in
+        if self.postgres != nil { step("sign-outs on PostgreSQL, two instances") }
+        let postgresSignOuts = try await withPostgres { firstStore in
             try await withPostgres { secondStore in
                 try await withInstance(store: firstStore) { first in
                     try await withInstance(store: secondStore) { second in
@@ -54,7 +57,7 @@ extension Experiments {
                 }
             }
         }
-        let postgresCell = postgres.flatMap { $0 }.map { milliseconds($0) } ?? Self.withoutPostgres
+        let postgresCell = postgresSignOuts.flatMap { $0 }.map { milliseconds($0) } ?? Self.withoutPostgres
         let lifetime = measured.lifetime / .milliseconds(1)
         return [
             .init(

@@ -8,6 +8,7 @@ extension Experiments {
     /// and what a new verifier pays once to check tokens offline (the issuer's keys, and the feed).
     func scaling() async throws -> [ComparisonReport.Row] {
         let (firstLookups, keysOnly, keysAndFeed) = try await withSQLite("scaling") { store in
+            step("a second instance meets sessions of the first")
             let firstLookups = try await withInstance(store: store) { first in
                 try await withInstance(store: store) { second in
                     let account = try await first.services.accounts.register(email: "scaling@compare.example", password: Self.password)
@@ -30,6 +31,7 @@ extension Experiments {
                     return Timing(samples: samples, elapsed: clock.now - start)
                 }
             }
+            step("new verifiers, with and without the feed")
             let (keysOnly, keysAndFeed) = try await withInstance(store: store) { instance in
                 var keysOnly: [Duration] = []
                 var keysAndFeed: [Duration] = []

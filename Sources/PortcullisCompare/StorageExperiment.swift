@@ -9,6 +9,7 @@ extension Experiments {
     /// signing algorithm, exactly as the server issued them).
     func storage() async throws -> [ComparisonReport.Row] {
         let users = 20
+        step("20 users sign in, get tokens, mint and revoke")
         let measured = try await withSQLite("storage") { store in
             try await withInstance(store: store) { instance in
                 let emails = try await accounts(users, on: instance, prefix: "storage")
@@ -35,6 +36,7 @@ extension Experiments {
         }
 
         var tokenSizes: [SigningAlgorithm: Int] = [.eddsa: measured.token.utf8.count]
+        step("token sizes per signing algorithm")
         for algorithm in [SigningAlgorithm.es256, .rs256] {
             tokenSizes[algorithm] = try await issuedTokenSize(algorithm)
         }

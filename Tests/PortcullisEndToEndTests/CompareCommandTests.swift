@@ -45,8 +45,11 @@ struct CompareCommandTests {
         let htmlFile = directory.url.appendingPathComponent("compare.html")
         let run = await PortcullisBinary.run(["compare", "--duration", "1s", "--json", "--html", htmlFile.path], in: directory.url)
         #expect(run.status == 0, "\(run.stderr)")
-        // A progress line per experiment, on standard error.
-        #expect(run.stderr.split(separator: "\n").filter { $0.hasPrefix("[") }.count == 6)
+        // A progress line per group of experiments and one per experiment, on standard error.
+        let progress = run.stderr.split(separator: "\n")
+        #expect(progress.filter { $0.hasPrefix("[") }.count == 6)
+        #expect(progress.contains("      session lookup, SQLite"))
+        #expect(progress.contains("      token checks, RS256"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let rows = try #require(report["rows"] as? [[String: Any]])
         var byID: [String: [String: [String: Any]]] = [:]

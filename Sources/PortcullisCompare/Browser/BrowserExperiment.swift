@@ -75,6 +75,7 @@ extension Experiments {
         attacker: String,
         transfers: TransferCount
     ) async throws -> BrowserOutcome {
+        step("Chromium: sign in, then script in the page")
         // Signed in through the sign-in form, as a person would; the app also keeps an access token
         // in localStorage, as single-page apps often do.
         try await browser.open(site + "/login")
@@ -107,6 +108,7 @@ extension Experiments {
             """
         )
 
+        step("Chromium: forged cross-site posts")
         // CSRF on Portcullis: the attacker's page posts "sign out everywhere" from another site.
         try await browser.open(attacker + "/portcullis")
         try await settle(browser, awayFrom: attacker)
