@@ -17,8 +17,11 @@ import Foundation
 public enum Comparison {
     /// What to run, and for how long.
     public struct Options: Sendable {
-        /// How long each throughput and latency experiment runs.
+        /// How long each throughput and latency experiment runs (at most ``longestDuration``).
         public var duration: Duration = .seconds(2)
+        /// The longest ``duration``: the tokens a run verifies must outlive its cost experiments
+        /// (about five times the duration) within their five-minute lifetime.
+        public static let longestDuration: Duration = .seconds(60)
         /// A PostgreSQL server to measure on as well: a throwaway database is created on it for
         /// the run and dropped after (its role needs `CREATEDB`).
         public var postgres: PostgresConfiguration?
@@ -28,6 +31,9 @@ public enum Comparison {
         /// The defaults: two seconds per experiment.
         public init() {}
     }
+
+    /// Whether `--browser` can run here: Chromium and chromedriver are installed.
+    public static var browserIsAvailable: Bool { WebDriver.isAvailable }
 
     /// Runs every experiment in turn, reporting each as it starts through `progress`, and returns
     /// the table with the verdicts it supports.
@@ -40,7 +46,11 @@ public enum Comparison {
         var database: ThrowawayPostgresDatabase?
         let rows: [ComparisonReport.Row]
         do {
-            if let server = options.postgres { database = try await ThrowawayPostgresDatabase.create(on: server) }
+            if let server = options.postgres {
+                let created = try await ThrowawayPostgresDatabase.create(on: server)
+                progress("measuring PostgreSQL in the throwaway database \(created.name), dropped at the end")
+                database = created
+            }
             let experiments = Experiments(
                 options: options,
                 stores: stores,
@@ -50,12 +60,12 @@ public enum Comparison {
             )
             rows = try await experiments.runAll()
         } catch {
-            try? await database?.drop()
             try? await http.shutdown()
+            await drop(database, progress: progress)
             throw error
         }
-        try await database?.drop()
         try await http.shutdown()
+        await drop(database, progress: progress)
         let machine = ComparisonReport.Machine(
             date: Date().formatted(.iso8601),
             cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -68,6 +78,17 @@ public enum Comparison {
             rows: rows,
             verdicts: Verdicts.derive(from: rows)
         )
+    }
+
+    /// Drops the run's PostgreSQL database; a failure is reported rather than thrown, so that it
+    /// does not discard the measurements, and names the database to drop by hand.
+    private static func drop(_ database: ThrowawayPostgresDatabase?, progress: @Sendable (String) -> Void) async {
+        guard let database else { return }
+        do {
+            try await database.drop()
+        } catch {
+            progress("warning: could not drop the throwaway database \(database.name) (\(error)); drop it by hand")
+        }
     }
 }
 

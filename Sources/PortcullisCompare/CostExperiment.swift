@@ -110,14 +110,14 @@ extension Experiments {
         // Distinct tokens for the cold checks, so that none is answered from a cache.
         var tokens: [String] = []
         for _ in 0..<200 { tokens.append(try await instance.services.tokens.issue(for: account, audience: nil).accessToken) }
-        let plain = try await withVerifier(of: instance, followingFeed: false, cacheCapacity: 0) { coldVerifier in
-            try await withVerifier(of: instance, followingFeed: false) { warmVerifier in
+        let plain = try await withVerifier(of: instance, followingFeed: false, cacheCapacity: 0) { coldVerifier, _ in
+            try await withVerifier(of: instance, followingFeed: false) { warmVerifier, _ in
                 try await measureColdAndWarm(tokens: tokens, cold: coldVerifier, warm: warmVerifier)
             }
         }
         guard feed else { return VerificationTimings(cold: plain.cold, warm: plain.warm) }
-        let following = try await withVerifier(of: instance, followingFeed: true, cacheCapacity: 0) { coldVerifier in
-            try await withVerifier(of: instance, followingFeed: true) { warmVerifier in
+        let following = try await withVerifier(of: instance, followingFeed: true, cacheCapacity: 0) { coldVerifier, _ in
+            try await withVerifier(of: instance, followingFeed: true) { warmVerifier, _ in
                 try await measureColdAndWarm(tokens: tokens, cold: coldVerifier, warm: warmVerifier)
             }
         }

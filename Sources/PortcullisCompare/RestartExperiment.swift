@@ -3,8 +3,8 @@ import PortcullisHTTP
 
 extension Experiments {
     /// Whether a signed-in user survives a restart of the server, per store: a session cookie and
-    /// an access token obtained before are presented to the restarted server (same port, same key
-    /// file). A `memory:` store lives in the process, so the restarted server starts from an empty one.
+    /// an access token obtained before are presented to the restarted server (same port, and the
+    /// same key sealing the signing keys, as a key file would give it). A `memory:` store lives in the process, so the restarted server starts from an empty one.
     func restarts() async throws -> [ComparisonReport.Row] {
         step("memory:")
         let beforeMemory = try await signedIn(on: MemoryStore())

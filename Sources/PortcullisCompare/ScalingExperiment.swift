@@ -36,11 +36,8 @@ extension Experiments {
                 var keysOnly: [Duration] = []
                 var keysAndFeed: [Duration] = []
                 for _ in 0..<5 {
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    keysOnly.append(try await withVerifier(of: instance, followingFeed: false) { _ in clock.now - start })
-                    let feedStart = clock.now
-                    keysAndFeed.append(try await withVerifier(of: instance, followingFeed: true) { _ in clock.now - feedStart })
+                    keysOnly.append(try await withVerifier(of: instance, followingFeed: false) { $1 })
+                    keysAndFeed.append(try await withVerifier(of: instance, followingFeed: true) { $1 })
                 }
                 return (Timing(samples: keysOnly, elapsed: .zero), Timing(samples: keysAndFeed, elapsed: .zero))
             }

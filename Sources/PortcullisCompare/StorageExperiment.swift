@@ -9,7 +9,7 @@ extension Experiments {
     /// signing algorithm, exactly as the server issued them).
     func storage() async throws -> [ComparisonReport.Row] {
         let users = 20
-        step("20 users sign in, get tokens, mint and revoke")
+        step("20 users sign in, get tokens, mint, revoke and sign out")
         let measured = try await withSQLite("storage") { store in
             try await withInstance(store: store) { instance in
                 let emails = try await accounts(users, on: instance, prefix: "storage")
@@ -22,13 +22,17 @@ extension Experiments {
                 let afterTokens = try await totalBytes(store)
                 for session in sessions { _ = try await client.mintToken(instance.url, from: session) }
                 let afterMinting = try await totalBytes(store)
+                let feedBefore = try await revocationLogBytes(store)
                 for token in tokens { try await client.revoke(instance.url, token: token) }
-                let afterRevoking = try await totalBytes(store)
+                let afterRevoking = try await revocationLogBytes(store)
+                for session in sessions { try await client.signOut(instance.url, session) }
+                let afterSigningOut = try await revocationLogBytes(store)
                 return StorageGrowth(
                     sessions: (afterSessions - start) / users,
                     refresh: (afterTokens - afterSessions) / users,
                     minted: (afterMinting - afterTokens) / users,
-                    revocations: (afterRevoking - afterMinting) / users,
+                    tokenRevocations: (afterRevoking - feedBefore) / users,
+                    sessionRevocations: (afterSigningOut - afterRevoking) / users,
                     cookie: sessions[0].cookie,
                     token: tokens[0]
                 )
@@ -62,10 +66,10 @@ extension Experiments {
                 label: "Server keeps per revoked token",
                 unit: "bytes",
                 cells: [
-                    .jwtWithFeed: .measured(Double(measured.revocations), "until the token would have expired"),
-                    .hybrid: .measured(Double(measured.revocations), "one entry per ended session"),
+                    .jwtWithFeed: .measured(Double(measured.tokenRevocations), "per revoked token, until it would have expired"),
+                    .hybrid: .measured(Double(measured.sessionRevocations), "per ended session, until its tokens would have expired"),
                 ],
-                note: "Growth of the store per access token revoked: the feed entry verifiers read."
+                note: "Growth of the revocation log (the entries verifiers read from the feed) per access token revoked, and per session signed out."
             ),
             .init(
                 id: "storage.client_bytes",
@@ -110,6 +114,11 @@ extension Experiments {
         return rows
     }
 
+    /// The bytes of the revocation log, the table the feed is read from.
+    private func revocationLogBytes(_ store: SQLiteStore) async throws -> Int {
+        try await store.footprint()["revocations"]?.bytes ?? 0
+    }
+
     /// The sum of every table's bytes.
     private func totalBytes(_ store: SQLiteStore) async throws -> Int {
         try await store.footprint().values.reduce(0) { $0 + $1.bytes }
@@ -129,7 +138,8 @@ private struct StorageGrowth: Sendable {
     var sessions: Int
     var refresh: Int
     var minted: Int
-    var revocations: Int
+    var tokenRevocations: Int
+    var sessionRevocations: Int
     var cookie: String
     var token: String
 }

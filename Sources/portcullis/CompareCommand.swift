@@ -24,7 +24,7 @@ struct CompareCommand: AsyncParsableCommand {
     )
     var database: String?
 
-    @Option(help: "How long each throughput and latency experiment runs, in whole seconds (for example 1s, 10s).")
+    @Option(help: "How long each throughput and latency experiment runs: 1s to 60s.")
     var duration: String = "2s"
 
     @Flag(help: "Run the CSRF and XSS experiments in headless Chromium (needs chromium and chromedriver).") var browser = false
@@ -33,8 +33,14 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Also write the report as a self-contained HTML page to this file.") var html: String?
 
     func validate() throws {
-        guard let duration = Duration(setting: duration), duration > .zero else {
-            throw ValidationError("--duration must be a whole number of seconds, as in 1s or 10s")
+        guard let duration = Duration(setting: duration), duration > .zero, duration <= Comparison.Options.longestDuration else {
+            throw ValidationError("--duration must be 1s to 60s, as in 1s or 10s")
+        }
+        if browser, !Comparison.browserIsAvailable {
+            throw ValidationError("--browser needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver)")
+        }
+        if let html, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: html).deletingLastPathComponent().path) {
+            throw ValidationError("--html: the folder of \(html) does not exist")
         }
         if json && markdown { throw ValidationError("choose one of --json and --markdown") }
         if let database {

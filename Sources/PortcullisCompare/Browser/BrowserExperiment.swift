@@ -23,44 +23,47 @@ extension Experiments {
             let transfers = TransferCount()
             let logger = Logger(label: "compare", factory: { _ in SwiftLogNoOpLogHandler() })
             let naivePort = try LoopbackPort.free()
+            let attackerPort = try LoopbackPort.free()
             let naive = try await InProcessServer.start(
                 router: DemonstrationSites.naive(transfers: transfers),
                 port: naivePort,
                 configuration: ServerConfiguration(),
                 logger: logger
             )
-            let attackerPort = try LoopbackPort.free()
-            let attacker = try await InProcessServer.start(
-                router: DemonstrationSites.attacker(portcullis: site, naive: "http://localhost:\(naivePort)"),
-                port: attackerPort,
-                configuration: ServerConfiguration(),
-                logger: logger
-            )
-            let profile = stores.folder.appendingPathComponent("browser-profile")
             let outcome: BrowserOutcome
             do {
-                let browser = try await WebDriver.start(http: client.http, profile: profile)
+                let attacker = try await InProcessServer.start(
+                    router: DemonstrationSites.attacker(portcullis: site, naive: "http://localhost:\(naivePort)"),
+                    port: attackerPort,
+                    configuration: ServerConfiguration(),
+                    logger: logger
+                )
                 do {
-                    outcome = try await attacks(
-                        in: browser,
-                        site: site,
-                        portcullisURL: portcullis.url,
-                        email: email,
-                        naive: "http://localhost:\(naivePort)",
-                        attacker: "http://127.0.0.1:\(attackerPort)",
-                        transfers: transfers
-                    )
-                } catch {
+                    let browser = try await WebDriver.start(http: client.http, profile: stores.folder.appendingPathComponent("browser-profile"))
+                    do {
+                        outcome = try await attacks(
+                            in: browser,
+                            site: site,
+                            portcullisURL: portcullis.url,
+                            email: email,
+                            naive: "http://localhost:\(naivePort)",
+                            attacker: "http://127.0.0.1:\(attackerPort)",
+                            transfers: transfers
+                        )
+                    } catch {
+                        await browser.quit()
+                        throw error
+                    }
                     await browser.quit()
+                } catch {
+                    await attacker.stop()
                     throw error
                 }
-                await browser.quit()
-            } catch {
                 await attacker.stop()
+            } catch {
                 await naive.stop()
                 throw error
             }
-            await attacker.stop()
             await naive.stop()
             return rows(outcome)
         }
@@ -112,6 +115,9 @@ extension Experiments {
         // CSRF on Portcullis: the attacker's page posts "sign out everywhere" from another site.
         try await browser.open(attacker + "/portcullis")
         try await settle(browser, awayFrom: attacker)
+        guard try await browser.currentURL().hasPrefix(site) else {
+            throw ExperimentFailure("the attacker's page did not post its form to Portcullis")
+        }
         try await browser.open(site + "/account")
         let stillSignedIn = try await browser.currentURL().hasPrefix(site + "/account")
 

@@ -3,6 +3,8 @@
 enum FigureFormat {
     /// `value` written for people.
     static func text(_ value: Double) -> String {
+        guard value.isFinite else { return "–" }
+        if value < 0 { return "-" + text(-value) }
         if value >= 100 || value == value.rounded() { return String(Int(value.rounded())) }
         let digits = value >= 10 ? 1 : value >= 1 ? 2 : 3
         var scale = 1.0
