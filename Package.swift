@@ -267,6 +267,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
+            exclude: ["QRCode/make_vectors.py"],
             swiftSettings: swiftSettings
         ),
         // The verifier against a real Portcullis server on loopback.
