@@ -93,6 +93,9 @@ public struct ComparisonReport: Codable, Sendable {
         public var value: Double?
         /// The 99th percentile, for latencies.
         public var p99: Double?
+        /// For a latency measured by running the operation back to back on one task: how many
+        /// ran per second, the single-core throughput of an operation that only computes.
+        public var perSecond: Double?
         /// The outcome in words, or a figure's qualification (`not waited for`, `not run`).
         public var text: String?
         /// Whether the figure was measured in this run (`false`: configured or derived).
@@ -100,22 +103,22 @@ public struct ComparisonReport: Codable, Sendable {
 
         /// A measured figure, with its 99th percentile when there is one.
         public static func measured(_ value: Double, p99: Double? = nil, _ text: String? = nil) -> Cell {
-            Cell(value: value, p99: p99, text: text, measured: true)
+            Cell(value: value, p99: p99, perSecond: nil, text: text, measured: true)
         }
 
         /// A figure that follows from the configuration rather than from a measurement.
         public static func derived(_ value: Double, _ text: String) -> Cell {
-            Cell(value: value, p99: nil, text: text, measured: false)
+            Cell(value: value, p99: nil, perSecond: nil, text: text, measured: false)
         }
 
         /// An observed outcome in words.
         public static func outcome(_ text: String) -> Cell {
-            Cell(value: nil, p99: nil, text: text, measured: true)
+            Cell(value: nil, p99: nil, perSecond: nil, text: text, measured: true)
         }
 
         /// An experiment that did not run, and why.
         public static func notRun(_ why: String) -> Cell {
-            Cell(value: nil, p99: nil, text: why, measured: false)
+            Cell(value: nil, p99: nil, perSecond: nil, text: why, measured: false)
         }
     }
 

@@ -94,7 +94,9 @@ extension Experiments {
     /// A cell with the median and 99th percentile of `timing`, and its rate on one core.
     func cell(_ timing: Timing, _ text: String? = nil) -> ComparisonReport.Cell {
         let rate = "\(Int(timing.perSecond.rounded()))/s on one core"
-        return .measured(timing.p50, p99: timing.p99, [text, rate].compactMap { $0 }.joined(separator: "; "))
+        var cell = ComparisonReport.Cell.measured(timing.p50, p99: timing.p99, [text, rate].compactMap { $0 }.joined(separator: "; "))
+        cell.perSecond = timing.perSecond
+        return cell
     }
 
     /// The secret of a session started directly on `instance` for a new account.

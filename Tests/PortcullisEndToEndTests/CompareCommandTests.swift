@@ -78,6 +78,10 @@ struct CompareCommandTests {
         #expect((value("storage.server_bytes_per_user", "jwt") ?? 0) > 32)
         #expect((value("storage.revocation_bytes", "jwt_feed") ?? 0) > 0)
         #expect((value("storage.token_bytes.RS256", "jwt") ?? 0) > (value("storage.token_bytes.EdDSA", "jwt") ?? .infinity))
+        // The back-to-back rate is given as a number too, and agrees with the median.
+        let cacheRate = try #require(byID["cost.session.cache"]?["session"]?["perSecond"] as? Double)
+        #expect(cacheRate > 1_000)
+        #expect(cacheRate < 2_000_000 / (value("cost.session.cache", "session") ?? .infinity))
         // A warm check is cheaper than a cold one; the cache is cheaper than SQLite.
         #expect((value("cost.verify_warm.EdDSA", "jwt") ?? .infinity) < (value("cost.verify_cold.EdDSA", "jwt") ?? 0))
         #expect((value("cost.session.cache", "session") ?? .infinity) < (value("cost.session.sqlite", "session") ?? 0))
