@@ -53,6 +53,9 @@ public final class InProcessServer: Sendable {
         for await _ in ready {
             return InProcessServer(port: port, group: group, task: task)
         }
+        // The wait ends without a server when the server stopped, or when the caller was
+        // cancelled; then the server must not be left starting.
+        if Task.isCancelled { await group.triggerGracefulShutdown() }
         try await task.value
         throw Stopped(port: port)
     }
