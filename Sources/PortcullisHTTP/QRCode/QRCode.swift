@@ -1,8 +1,8 @@
 /// A QR code (ISO/IEC 18004, model 2) of some bytes, for the authenticator-app enrolment page:
 /// byte mode, error correction level M (15% of the symbol may be damaged), versions 1 to 20 (up to
 /// 666 bytes), drawn as an SVG on the server. No QR library is available to the project, so the
-/// encoder is written here: data encoding and Reed–Solomon blocks (``QRCodeBlocks``), the symbol's
-/// fixed patterns, data placement and masking (``QRCodeMatrix``).
+/// encoder is written here: data encoding and Reed–Solomon blocks (`QRCodeBlocks`), the symbol's
+/// fixed patterns, data placement and masking (`QRCodeMatrix`).
 public struct QRCode: Sendable, Hashable {
     /// The version, 1 to 20: the symbol is `17 + 4 × version` modules wide.
     public let version: Int
