@@ -37,9 +37,9 @@ enum DemonstrationSites {
     }
 
     private static func page(autoPosting action: String, fields: [String: String]) -> Response {
-        let inputs = fields.map { "<input type=\"hidden\" name=\"\($0.key)\" value=\"\($0.value)\">" }.joined()
+        let inputs = fields.map { "<input type=\"hidden\" name=\"\(HTMLText.escape($0.key))\" value=\"\(HTMLText.escape($0.value))\">" }.joined()
         return html(
-            "<!doctype html><title>Win a prize</title><form id=\"attack\" method=\"post\" action=\"\(action)\">\(inputs)</form>"
+            "<!doctype html><title>Win a prize</title><form id=\"attack\" method=\"post\" action=\"\(HTMLText.escape(action))\">\(inputs)</form>"
                 + "<script>document.getElementById('attack').submit()</script>"
         )
     }

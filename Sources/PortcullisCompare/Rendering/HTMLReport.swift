@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisCore
 
 /// The report as one self-contained HTML page: the table, bar charts (inline SVG) for the cost and
 /// revocation rows, the verdicts and how each row was measured. No script, no external asset.
@@ -17,8 +18,8 @@ public enum HTMLReport {
             <body>
             <main>
             <h1>Sessions vs JWT, measured on this machine</h1>
-            <p class="meta">\(escaped(report.machine.date)) · \(report.machine.cores) cores · \
-            \(FigureFormat.text(report.machine.durationSeconds)) s per experiment · stores: \(escaped(report.machine.stores.joined(separator: ", ")))</p>
+            <p class="meta">\(HTMLText.escape(report.machine.date)) · \(report.machine.cores) cores · \
+            \(FigureFormat.text(report.machine.durationSeconds)) s per experiment · stores: \(HTMLText.escape(report.machine.stores.joined(separator: ", ")))</p>
 
             """
         html += table(report)
@@ -28,11 +29,12 @@ public enum HTMLReport {
         }
         html += "<h2>Verdict</h2>\n<ul class=\"verdicts\">\n"
         for verdict in report.verdicts {
-            html += "<li><strong>\(escaped(verdict.application)): \(escaped(verdict.approach.title)).</strong> \(escaped(verdict.reason))</li>\n"
+            html +=
+                "<li><strong>\(HTMLText.escape(verdict.application)): \(HTMLText.escape(verdict.approach.title)).</strong> \(HTMLText.escape(verdict.reason))</li>\n"
         }
         html += "</ul>\n<h2>How each row was measured</h2>\n<dl>\n"
         for row in report.rows {
-            html += "<dt>\(escaped(row.label)) <code>\(escaped(row.id))</code></dt><dd>\(escaped(row.note))</dd>\n"
+            html += "<dt>\(HTMLText.escape(row.label)) <code>\(HTMLText.escape(row.id))</code></dt><dd>\(HTMLText.escape(row.note))</dd>\n"
         }
         html += "</dl>\n</main>\n</body>\n</html>\n"
         return html
@@ -40,22 +42,23 @@ public enum HTMLReport {
 
     private static func table(_ report: ComparisonReport) -> String {
         var html = "<div class=\"table\"><table>\n<thead><tr><th></th>"
-        for approach in report.approaches { html += "<th scope=\"col\">\(escaped(approach.title))</th>" }
+        for approach in report.approaches { html += "<th scope=\"col\">\(HTMLText.escape(approach.title))</th>" }
         html += "</tr></thead>\n<tbody>\n"
         for group in ComparisonReport.Group.allCases {
             let rows = report.rows.filter { $0.group == group }
             guard !rows.isEmpty else { continue }
-            html += "<tr class=\"group\"><th colspan=\"\(report.approaches.count + 1)\" scope=\"rowgroup\">\(escaped(group.title))</th></tr>\n"
+            html +=
+                "<tr class=\"group\"><th colspan=\"\(report.approaches.count + 1)\" scope=\"rowgroup\">\(HTMLText.escape(group.title))</th></tr>\n"
             for row in rows {
-                html += "<tr id=\"\(escaped(row.id))\"><th scope=\"row\">\(escaped(row.label))</th>"
+                html += "<tr id=\"\(HTMLText.escape(row.id))\"><th scope=\"row\">\(HTMLText.escape(row.label))</th>"
                 for approach in report.approaches {
                     guard let cell = row.cells[approach] else {
                         html += "<td class=\"none\">–</td>"
                         continue
                     }
                     let kind = cell.measured ? "" : " class=\"unmeasured\""
-                    html += "<td\(kind)>\(escaped(cell.summary(unit: row.unit)))"
-                    if cell.value != nil, cell.measured, let words = cell.text { html += "<small>\(escaped(words))</small>" }
+                    html += "<td\(kind)>\(HTMLText.escape(cell.summary(unit: row.unit)))"
+                    if cell.value != nil, cell.measured, let words = cell.text { html += "<small>\(HTMLText.escape(words))</small>" }
                     html += "</td>"
                 }
                 html += "</tr>\n"
@@ -84,40 +87,25 @@ public enum HTMLReport {
         let barSpace = 560.0
         let rowHeight = 26.0
         let height = Double(bars.count) * rowHeight + 8
-        var svg = "<figure><figcaption>\(escaped(row.label)) (\(escaped(row.unit))\(logarithmic ? ", logarithmic scale" : ""))</figcaption>\n"
-        svg += "<svg viewBox=\"0 0 \(Int(labelWidth + barSpace + 150)) \(Int(height))\" role=\"img\" aria-label=\"\(escaped(row.label))\">\n"
+        var svg =
+            "<figure><figcaption>\(HTMLText.escape(row.label)) (\(HTMLText.escape(row.unit))\(logarithmic ? ", logarithmic scale" : ""))</figcaption>\n"
+        svg += "<svg viewBox=\"0 0 \(Int(labelWidth + barSpace + 150)) \(Int(height))\" role=\"img\" aria-label=\"\(HTMLText.escape(row.label))\">\n"
         for (index, (approach, cell, value)) in bars.enumerated() {
             let y = 4 + Double(index) * rowHeight
             let width = max(2, scaled(value) * barSpace)
             let kind = cell.measured ? "bar" : "bar derived"
-            svg += "<text x=\"0\" y=\"\(y + 17)\">\(escaped(approach.title))</text>"
+            svg += "<text x=\"0\" y=\"\(y + 17)\">\(HTMLText.escape(approach.title))</text>"
             svg += "<rect class=\"\(kind)\" x=\"\(labelWidth)\" y=\"\(y + 4)\" width=\"\(rounded(width))\" height=\"16\"/>"
             if let p99 = cell.p99 {
                 let x = labelWidth + max(2, scaled(p99) * barSpace)
                 svg += "<line class=\"p99\" x1=\"\(rounded(x))\" x2=\"\(rounded(x))\" y1=\"\(y + 1)\" y2=\"\(y + 23)\"/>"
             }
-            svg += "<text x=\"\(rounded(labelWidth + width + 6))\" y=\"\(y + 17)\">\(escaped(FigureFormat.text(value)))</text>\n"
+            svg += "<text x=\"\(rounded(labelWidth + width + 6))\" y=\"\(y + 17)\">\(HTMLText.escape(FigureFormat.text(value)))</text>\n"
         }
         return svg + "</svg></figure>\n"
     }
 
     private static func rounded(_ value: Double) -> String { FigureFormat.text(value) }
-
-    /// `text` safe in HTML text and attribute values.
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 
     private static let style = """
         body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#f6f7f9}

@@ -1,3 +1,5 @@
+import PortcullisCore
+
 /// A QR code (ISO/IEC 18004, model 2) of some bytes, for the authenticator-app enrolment page:
 /// byte mode, error correction level M (15% of the symbol may be damaged), versions 1 to 20 (up to
 /// 666 bytes), drawn as an SVG on the server. No QR library is available to the project, so the
@@ -54,7 +56,7 @@ public struct QRCode: Sendable, Hashable {
         }
         return """
             <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(side) \(side)" width="\(side * moduleSize)" \
-            height="\(side * moduleSize)" role="img" aria-label="\(Self.escaped(title))" shape-rendering="crispEdges">\
+            height="\(side * moduleSize)" role="img" aria-label="\(HTMLText.escape(title))" shape-rendering="crispEdges">\
             <rect width="\(side)" height="\(side)" fill="#fff"/><path fill="#000" d="\(path)"/></svg>
             """
     }
@@ -64,19 +66,5 @@ public struct QRCode: Sendable, Hashable {
         /// How many bytes were given.
         public let byteCount: Int
         public var description: String { "\(byteCount) bytes do not fit in a QR code of version \(QRCodeBlocks.largestVersion) at level M" }
-    }
-
-    private static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

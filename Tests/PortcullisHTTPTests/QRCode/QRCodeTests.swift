@@ -40,5 +40,8 @@ struct QRCodeTests {
         // The top-left finder's first row is seven dark modules, drawn from the quiet zone's edge.
         #expect(svg.contains("d=\"M4 4h7v1h-7z"))
         #expect(!svg.contains("<script"))
+        // A quote carrying a combining mark is one Character but still a quote to an HTML parser.
+        let combined = code.svg(title: "a\"\u{0301} onload=x")
+        #expect(combined.contains("aria-label=\"a&quot;\u{0301} onload=x\""))
     }
 }
