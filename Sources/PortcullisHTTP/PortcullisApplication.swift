@@ -108,6 +108,7 @@ public enum PortcullisApplication {
         ServiceClientRoutes(services: services).register(on: routes)
         AdminRoutes(services: services).register(on: routes)
         RecoveryRoutes(services: services).register(on: routes)
+        SecondFactorRoutes(services: services).register(on: routes)
         PageRoutes(services: services).register(on: routes)
         RecoveryPageRoutes(services: services).register(on: routes)
     }

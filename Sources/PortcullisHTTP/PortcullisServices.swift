@@ -19,6 +19,10 @@ public struct PortcullisServices: Sendable {
     public let sessions: SessionManager
     /// Access and refresh tokens.
     public let tokens: TokenService
+    /// Turning an authenticator app on and off, and its recovery codes.
+    public let twoStep: TwoStepVerification
+    /// The second step of a sign-in for accounts with a second factor.
+    public let secondFactor: SecondFactorSignIn
     /// Reads the revocation log once for the instance: feeds its caches and every revocation stream.
     public let revocations: RevocationBroadcaster
     /// Password change and reset, email verification; `nil` when mail is off.
@@ -117,6 +121,18 @@ public struct PortcullisServices: Sendable {
             requireVerifiedEmail: configuration.requireVerifiedEmail,
             logger: logger
         )
+        self.twoStep = TwoStepVerification(
+            store: store,
+            hasher: hasher,
+            throttle: throttle,
+            sessions: sessions,
+            encryption: keyEncryption,
+            revocationHorizon: tokenPolicy.revocationHorizon,
+            issuer: configuration.publicHost,
+            clock: clock,
+            logger: logger
+        )
+        self.secondFactor = SecondFactorSignIn(store: store, throttle: throttle, encryption: keyEncryption, clock: clock, logger: logger)
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(
             store: store,

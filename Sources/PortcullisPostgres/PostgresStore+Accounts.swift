@@ -173,7 +173,8 @@ extension PostgresStore {
             absoluteExpiry: try date(row, "absolute_expires_at"),
             remember: try row["remember"].decode(Bool.self),
             userAgent: try row["user_agent"].decode(String?.self),
-            ipAddress: try row["ip"].decode(String?.self)
+            ipAddress: try row["ip"].decode(String?.self),
+            authMethods: AuthenticationMethod.parse(column: try row["auth_methods"].decode(String.self))
         )
     }
 }

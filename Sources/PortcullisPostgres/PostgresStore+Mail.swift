@@ -29,7 +29,8 @@ extension PostgresStore {
             email: try row["email"].decode(String.self),
             createdAt: try date(row, "created_at"),
             expiresAt: try date(row, "expires_at"),
-            usedAt: try optionalDate(row, "used_at")
+            usedAt: try optionalDate(row, "used_at"),
+            staySignedIn: try row["stay_signed_in"].decode(Bool.self)
         )
     }
 

@@ -270,7 +270,8 @@ extension PostgresStore {
             lastUsedAt: try date(row, "last_used_at"),
             idleTimeout: .seconds(try row["idle_seconds"].decode(Int64.self)),
             absoluteExpiry: try date(row, "absolute_expires_at"),
-            revokedAt: try optionalDate(row, "revoked_at")
+            revokedAt: try optionalDate(row, "revoked_at"),
+            authMethods: AuthenticationMethod.parse(column: try row["auth_methods"].decode(String.self))
         )
     }
 }

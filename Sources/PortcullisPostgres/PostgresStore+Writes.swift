@@ -47,10 +47,11 @@ extension PostgresStore {
             let idle = session.idleTimeout.components.seconds
             _ = try await connection.query(
                 """
-                INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds, absolute_expires_at, remember, user_agent, ip)
+                INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds, absolute_expires_at, remember, user_agent, ip,
+                    auth_methods)
                 VALUES (\(session.id), \(session.accountID), \(ByteBuffer(bytes: session.secretHash)), \(session.createdAt.epochSeconds),
                     \(session.lastSeenAt.epochSeconds), \(idle), \(session.absoluteExpiry.epochSeconds), \(session.remember), \(session.userAgent),
-                    \(session.ipAddress))
+                    \(session.ipAddress), \(AuthenticationMethod.column(session.authMethods)))
                 """,
                 logger: logger
             )
@@ -58,9 +59,10 @@ extension PostgresStore {
             let idle = family.idleTimeout.components.seconds
             _ = try await connection.query(
                 """
-                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
+                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at,
+                    auth_methods)
                 VALUES (\(family.id), \(family.accountID), \(family.clientID), \(family.audience), \(family.createdAt.epochSeconds),
-                    \(family.lastUsedAt.epochSeconds), \(idle), \(family.absoluteExpiry.epochSeconds))
+                    \(family.lastUsedAt.epochSeconds), \(idle), \(family.absoluteExpiry.epochSeconds), \(AuthenticationMethod.column(family.authMethods)))
                 """,
                 logger: logger
             )
@@ -75,9 +77,9 @@ extension PostgresStore {
         case .insertOneTimeToken(let token):
             _ = try await connection.query(
                 """
-                INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at)
+                INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at, stay_signed_in)
                 VALUES (\(ByteBuffer(bytes: token.hash)), \(token.purpose.rawValue), \(token.accountID), \(token.email),
-                    \(token.createdAt.epochSeconds), \(token.expiresAt.epochSeconds))
+                    \(token.createdAt.epochSeconds), \(token.expiresAt.epochSeconds), \(token.staySignedIn))
                 """,
                 logger: logger
             )
@@ -93,14 +95,7 @@ extension PostgresStore {
                 logger: logger
             )
             guard let row = used.first, let token = try oneTimeToken(from: row) else { throw StoreError(.unusable) }
-            applied.usedToken = OneTimeToken(
-                hash: token.hash,
-                purpose: token.purpose,
-                accountID: token.accountID,
-                email: token.email,
-                createdAt: token.createdAt,
-                expiresAt: token.expiresAt
-            )
+            applied.usedToken = token.used(at: nil)
         case .retireOneTimeTokens(let accountID, let purpose):
             _ = try await connection.query(
                 "UPDATE one_time_tokens SET used_at = \(now) WHERE account_id = \(accountID) AND purpose = \(purpose.rawValue) AND used_at IS NULL",
@@ -114,6 +109,8 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
+        case .beginTOTP, .confirmTOTP, .useTOTPStep, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode:
+            try await performSecondFactor(write, now: now, on: connection, logger: logger)
         }
     }
 

@@ -153,5 +153,32 @@ enum SQLiteMigrations {
                 "CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at, id)"
             ]
         ),
+        // Second factors: authenticator-app keys (sealed), recovery codes (keyed hashes), how each
+        // session and refresh family was proven, and whether a sign-in challenge asked to be remembered.
+        Migration(
+            version: 6,
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN auth_methods TEXT NOT NULL DEFAULT 'pwd'",
+                "ALTER TABLE refresh_families ADD COLUMN auth_methods TEXT NOT NULL DEFAULT 'pwd'",
+                "ALTER TABLE one_time_tokens ADD COLUMN stay_signed_in INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE totp_credentials (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+                    sealed_key BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    confirmed_at INTEGER,
+                    last_used_step INTEGER
+                )
+                """,
+                """
+                CREATE TABLE recovery_codes (
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    code_hash BLOB NOT NULL,
+                    used_at INTEGER,
+                    PRIMARY KEY (account_id, code_hash)
+                )
+                """,
+            ]
+        ),
     ]
 }

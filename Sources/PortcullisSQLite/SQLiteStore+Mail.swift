@@ -30,7 +30,8 @@ extension SQLiteStore {
             email: row.column("email")?.string ?? "",
             createdAt: date(row, "created_at"),
             expiresAt: date(row, "expires_at"),
-            usedAt: optionalDate(row, "used_at")
+            usedAt: optionalDate(row, "used_at"),
+            staySignedIn: row.column("stay_signed_in")?.integer == 1
         )
     }
 

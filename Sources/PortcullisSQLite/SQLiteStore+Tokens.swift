@@ -237,7 +237,8 @@ extension SQLiteStore {
             lastUsedAt: date(row, "last_used_at"),
             idleTimeout: .seconds(row.column("idle_seconds")?.integer ?? 0),
             absoluteExpiry: date(row, "absolute_expires_at"),
-            revokedAt: optionalDate(row, "revoked_at")
+            revokedAt: optionalDate(row, "revoked_at"),
+            authMethods: AuthenticationMethod.parse(column: row.column("auth_methods")?.string ?? "")
         )
     }
 }

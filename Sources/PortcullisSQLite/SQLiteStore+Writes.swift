@@ -40,24 +40,26 @@ extension SQLiteStore {
             _ = try await connection.query(
                 """
                 INSERT INTO sessions (id, account_id, secret_hash, created_at, last_seen_at, idle_seconds,
-                    absolute_expires_at, remember, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    absolute_expires_at, remember, user_agent, ip, auth_methods) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(session.id), .text(session.accountID), .blob(.init(bytes: session.secretHash)),
                     time(session.createdAt), time(session.lastSeenAt), .integer(Int(session.idleTimeout.components.seconds)),
                     time(session.absoluteExpiry), .integer(session.remember ? 1 : 0), session.userAgent.map { .text($0) } ?? .null,
-                    session.ipAddress.map { .text($0) } ?? .null,
+                    session.ipAddress.map { .text($0) } ?? .null, .text(AuthenticationMethod.column(session.authMethods)),
                 ]
             )
         case .insertRefreshFamily(let family, let firstTokenHash):
             _ = try await connection.query(
                 """
-                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds, absolute_expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO refresh_families (id, account_id, client_id, audience, created_at, last_used_at, idle_seconds,
+                    absolute_expires_at, auth_methods)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(family.id), .text(family.accountID), .text(family.clientID), .text(family.audience), time(family.createdAt),
                     time(family.lastUsedAt), .integer(Int(family.idleTimeout.components.seconds)), time(family.absoluteExpiry),
+                    .text(AuthenticationMethod.column(family.authMethods)),
                 ]
             )
             _ = try await connection.query(
@@ -70,10 +72,13 @@ extension SQLiteStore {
             try await endAccess(scope, stamp: stamp, on: connection, into: &applied)
         case .insertOneTimeToken(let token):
             _ = try await connection.query(
-                "INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                """
+                INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at, stay_signed_in)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
                 [
                     .blob(.init(bytes: token.hash)), .text(token.purpose.rawValue), .text(token.accountID), .text(token.email),
-                    time(token.createdAt), time(token.expiresAt),
+                    time(token.createdAt), time(token.expiresAt), .integer(token.staySignedIn ? 1 : 0),
                 ]
             )
         case .useOneTimeToken(let hash, let purpose):
@@ -85,14 +90,7 @@ extension SQLiteStore {
                 [time(now), .blob(.init(bytes: hash)), .text(purpose.rawValue), time(now)]
             )
             guard let row = used.first, let token = oneTimeToken(from: row) else { throw StoreError(.unusable) }
-            applied.usedToken = OneTimeToken(
-                hash: token.hash,
-                purpose: token.purpose,
-                accountID: token.accountID,
-                email: token.email,
-                createdAt: token.createdAt,
-                expiresAt: token.expiresAt
-            )
+            applied.usedToken = token.used(at: nil)
         case .retireOneTimeTokens(let accountID, let purpose):
             _ = try await connection.query(
                 "UPDATE one_time_tokens SET used_at = ? WHERE account_id = ? AND purpose = ? AND used_at IS NULL",
@@ -103,6 +101,55 @@ extension SQLiteStore {
                 "INSERT INTO mail_outbox (id, sealed_content, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(mail.id), .blob(.init(bytes: mail.sealedContent)), time(mail.createdAt), .integer(mail.attempts), time(mail.nextAttemptAt)]
             )
+        case .beginTOTP(let credential):
+            // Replaces a pending key only: a confirmed one makes the upsert change nothing.
+            let stored = try await connection.query(
+                """
+                INSERT INTO totp_credentials (account_id, sealed_key, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (account_id) DO UPDATE SET sealed_key = excluded.sealed_key, created_at = excluded.created_at,
+                    last_used_step = NULL
+                WHERE totp_credentials.confirmed_at IS NULL
+                RETURNING account_id
+                """,
+                [.text(credential.accountID), .blob(.init(bytes: credential.sealedKey)), time(credential.createdAt)]
+            )
+            guard !stored.isEmpty else { throw StoreError.duplicate }
+        case .confirmTOTP(let accountID, let step):
+            let confirmed = try await connection.query(
+                """
+                UPDATE totp_credentials SET confirmed_at = ?, last_used_step = ?
+                WHERE account_id = ? AND confirmed_at IS NULL RETURNING account_id
+                """,
+                [time(now), .integer(Int(step)), .text(accountID)]
+            )
+            guard !confirmed.isEmpty else { throw StoreError(.unusable) }
+        case .useTOTPStep(let accountID, let step):
+            let used = try await connection.query(
+                """
+                UPDATE totp_credentials SET last_used_step = ?
+                WHERE account_id = ? AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < ?)
+                RETURNING account_id
+                """,
+                [.integer(Int(step)), .text(accountID), .integer(Int(step))]
+            )
+            guard !used.isEmpty else { throw StoreError(.unusable) }
+        case .removeTOTP(let accountID):
+            _ = try await connection.query("DELETE FROM totp_credentials WHERE account_id = ?", [.text(accountID)])
+            _ = try await connection.query("DELETE FROM recovery_codes WHERE account_id = ?", [.text(accountID)])
+        case .replaceRecoveryCodes(let accountID, let hashes):
+            _ = try await connection.query("DELETE FROM recovery_codes WHERE account_id = ?", [.text(accountID)])
+            for hash in Set(hashes) {
+                _ = try await connection.query(
+                    "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
+                    [.text(accountID), .blob(.init(bytes: hash))]
+                )
+            }
+        case .useRecoveryCode(let accountID, let hash):
+            let used = try await connection.query(
+                "UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL RETURNING account_id",
+                [time(now), .text(accountID), .blob(.init(bytes: hash))]
+            )
+            guard !used.isEmpty else { throw StoreError(.unusable) }
         }
     }
 

@@ -327,7 +327,8 @@ public final class SQLiteStore: PortcullisStore {
             absoluteExpiry: date(row, "absolute_expires_at"),
             remember: row.column("remember")?.integer == 1,
             userAgent: row.column("user_agent")?.string,
-            ipAddress: row.column("ip")?.string
+            ipAddress: row.column("ip")?.string,
+            authMethods: AuthenticationMethod.parse(column: row.column("auth_methods")?.string ?? "")
         )
     }
 }

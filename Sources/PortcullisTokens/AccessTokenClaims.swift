@@ -26,6 +26,11 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
     public var roles: [String]
     /// `email_verified` (the OpenID Connect claim): whether the account's address is proven.
     public var emailVerified: Bool
+    /// `amr` (RFC 8176): how the sign-in behind the token was proven, such as `pwd`, `otp`, `hwk`,
+    /// `user` and `mfa`; absent from tokens issued before methods were recorded.
+    public var authMethods: [String]
+    /// `auth_time`: when that sign-in happened, in seconds since 1970.
+    public var authTime: Int64?
 
     /// Creates claims.
     public init(
@@ -38,7 +43,9 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         sessionID: String,
         clientID: String,
         roles: [String],
-        emailVerified: Bool = false
+        emailVerified: Bool = false,
+        authMethods: [String] = [],
+        authTime: Int64? = nil
     ) {
         self.issuer = issuer
         self.subject = subject
@@ -50,6 +57,8 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         self.clientID = clientID
         self.roles = roles
         self.emailVerified = emailVerified
+        self.authMethods = authMethods
+        self.authTime = authTime
     }
 
     enum CodingKeys: String, CodingKey {
@@ -63,6 +72,8 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         case clientID = "client_id"
         case roles
         case emailVerified = "email_verified"
+        case authMethods = "amr"
+        case authTime = "auth_time"
     }
 
     /// The claims of a payload that passed ``AccessTokenVerifier``'s claim rules, which guarantee
@@ -83,6 +94,8 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         clientID = payload["client_id"]?.string ?? ""
         roles = if case .array(let items)? = payload["roles"] { items.compactMap(\.string) } else { [] }
         emailVerified = payload["email_verified"]?.bool ?? false
+        authMethods = if case .array(let items)? = payload["amr"] { items.compactMap(\.string) } else { [] }
+        authTime = payload["auth_time"]?.number.map { Int64($0) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,6 +114,8 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         clientID = try container.decodeIfPresent(String.self, forKey: .clientID) ?? ""
         roles = try container.decodeIfPresent([String].self, forKey: .roles) ?? []
         emailVerified = try container.decodeIfPresent(Bool.self, forKey: .emailVerified) ?? false
+        authMethods = try container.decodeIfPresent([String].self, forKey: .authMethods) ?? []
+        authTime = try container.decodeIfPresent(Double.self, forKey: .authTime).map { Int64($0) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,5 +130,7 @@ public struct AccessTokenClaims: Sendable, Hashable, Codable {
         try container.encode(clientID, forKey: .clientID)
         if !roles.isEmpty { try container.encode(roles, forKey: .roles) }
         try container.encode(emailVerified, forKey: .emailVerified)
+        if !authMethods.isEmpty { try container.encode(authMethods, forKey: .authMethods) }
+        try container.encodeIfPresent(authTime, forKey: .authTime)
     }
 }

@@ -94,9 +94,11 @@ public struct AccessTokenVerifier: Sendable {
         }
         if let clientID = claims["client_id"], clientID.string == nil { throw .claims }
         if let verified = claims["email_verified"], verified.bool == nil { throw .claims }
-        if let roles = claims["roles"] {
-            guard case .array(let items) = roles, items.allSatisfy({ $0.string != nil }) else { throw .claims }
+        for name in ["roles", "amr"] {
+            guard let list = claims[name] else { continue }
+            guard case .array(let items) = list, items.allSatisfy({ $0.string != nil }) else { throw .claims }
         }
+        if let authTime = claims["auth_time"], authTime.number == nil { throw .claims }
         guard let exp = claims["exp"]?.number, let iat = claims["iat"]?.number else { throw .claims }
         if let nbf = claims["nbf"], nbf.number == nil { throw .claims }
 

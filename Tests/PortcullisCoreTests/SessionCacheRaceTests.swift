@@ -153,6 +153,8 @@ actor PausingStore: PortcullisStore {
     func apply(_ writes: [StoreWrite], stamp: RevocationStamp) async throws -> AppliedWrites { try await base.apply(writes, stamp: stamp) }
     func oneTimeToken(hash: [UInt8]) async throws -> OneTimeToken? { try await base.oneTimeToken(hash: hash) }
     func deleteExpiredOneTimeTokens(now: Date) async throws -> Int { try await base.deleteExpiredOneTimeTokens(now: now) }
+    func totpCredential(accountID: String) async throws -> TOTPCredential? { try await base.totpCredential(accountID: accountID) }
+    func unusedRecoveryCodeCount(accountID: String) async throws -> Int { try await base.unusedRecoveryCodeCount(accountID: accountID) }
     func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] {
         try await base.claimMail(now: now, lease: lease, limit: limit)
     }

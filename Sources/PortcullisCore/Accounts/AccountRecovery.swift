@@ -83,6 +83,7 @@ public struct AccountRecovery: Sendable {
             .useOneTimeToken(hash: hash, purpose: .resetPassword),
             .setPasswordHash(accountID: account.id, hash: passwordHash),
             .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
+            .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
             .changeAccount(id: account.id, AccountChange(emailVerified: true)),
             try mailer.passwordChangedNotice(for: account),
             .endAccess(.account(id: account.id)),
@@ -110,24 +111,14 @@ public struct AccountRecovery: Sendable {
         new newPassword: String,
         clientAddress: String?
     ) async throws {
-        try policy.checkSize(current)
-        if let busy = hasher.busyRefusal { throw busy }
-        let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
-        let matches: Bool
         let stored: String
         do {
-            guard let hash = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
-            stored = hash
-            matches = try await hasher.verify(current, against: stored)
-        } catch {
-            if let reservation { await throttle?.release(reservation) }
+            stored = try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle, policy: policy)
+                .confirm(current, of: account, clientAddress: clientAddress)
+        } catch let error as PortcullisError where error.kind == .forbidden {
+            logger.info("password change refused", metadata: ["portcullis.account_id": "\(account.id)"])
             throw error
         }
-        guard matches else {
-            logger.info("password change refused", metadata: ["portcullis.account_id": "\(account.id)"])
-            throw PortcullisError(.forbidden, "The current password is not right.")
-        }
-        if let reservation { await throttle?.release(reservation) }
         try policy.validate(newPassword, email: account.email)
         let passwordHash = try await hasher.hash(newPassword)
         let applied: AppliedWrites
@@ -138,6 +129,8 @@ public struct AccountRecovery: Sendable {
                     .requireCredential(accountID: account.id, passwordHash: stored),
                     .setPasswordHash(accountID: account.id, hash: passwordHash),
                     .retireOneTimeTokens(accountID: account.id, purpose: .resetPassword),
+                    .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
+                    .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
                     try mailer.passwordChangedNotice(for: account),
                     .endAccess(.account(id: account.id, keepingSession: keepingSession)),
                 ],

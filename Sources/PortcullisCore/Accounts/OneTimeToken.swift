@@ -4,7 +4,8 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// A single-use token sent by mail: a link that verifies an email address or resets a password.
+/// A single-use token: a link sent by mail that verifies an email address or resets a password,
+/// or the challenge that a sign-in's second step completes.
 ///
 /// The link carries 256 random bits; the store keeps only their SHA-256 (``hash``), so a copy of
 /// the database cannot be used to follow a link. A token is used at most once, atomically
@@ -16,6 +17,8 @@ public struct OneTimeToken: Sendable, Hashable {
         case verifyEmail = "verify_email"
         /// Lets the account choose a new password.
         case resetPassword = "reset_password"
+        /// Completes a password sign-in with a second factor (the `mfa_token`).
+        case secondFactor = "second_factor"
     }
 
     /// SHA-256 of the secret in the link.
@@ -32,9 +35,20 @@ public struct OneTimeToken: Sendable, Hashable {
     public let expiresAt: Date
     /// When it was used, if it was.
     public let usedAt: Date?
+    /// For a ``Purpose/secondFactor`` challenge: whether the sign-in asked to be remembered.
+    public let staySignedIn: Bool
 
     /// Creates a token record.
-    public init(hash: [UInt8], purpose: Purpose, accountID: String, email: String, createdAt: Date, expiresAt: Date, usedAt: Date? = nil) {
+    public init(
+        hash: [UInt8],
+        purpose: Purpose,
+        accountID: String,
+        email: String,
+        createdAt: Date,
+        expiresAt: Date,
+        usedAt: Date? = nil,
+        staySignedIn: Bool = false
+    ) {
         self.hash = hash
         self.purpose = purpose
         self.accountID = accountID
@@ -42,6 +56,21 @@ public struct OneTimeToken: Sendable, Hashable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.usedAt = usedAt
+        self.staySignedIn = staySignedIn
+    }
+
+    /// The same token, marked used at `date` (or unused, with `nil`).
+    public func used(at date: Date?) -> OneTimeToken {
+        OneTimeToken(
+            hash: hash,
+            purpose: purpose,
+            accountID: accountID,
+            email: email,
+            createdAt: createdAt,
+            expiresAt: expiresAt,
+            usedAt: date,
+            staySignedIn: staySignedIn
+        )
     }
 
     /// Whether it can still be used at `now`.

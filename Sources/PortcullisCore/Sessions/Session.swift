@@ -29,6 +29,8 @@ public struct Session: Sendable, Hashable {
     public let userAgent: String?
     /// The client address of the login request.
     public let ipAddress: String?
+    /// How the sign-in was proven (`amr`); it happened at ``createdAt`` (`auth_time`).
+    public let authMethods: [AuthenticationMethod]
 
     /// Creates a session record.
     public init(
@@ -41,7 +43,8 @@ public struct Session: Sendable, Hashable {
         absoluteExpiry: Date,
         remember: Bool,
         userAgent: String?,
-        ipAddress: String?
+        ipAddress: String?,
+        authMethods: [AuthenticationMethod] = [.password]
     ) {
         self.id = id
         self.accountID = accountID
@@ -53,6 +56,7 @@ public struct Session: Sendable, Hashable {
         self.remember = remember
         self.userAgent = userAgent
         self.ipAddress = ipAddress
+        self.authMethods = authMethods
     }
 
     /// When the session ends if it is not used again: the earlier of the idle and absolute limits.

@@ -72,8 +72,19 @@ public struct SessionManager: Sendable {
     ///   (``PasswordLogin/Proof``): the session is stored only if the account is still enabled with
     ///   that password, so a sign-in in flight when a reset commits cannot outlive it. `nil` (an
     ///   account just registered) stores it unconditionally.
+    /// - Parameter authMethods: how the sign-in was proven (recorded as the session's `amr`).
+    /// - Parameter consuming: writes that must succeed in the same transaction (the second
+    ///   factor's one-time uses); if one fails, no session is stored and its ``StoreError`` is thrown.
     /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
-    public func start(account: Account, remember: Bool, userAgent: String?, ipAddress: String?, passwordHash: String? = nil) async throws -> Started {
+    public func start(
+        account: Account,
+        remember: Bool,
+        userAgent: String?,
+        ipAddress: String?,
+        passwordHash: String? = nil,
+        authMethods: [AuthenticationMethod] = [.password],
+        consuming: [StoreWrite] = []
+    ) async throws -> Started {
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let lifetimes = policy.lifetimes(remember: remember)
         let secret = SessionSecret.generate()
@@ -87,9 +98,10 @@ public struct SessionManager: Sendable {
             absoluteExpiry: now.addingTimeInterval(lifetimes.absolute.timeInterval),
             remember: remember,
             userAgent: userAgent.map { String($0.prefix(512)) },
-            ipAddress: ipAddress
+            ipAddress: ipAddress,
+            authMethods: authMethods
         )
-        var writes: [StoreWrite] = [.insertSession(session)]
+        var writes: [StoreWrite] = consuming + [.insertSession(session)]
         if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
         do {
             _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))

@@ -27,6 +27,9 @@ public actor MemoryStore: PortcullisStore {
         var clients: [String: ServiceClient] = [:]
         var oneTimeTokens: [[UInt8]: OneTimeToken] = [:]
         var outbox: [String: (mail: OutboxMail, claimedUntil: Date?, finishedAt: Date?)] = [:]
+        var totpCredentials: [String: TOTPCredential] = [:]
+        /// Recovery-code hashes by account, each with when it was used.
+        var recoveryCodes: [String: [[UInt8]: Date?]] = [:]
     }
 
     private var state = State()
@@ -271,32 +274,55 @@ public actor MemoryStore: PortcullisStore {
             state.oneTimeTokens[token.hash] = token
         case .useOneTimeToken(let hash, let purpose):
             guard let token = state.oneTimeTokens[hash], token.purpose == purpose, token.isUsable(at: now) else { throw StoreError(.unusable) }
-            state.oneTimeTokens[hash] = OneTimeToken(
-                hash: hash,
-                purpose: purpose,
-                accountID: token.accountID,
-                email: token.email,
-                createdAt: token.createdAt,
-                expiresAt: token.expiresAt,
-                usedAt: now
-            )
+            state.oneTimeTokens[hash] = token.used(at: now)
             applied.usedToken = token
         case .retireOneTimeTokens(let accountID, let purpose):
             for (hash, token) in state.oneTimeTokens where token.accountID == accountID && token.purpose == purpose && token.usedAt == nil {
-                state.oneTimeTokens[hash] = OneTimeToken(
-                    hash: hash,
-                    purpose: purpose,
-                    accountID: accountID,
-                    email: token.email,
-                    createdAt: token.createdAt,
-                    expiresAt: token.expiresAt,
-                    usedAt: now
-                )
+                state.oneTimeTokens[hash] = token.used(at: now)
             }
         case .enqueueMail(let mail):
             guard state.outbox[mail.id] == nil else { throw StoreError.duplicate }
             state.outbox[mail.id] = (mail, nil, nil)
+        case .beginTOTP(let credential):
+            guard state.totpCredentials[credential.accountID]?.isConfirmed != true else { throw StoreError.duplicate }
+            state.totpCredentials[credential.accountID] = credential
+        case .confirmTOTP(let accountID, let step):
+            guard let pending = state.totpCredentials[accountID], !pending.isConfirmed else { throw StoreError(.unusable) }
+            state.totpCredentials[accountID] = TOTPCredential(
+                accountID: accountID,
+                sealedKey: pending.sealedKey,
+                createdAt: pending.createdAt,
+                confirmedAt: now,
+                lastUsedStep: step
+            )
+        case .useTOTPStep(let accountID, let step):
+            guard let credential = state.totpCredentials[accountID], credential.isConfirmed, (credential.lastUsedStep ?? .min) < step else {
+                throw StoreError(.unusable)
+            }
+            state.totpCredentials[accountID] = TOTPCredential(
+                accountID: accountID,
+                sealedKey: credential.sealedKey,
+                createdAt: credential.createdAt,
+                confirmedAt: credential.confirmedAt,
+                lastUsedStep: step
+            )
+        case .removeTOTP(let accountID):
+            state.totpCredentials[accountID] = nil
+            state.recoveryCodes[accountID] = nil
+        case .replaceRecoveryCodes(let accountID, let hashes):
+            state.recoveryCodes[accountID] = Dictionary(hashes.map { ($0, Date?.none) }, uniquingKeysWith: { first, _ in first })
+        case .useRecoveryCode(let accountID, let hash):
+            guard case .some(.none) = state.recoveryCodes[accountID]?[hash] else { throw StoreError(.unusable) }
+            state.recoveryCodes[accountID]?[hash] = .some(now)
         }
+    }
+
+    // MARK: Second factors
+
+    public func totpCredential(accountID: String) async throws -> TOTPCredential? { state.totpCredentials[accountID] }
+
+    public func unusedRecoveryCodeCount(accountID: String) async throws -> Int {
+        state.recoveryCodes[accountID]?.values.filter { $0 == nil }.count ?? 0
     }
 
     private func endAccess(_ scope: AccessScope, stamp: RevocationStamp, into applied: inout AppliedWrites) {

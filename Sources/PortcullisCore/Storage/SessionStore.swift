@@ -40,7 +40,7 @@ public protocol SessionStore: Sendable {
 ///
 /// Each capability is its own small protocol, so each backend states exactly what it implements.
 public protocol PortcullisStore: AccountStore, CredentialStore, SessionStore, SigningKeyStore, RefreshTokenStore, RevocationStore,
-    WriteStore, OneTimeTokenStore, MailOutboxStore, ClientStore
+    WriteStore, OneTimeTokenStore, MailOutboxStore, ClientStore, SecondFactorStore
 {
     /// Where the credential throttle counts attempts: in the database when it is shared by several
     /// instances (PostgreSQL), in this process otherwise.

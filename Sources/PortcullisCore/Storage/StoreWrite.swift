@@ -54,6 +54,23 @@ public enum StoreWrite: Sendable, Hashable {
     case retireOneTimeTokens(accountID: String, purpose: OneTimeToken.Purpose)
     /// Queues a message in the outbox.
     case enqueueMail(OutboxMail)
+    /// Starts an authenticator-app enrolment: stores a pending key, replacing a pending one. Fails
+    /// with ``StoreError`` `duplicate` when the account already has a confirmed key.
+    case beginTOTP(TOTPCredential)
+    /// Confirms the pending key with the first code's step (which counts as used). Fails with
+    /// ``StoreError`` `unusable` unless a pending key exists.
+    case confirmTOTP(accountID: String, step: Int64)
+    /// Accepts a code of `step`: unless the account has a confirmed key whose last used step is
+    /// earlier, the whole transaction fails with ``StoreError`` `unusable`, so a code works once
+    /// even when presented twice at the same moment.
+    case useTOTPStep(accountID: String, step: Int64)
+    /// Deletes the account's key and its recovery codes.
+    case removeTOTP(accountID: String)
+    /// Replaces the account's recovery codes with these hashes (``RecoveryCodes/hash(_:)``).
+    case replaceRecoveryCodes(accountID: String, hashes: [[UInt8]])
+    /// Uses a recovery code: unless it is the account's and unused, the whole transaction fails
+    /// with ``StoreError`` `unusable`.
+    case useRecoveryCode(accountID: String, hash: [UInt8])
 }
 
 /// What a ``WriteStore/apply(_:stamp:)`` did.

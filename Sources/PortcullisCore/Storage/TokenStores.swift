@@ -141,6 +141,8 @@ public struct RefreshFamily: Sendable, Hashable {
     public let absoluteExpiry: Date
     /// When it was revoked, if it was.
     public var revokedAt: Date?
+    /// How the sign-in that started it was proven (`amr`); it happened at ``createdAt`` (`auth_time`).
+    public let authMethods: [AuthenticationMethod]
 
     /// Creates a family.
     public init(
@@ -152,7 +154,8 @@ public struct RefreshFamily: Sendable, Hashable {
         lastUsedAt: Date,
         idleTimeout: Duration,
         absoluteExpiry: Date,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil,
+        authMethods: [AuthenticationMethod] = [.password]
     ) {
         self.id = id
         self.accountID = accountID
@@ -163,6 +166,7 @@ public struct RefreshFamily: Sendable, Hashable {
         self.idleTimeout = idleTimeout
         self.absoluteExpiry = absoluteExpiry
         self.revokedAt = revokedAt
+        self.authMethods = authMethods
     }
 
     /// Whether the family can still be used at `now`.

@@ -71,6 +71,10 @@ public struct PortcullisError: Error, Sendable, CustomStringConvertible {
     public static let invalidCredentials = PortcullisError(.invalidCredentials, "The email or password is incorrect.")
     /// The single answer for every link that cannot be used.
     public static let invalidToken = PortcullisError(.invalidToken, "This link is invalid, already used or expired. Ask for a new one.")
+    /// A second-factor code that is wrong, or was already used.
+    public static let invalidCode = PortcullisError(.invalidCredentials, "The code is incorrect or was already used.")
+    /// An `mfa_token` that is unknown, used or expired.
+    public static let invalidChallenge = PortcullisError(.invalidCredentials, "This sign-in has expired or is already complete. Sign in again.")
     /// An account whose address is not confirmed, where the server requires it.
     public static let emailNotVerified = PortcullisError(.emailNotVerified, "Confirm your email address first: follow the link we sent you.")
 }

@@ -90,7 +90,16 @@ public struct TokenService: Sendable {
     ///   (``PasswordLogin/Proof``): the family is stored only if the account is still enabled with
     ///   that password, so a grant in flight when a reset commits fails with `invalidCredentials`
     ///   instead of outliving it. `nil` stores it unconditionally.
-    public func issue(for account: Account, audience requested: String?, passwordHash: String? = nil) async throws -> Issued {
+    /// - Parameter authMethods: how the sign-in was proven (the family's and its tokens' `amr`).
+    /// - Parameter consuming: writes that must succeed in the same transaction (the second
+    ///   factor's one-time uses); if one fails, nothing is stored and its ``StoreError`` is thrown.
+    public func issue(
+        for account: Account,
+        audience requested: String?,
+        passwordHash: String? = nil,
+        authMethods: [AuthenticationMethod] = [.password],
+        consuming: [StoreWrite] = []
+    ) async throws -> Issued {
         let audience = try audience(requested)
         try requireVerifiedEmail(account)
         let now = Date(epochSeconds: clock.now.epochSeconds)
@@ -103,9 +112,10 @@ public struct TokenService: Sendable {
             createdAt: now,
             lastUsedAt: now,
             idleTimeout: policy.refreshIdle,
-            absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval)
+            absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval),
+            authMethods: authMethods
         )
-        var writes: [StoreWrite] = [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
+        var writes: [StoreWrite] = consuming + [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
         if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
         do {
             _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))
@@ -113,7 +123,7 @@ public struct TokenService: Sendable {
             throw PortcullisError.invalidCredentials
         }
         logger.info("refresh family started", metadata: ["portcullis.family_id": "\(family.id)", "portcullis.account_id": "\(account.id)"])
-        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: refreshToken)
+        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: refreshToken, proof: family.proof)
     }
 
     /// The refresh-token grant: rotation, the grace window, and reuse detection (RFC 9700 §4.14).
@@ -143,7 +153,7 @@ public struct TokenService: Sendable {
         guard let account = try await store.account(id: family.accountID), !account.isDisabled else { throw Self.invalidGrant }
         try requireVerifiedEmail(account)
         let audience = requested == nil ? family.audience : try audience(requested)
-        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: successor)
+        return try await accessToken(for: account, sessionID: family.id, audience: audience, refreshToken: successor, proof: family.proof)
     }
 
     /// The session token-exchange grant: a short-lived access token bound to the browser session,
@@ -155,6 +165,7 @@ public struct TokenService: Sendable {
             sessionID: session.id,
             audience: try audience(requested),
             refreshToken: nil,
+            proof: SignInProof(methods: session.authMethods, at: session.createdAt),
             notAfter: session.expiresAt.epochSeconds
         )
     }
@@ -312,12 +323,14 @@ public struct TokenService: Sendable {
     /// The revocation feed compares whole seconds (a `user` entry refuses `iat <= revoked_at`), so a
     /// token issued in the same second as, but after, a "sign out everywhere" is dated the next
     /// second: the entry refuses everything issued before it and nothing issued after it.
+    /// - Parameter proof: how and when the sign-in behind the token was proven (`amr`, `auth_time`).
     /// - Parameter notAfter: a latest expiry (the session's, for a token minted from one).
     private func accessToken(
         for account: Account,
         sessionID: String,
         audience: String,
         refreshToken: String?,
+        proof: SignInProof,
         notAfter: Int64? = nil
     ) async throws -> Issued {
         let now = clock.now.epochSeconds
@@ -336,10 +349,23 @@ public struct TokenService: Sendable {
             sessionID: sessionID,
             clientID: policy.firstPartyClientID,
             roles: account.roles,
-            emailVerified: account.isEmailVerified
+            emailVerified: account.isEmailVerified,
+            authMethods: proof.methods.map(\.rawValue),
+            authTime: proof.time.epochSeconds
         )
         let token = try await AccessTokenSigner.sign(claims, with: try await keyRing.signingKey())
         return Issued(accessToken: token, claims: claims, expiresIn: Int(max(0, expiresAt - now)), refreshToken: refreshToken)
+    }
+
+    /// How and when a sign-in was proven.
+    struct SignInProof {
+        let methods: [AuthenticationMethod]
+        let time: Date
+
+        init(methods: [AuthenticationMethod], at time: Date) {
+            self.methods = methods
+            self.time = time
+        }
     }
 
     /// Tells this instance's caches and broadcaster of a revocation just made here.
@@ -356,4 +382,9 @@ public struct TokenService: Sendable {
     private static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
     private static let invalidGrant = PortcullisError(.invalidGrant, "The refresh token is invalid, expired or revoked.")
+}
+
+extension RefreshFamily {
+    /// The sign-in that started the family.
+    fileprivate var proof: TokenService.SignInProof { .init(methods: authMethods, at: createdAt) }
 }

@@ -92,12 +92,18 @@ public struct ServerConfiguration: Sendable {
     /// The origin (`scheme://host[:port]`) that unsafe browser requests must come from.
     public var publicOrigin: String { Origin.normalize(publicURL ?? effectiveIssuer) ?? effectiveIssuer }
 
+    /// The public origin's host, without its port (`localhost` if it has none): the name mail
+    /// comes from and authenticator apps show.
+    public var publicHost: String {
+        let host = publicOrigin.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? ""
+        return host.isEmpty ? "localhost" : host
+    }
+
     /// The service's own words, which a password may not lean on: "portcullis" and the
     /// distinctive labels of the public host (`shop` for `auth.shop.example`, not `auth`, `www`
     /// or the top-level domain).
     public var serviceWords: [String] {
-        let host = publicOrigin.split(separator: "/").last.map { $0.split(separator: ":").first ?? $0 } ?? ""
-        let labels = host.split(separator: ".").map { $0.lowercased() }
+        let labels = publicHost.split(separator: ".").map { $0.lowercased() }
         let generic: Set<String> = ["www", "auth", "login", "sso", "accounts", "account", "identity", "localhost"]
         let distinctive = labels.dropLast(labels.count > 1 ? 1 : 0).filter { $0.count >= 4 && !generic.contains($0) && Int($0) == nil }
         return ["portcullis"] + distinctive
@@ -106,8 +112,7 @@ public struct ServerConfiguration: Sendable {
     /// The sender in force: `--mail-from`, or `Portcullis <no-reply@PUBLIC-HOST>`.
     public var effectiveMailFrom: String {
         if let mailFrom { return mailFrom }
-        let host = publicOrigin.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? "localhost"
-        return "Portcullis <no-reply@\(host.isEmpty ? "localhost" : host)>"
+        return "Portcullis <no-reply@\(publicHost)>"
     }
 
     /// Whether browsers reach the server over HTTPS, so every answer carries `Strict-Transport-Security`.

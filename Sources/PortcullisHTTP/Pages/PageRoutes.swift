@@ -27,6 +27,7 @@ struct PageRoutes {
         router.post("register", use: createAccount)
         router.get("login", use: showLogin)
         router.post("login", use: logIn)
+        router.post("login/code", use: completeSecondFactor)
         router.post("logout") { _, context in
             try await Self.withFormSession(context) { current in
                 _ = try await services.sessions.end(sessionID: current.session.id)
@@ -141,8 +142,12 @@ struct PageRoutes {
             return page.page.response(status: .badRequest)
         }
         do {
-            let signedIn = try await signIn.signIn(email: email, password: password, remember: remember, request: request, context: context)
-            return Self.seeOther(LocalRedirect.target(form.next), headers: [.setCookie: signedIn.setCookie])
+            switch try await signIn.signIn(email: email, password: password, remember: remember, request: request, context: context) {
+            case .signedIn(let signedIn):
+                return Self.seeOther(LocalRedirect.target(form.next), headers: [.setCookie: signedIn.setCookie])
+            case .secondFactorRequired(let challenge):
+                return SecondFactorPage(challenge: challenge.token, next: page.next).page.response(headers: [.cacheControl: "no-store"])
+            }
         } catch let error as PortcullisError {
             switch error.kind {
             case .invalidCredentials:
@@ -165,6 +170,37 @@ struct PageRoutes {
             case .inputTooLarge:
                 page.error = FormError(title: "Could not sign in", message: error.reason)
                 return page.page.response(status: .badRequest)
+            default:
+                throw error
+            }
+        }
+    }
+
+    @Sendable func completeSecondFactor<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let form = try await request.decodeForm(as: SecondFactorForm.self)
+        let next = form.next.flatMap { LocalRedirect.isLocalPath($0) ? $0 : nil }
+        var page = SecondFactorPage(challenge: form.mfaToken ?? "", next: next)
+        do {
+            let signedIn = try await signIn.completeSecondFactor(
+                token: form.mfaToken ?? "",
+                code: form.code ?? "",
+                request: request,
+                context: context
+            )
+            return Self.seeOther(LocalRedirect.target(next), headers: [.setCookie: signedIn.setCookie])
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .invalidCredentials where error.reason == PortcullisError.invalidCode.reason:
+                page.error = FormError(title: "Could not verify", message: "That code is not right, or was already used. Wait for the next one.")
+                return page.page.response(status: .unauthorized, headers: [.cacheControl: "no-store"])
+            case .invalidCredentials:
+                var login = loginPage(next: next)
+                login.error = FormError(title: "Sign in again", message: "This sign-in took too long or is already complete.")
+                return login.page.response(status: .unauthorized)
+            case .throttled, .busy:
+                let (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
+                page.error = formError
+                return page.page.response(status: status, headers: headers)
             default:
                 throw error
             }
@@ -250,6 +286,17 @@ struct PageRoutes {
     struct RegistrationForm: Decodable {
         let email: String?
         let password: String?
+    }
+
+    struct SecondFactorForm: Decodable {
+        let mfaToken: String?
+        let code: String?
+        let next: String?
+
+        enum CodingKeys: String, CodingKey {
+            case mfaToken = "mfa_token"
+            case code, next
+        }
     }
 
     struct LoginForm: Decodable {

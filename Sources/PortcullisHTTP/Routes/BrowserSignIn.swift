@@ -12,8 +12,16 @@ import Foundation
 /// cookie that carries it. Shared by `POST /v1/sessions` and the login and registration pages,
 /// so every way in counts logins the same way and never promotes an old cookie (docs/security.md#sessions-and-cookies).
 struct BrowserSignIn {
+    /// Where a password sign-in got to.
+    enum Outcome {
+        /// Signed in.
+        case signedIn(SignedIn)
+        /// The password was right; the account's second factor is owed (``completeSecondFactor(token:code:request:context:)``).
+        case secondFactorRequired(SecondFactorSignIn.Challenge)
+    }
+
     /// A browser just signed in.
-    struct SignedIn {
+    struct SignedIn: Sendable {
         /// The new session, as later requests will see it.
         let authenticated: AuthenticatedSession
         /// The `Set-Cookie` value that hands the browser its secret.
@@ -31,7 +39,8 @@ struct BrowserSignIn {
         self.services = services
     }
 
-    /// Checks the credentials and starts a session.
+    /// Checks the credentials and starts a session, or, for an account with a second factor,
+    /// answers the challenge the second step completes.
     /// - Throws: ``PortcullisError`` `invalidCredentials`, `throttled` or `inputTooLarge`.
     func signIn<Context: PortcullisAuthRequestContext>(
         email: String,
@@ -39,7 +48,7 @@ struct BrowserSignIn {
         remember: Bool,
         request: Request,
         context: Context
-    ) async throws -> SignedIn {
+    ) async throws -> Outcome {
         let proof: PasswordLogin.Proof
         do {
             proof = try await services.login.authenticate(email: email, password: password, clientAddress: context.clientAddress)
@@ -53,6 +62,9 @@ struct BrowserSignIn {
         }
         let signedIn: SignedIn
         do {
+            if let challenge = try await services.secondFactor.challenge(after: proof, staySignedIn: remember) {
+                return .secondFactorRequired(challenge)
+            }
             signedIn = try await startSession(
                 for: proof.account,
                 passwordHash: proof.passwordHash,
@@ -60,12 +72,48 @@ struct BrowserSignIn {
                 request: request,
                 context: context
             )
+        } catch let error as StoreError where error.kind == .changed {
+            failures.increment()
+            throw PortcullisError.invalidCredentials
         } catch let error as PortcullisError where error.kind == .invalidCredentials {
             failures.increment()
             throw error
         }
         successes.increment()
-        return signedIn
+        return .signedIn(signedIn)
+    }
+
+    /// The second step: the challenge of ``signIn(email:password:remember:request:context:)`` and a
+    /// code from the authenticator app or a recovery code.
+    /// - Throws: ``PortcullisError`` `invalidCredentials` (``PortcullisError/invalidCode``,
+    ///   ``PortcullisError/invalidChallenge``), `throttled`.
+    func completeSecondFactor<Context: PortcullisAuthRequestContext>(
+        token: String,
+        code: String,
+        request: Request,
+        context: Context
+    ) async throws -> SignedIn {
+        do {
+            let signedIn = try await services.secondFactor.complete(token: token, code: code, clientAddress: context.clientAddress) { completion in
+                try await startSession(
+                    for: completion.account,
+                    passwordHash: completion.passwordHash,
+                    remember: completion.staySignedIn,
+                    authMethods: completion.methods,
+                    consuming: completion.consuming,
+                    request: request,
+                    context: context
+                )
+            }
+            successes.increment()
+            return signedIn
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .throttled: throttled.increment()
+            default: failures.increment()
+            }
+            throw error
+        }
     }
 
     /// Starts a session for `account`, whose credentials the caller has just proven (against
@@ -75,6 +123,8 @@ struct BrowserSignIn {
         for account: Account,
         passwordHash: String?,
         remember: Bool,
+        authMethods: [AuthenticationMethod] = [.password],
+        consuming: [StoreWrite] = [],
         request: Request,
         context: Context
     ) async throws -> SignedIn {
@@ -86,7 +136,9 @@ struct BrowserSignIn {
             remember: remember,
             userAgent: request.headers[.userAgent],
             ipAddress: context.clientAddress,
-            passwordHash: passwordHash
+            passwordHash: passwordHash,
+            authMethods: authMethods,
+            consuming: consuming
         )
         let session = started.session
         let maxAge = Int(session.absoluteExpiry.timeIntervalSince(session.createdAt))

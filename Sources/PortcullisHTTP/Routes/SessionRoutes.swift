@@ -25,6 +25,7 @@ struct SessionRoutes {
 
     func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/sessions", use: self.logIn)
+        router.post("v1/sessions/mfa", use: self.completeSecondFactor)
         router.get("v1/session") { _, context in
             try Response.json(SessionEnvelope(try context.requireSession()))
         }
@@ -58,13 +59,24 @@ struct SessionRoutes {
 
     @Sendable func logIn<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
         let input = try await request.decodeJSON(as: Credentials.self)
-        let signedIn = try await signIn.signIn(
+        let outcome = try await signIn.signIn(
             email: input.email,
             password: input.password,
             remember: input.remember ?? false,
             request: request,
             context: context
         )
+        switch outcome {
+        case .signedIn(let signedIn):
+            return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
+        case .secondFactorRequired(let challenge):
+            return try Response.json(SecondFactorRequired(challenge), headers: [.cacheControl: "no-store"])
+        }
+    }
+
+    @Sendable func completeSecondFactor<Context: PortcullisAuthRequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let input = try await request.decodeJSON(as: SecondFactorAnswer.self)
+        let signedIn = try await signIn.completeSecondFactor(token: input.mfaToken, code: input.code, request: request, context: context)
         return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
     }
 
@@ -85,6 +97,34 @@ struct SessionRoutes {
         let email: String
         let password: String
         let remember: Bool?
+    }
+
+    /// `200 {mfa_required, mfa_token, methods}`: the password was right, a second factor is owed.
+    struct SecondFactorRequired: Encodable {
+        let mfaRequired = true
+        let mfaToken: String
+        let methods: [String]
+
+        init(_ challenge: SecondFactorSignIn.Challenge) {
+            mfaToken = challenge.token
+            methods = challenge.methods
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case mfaRequired = "mfa_required"
+            case mfaToken = "mfa_token"
+            case methods
+        }
+    }
+
+    struct SecondFactorAnswer: Decodable {
+        let mfaToken: String
+        let code: String
+
+        enum CodingKeys: String, CodingKey {
+            case mfaToken = "mfa_token"
+            case code
+        }
     }
 
     struct SessionList: Encodable {
@@ -110,9 +150,21 @@ struct SessionRoutes {
             roles = caller.account.roles
             switch caller {
             case .session(let current):
-                auth = Auth(method: "session", sessionID: current.session.id, expiresAt: current.session.expiresAt.epochSeconds)
+                auth = Auth(
+                    method: "session",
+                    sessionID: current.session.id,
+                    expiresAt: current.session.expiresAt.epochSeconds,
+                    methods: current.session.authMethods.map(\.rawValue),
+                    time: current.session.createdAt.epochSeconds
+                )
             case .bearer(let bearer):
-                auth = Auth(method: "bearer", sessionID: bearer.claims.sessionID, expiresAt: bearer.claims.expiresAt)
+                auth = Auth(
+                    method: "bearer",
+                    sessionID: bearer.claims.sessionID,
+                    expiresAt: bearer.claims.expiresAt,
+                    methods: bearer.claims.authMethods,
+                    time: bearer.claims.authTime
+                )
             }
         }
 
@@ -123,6 +175,12 @@ struct SessionRoutes {
             text.beginObject()
             text.key("auth")
             text.beginObject()
+            text.key("amr")
+            text.strings(auth.methods)
+            if let time = auth.time {
+                text.key("auth_time")
+                text.integer(time)
+            }
             text.key("expires_at")
             text.integer(auth.expiresAt)
             text.member("method", auth.method)
@@ -142,11 +200,17 @@ struct SessionRoutes {
             let method: String
             let sessionID: String
             let expiresAt: Int64
+            /// `amr`: how the sign-in was proven.
+            let methods: [String]
+            /// `auth_time`: when (absent for a token issued before it was recorded).
+            let time: Int64?
 
             enum CodingKeys: String, CodingKey {
                 case method
                 case sessionID = "session_id"
                 case expiresAt = "expires_at"
+                case methods = "amr"
+                case time = "auth_time"
             }
         }
     }

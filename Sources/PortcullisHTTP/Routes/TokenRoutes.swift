@@ -15,6 +15,8 @@ struct TokenRoutes {
 
     static let sessionTokenType = "urn:portcullis:session"
     static let tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+    /// Completes a password grant that answered `mfa_required`.
+    static let secondFactorGrant = "urn:portcullis:grant-type:mfa-otp"
 
     func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
         router.post("v1/token", use: self.token)
@@ -39,7 +41,7 @@ struct TokenRoutes {
                     revocationEndpoint: "\(issuer)/v1/token/revoke",
                     introspectionEndpoint: "\(issuer)/v1/token/introspect",
                     jwksURI: "\(issuer)/.well-known/jwks.json",
-                    grantTypesSupported: ["password", "refresh_token", Self.tokenExchange],
+                    grantTypesSupported: ["password", "refresh_token", Self.tokenExchange, Self.secondFactorGrant],
                     tokenEndpointAuthMethodsSupported: ["none"],
                     revocationEndpointAuthMethodsSupported: ["none", "client_secret_basic"],
                     introspectionEndpointAuthMethodsSupported: ["client_secret_basic"]
@@ -64,7 +66,23 @@ struct TokenRoutes {
                     throw OAuthError.invalidRequest("The password grant needs username and password.")
                 }
                 let proof = try await services.login.authenticate(email: username, password: password, clientAddress: context.clientAddress)
+                if let challenge = try await services.secondFactor.challenge(after: proof, staySignedIn: false) {
+                    throw OAuthError.secondFactorRequired(challenge)
+                }
                 issued = try await tokens.issue(for: proof.account, audience: audience, passwordHash: proof.passwordHash)
+            case Self.secondFactorGrant:
+                guard let challenge = form["mfa_token"], let code = form["otp"] else {
+                    throw OAuthError.invalidRequest("The mfa-otp grant needs mfa_token and otp.")
+                }
+                issued = try await services.secondFactor.complete(token: challenge, code: code, clientAddress: context.clientAddress) { completion in
+                    try await tokens.issue(
+                        for: completion.account,
+                        audience: audience,
+                        passwordHash: completion.passwordHash,
+                        authMethods: completion.methods,
+                        consuming: completion.consuming
+                    )
+                }
             case "refresh_token":
                 guard let refreshToken = form["refresh_token"] else { throw OAuthError.invalidRequest("The refresh_token parameter is required.") }
                 issued = try await tokens.refresh(refreshToken, audience: audience)
@@ -84,6 +102,8 @@ struct TokenRoutes {
                 TokenResponse(accessToken: issued.accessToken, tokenType: "Bearer", expiresIn: issued.expiresIn, refreshToken: issued.refreshToken),
                 headers: [.cacheControl: "no-store", .pragma: "no-cache"]
             )
+        } catch let error as StoreError where error.kind == .changed {
+            throw OAuthError("invalid_grant", PortcullisError.invalidCredentials.reason)
         } catch let error as PortcullisError {
             switch error.kind {
             case .invalidCredentials, .invalidGrant: throw OAuthError("invalid_grant", error.reason)

@@ -24,7 +24,7 @@ public import Foundation
 public enum StoreConformance {
     /// Every check, in a stable order.
     public static var checks: [StoreConformanceCheck] {
-        storeChecks + accessChecks + tokenChecks + recoveryChecks + credentialRaceChecks + concurrencyChecks
+        storeChecks + accessChecks + tokenChecks + recoveryChecks + credentialRaceChecks + concurrencyChecks + secondFactorChecks
     }
 
     /// The moment the fixtures are made at: 2027-01-15T08:00:00Z.
