@@ -111,5 +111,6 @@ public enum PortcullisApplication {
         SecondFactorRoutes(services: services).register(on: routes)
         PageRoutes(services: services).register(on: routes)
         RecoveryPageRoutes(services: services).register(on: routes)
+        TwoStepPageRoutes(services: services).register(on: routes)
     }
 }

@@ -190,6 +190,7 @@ struct PageTests {
             let familyID = try Self.familyID(await client.passwordGrant("ada@example.com"))
             let actions = [
                 "/logout", "/account/sessions/\(ada.sessionID)/revoke", "/account/sessions/revoke-all", "/account/apps/\(familyID)/revoke",
+                "/account/two-step", "/account/two-step/confirm", "/account/two-step/recovery-codes", "/account/two-step/off",
             ]
             for action in actions {
                 for fields in [[:], ["csrf_token": ""], ["csrf_token": String(ada.csrf.reversed())]] {

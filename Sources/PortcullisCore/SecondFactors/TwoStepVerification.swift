@@ -95,7 +95,17 @@ public struct TwoStepVerification: Sendable {
         } catch let error as StoreError where error.kind == .duplicate {
             throw Self.alreadyOn
         }
-        return Enrolment(secret: key.base32, provisioningURI: key.provisioningURI(issuer: issuer, account: account.email))
+        return enrolment(key, for: account)
+    }
+
+    /// The enrolment waiting for its first code, to show again (after a mistyped code), or `nil`.
+    public func pendingEnrolment(for account: Account) async throws -> Enrolment? {
+        guard let pending = try await store.totpCredential(accountID: account.id), !pending.isConfirmed else { return nil }
+        return enrolment(try AuthenticatorKey.open(pending.sealedKey, with: encryption, accountID: account.id), for: account)
+    }
+
+    private func enrolment(_ key: AuthenticatorKey, for account: Account) -> Enrolment {
+        Enrolment(secret: key.base32, provisioningURI: key.provisioningURI(issuer: issuer, account: account.email))
     }
 
     /// Confirms enrolment with a first code; returns the recovery codes, to show once. Ends every

@@ -18,6 +18,8 @@ struct AccountPage {
     let sessions: [Session]
     /// The account's live refresh families, newest first.
     let apps: [RefreshFamily]
+    /// Whether two-step verification is on, and the recovery codes left.
+    let twoStep: TwoStepVerification.Status
     /// What the previous step did.
     var notice: PageNotice?
 
@@ -48,6 +50,7 @@ struct AccountPage {
                 <p class="lede">Apps signed in with tokens, such as a mobile app or a command-line tool.</p>
                 \(appList)
                 </section>
+                \(twoStepSection)
                 \(mailEnabled ? passwordSection : .empty)
                 <section class="card danger-zone" aria-labelledby="everywhere-heading">
                 <div>
@@ -82,6 +85,32 @@ struct AccountPage {
             <p><span class="email">\(account.email)</span> \(state)</p>
             \(resend)
             </div>
+            </section>
+            """
+    }
+
+    /// Two-step verification: set it up, or, when on, new recovery codes and turning it off.
+    private var twoStepSection: HTML {
+        guard twoStep.isOn else {
+            return """
+                <section class="card" aria-labelledby="two-step-heading" id="two-step">
+                <h2 id="two-step-heading">Two-step verification <span class="badge badge-warning" id="two-step-state">Off</span></h2>
+                <p class="lede">Ask for a code from an authenticator app on your phone after your password, so a stolen password is not enough.</p>
+                <form method="post" action="/account/two-step">\(csrfField)<button class="button button-primary" type="submit">Set up</button></form>
+                </section>
+                """
+        }
+        let left = twoStep.recoveryCodesLeft
+        return """
+            <section class="card" aria-labelledby="two-step-heading" id="two-step">
+            <h2 id="two-step-heading">Two-step verification <span class="badge" id="two-step-state">On</span></h2>
+            <p class="lede">Signing in asks for a code from your authenticator app. \(left) recovery code\(left == 1 ? "" : "s") left.</p>
+            <form method="post" action="/account/two-step/recovery-codes">\(csrfField)\
+            <button class="button button-secondary button-small" type="submit">New recovery codes</button></form>
+            <form method="post" action="/account/two-step/off">\(csrfField)
+            \(FormParts.passwordField(name: "password", label: "Password, to turn it off", new: false))
+            <button class="button button-danger" type="submit">Turn off</button>
+            </form>
             </section>
             """
     }

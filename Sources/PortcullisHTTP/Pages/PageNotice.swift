@@ -13,6 +13,8 @@ enum PageNotice: String {
     case passwordChanged = "password-changed"
     case emailVerified = "email-verified"
     case verificationSent = "verification-sent"
+    case twoStepOff = "two-step-off"
+    case twoStepPasswordWrong = "two-step-password-wrong"
 
     /// The notice named by a `notice` query value, if it names one.
     init?(code: Substring?) {
@@ -32,6 +34,8 @@ enum PageNotice: String {
         case .passwordChanged: "Your password has been changed. Every other device and app has been signed out."
         case .emailVerified: "Your email address is confirmed."
         case .verificationSent: "We have sent you a new link. It may take a minute to arrive."
+        case .twoStepOff: "Two-step verification is off. Every other device and app has been signed out."
+        case .twoStepPasswordWrong: "Two-step verification is still on: the password was not right."
         }
     }
 

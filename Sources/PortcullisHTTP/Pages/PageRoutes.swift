@@ -244,6 +244,7 @@ struct PageRoutes {
             mailEnabled: services.recovery != nil,
             sessions: try await services.sessions.activeSessions(accountID: accountID),
             apps: try await services.tokens.activeRefreshFamilies(accountID: accountID),
+            twoStep: try await services.twoStep.status(of: current.account),
             notice: PageNotice(code: request.uri.queryParameters["notice"])
         ).page.response()
     }
