@@ -10,16 +10,19 @@ profiles are two devices that can sign each other out; sign out everywhere; form
 another site are refused; `next` never leads off the server. The server mails through a real SMTP
 server on loopback (aiosmtpd, in this process), and the browser follows the links in that mail:
 confirming the address, resetting a forgotten password; the account page changes the password.
+Two-step verification is set up from the account page and used at sign-in with codes computed
+by pyotp, an authenticator implementation other than the server's.
 Last, the HTML report of `portcullis compare` is opened from its file: one page, no script, that
 fits a phone's width. Screenshots of the pages at phone and desktop widths go to SCREENSHOT_DIR. Prints one line per
 check; exits non-zero at the first failure.
 
 Chromium and chromedriver come from Debian (/usr/bin/chromium, /usr/bin/chromedriver), Selenium
-and aiosmtpd from PyPI; Scripts/test installs them when missing.
+aiosmtpd and pyotp from PyPI; Scripts/test installs them when missing.
 """
 import email
 import email.policy
 import http.server
+import json
 import os
 import re
 import shutil
@@ -30,8 +33,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.error
 import urllib.request
 
+import pyotp
 from aiosmtpd.controller import Controller
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -431,6 +436,117 @@ def run(binary, screenshots, directory):
         inbox.stop()
 
 
+def two_step(binary, screenshots, directory):
+    """Two-step verification in the pages, with pyotp as the person's authenticator app: set up
+    from the QR page's key, the code step after the password (a code works once), a recovery code
+    once, turning it off with the password; then wrong codes over the API until the throttle stops them."""
+    inbox = Inbox()
+    server = Portcullis(binary, directory, inbox.port)
+    browser = None
+    try:
+        browser = Browser("two-step", directory)
+        browser.open(server.url("/register"))
+        browser.fill("email", EMAIL)
+        browser.fill("password", PASSWORD)
+        browser.submit("form[action='/register'] button[type=submit]")
+        check(browser.arrives_at("/account"), "a new account lands on the account page")
+        check(browser.driver.find_element(By.ID, "two-step-state").text == "Off", "the account page says two-step verification is off")
+        browser.submit("form[action='/account/two-step'] button[type=submit]")
+        check(browser.shows("Scan this code"), "setting up shows the key to scan")
+        check(browser.driver.find_elements(By.CSS_SELECTOR, "#totp-qr svg[role=img]"), "the key is drawn as a QR code")
+        check(not browser.driver.find_elements(By.TAG_NAME, "script"), "the set-up page has no script")
+        browser.screenshot(screenshots, "two-step-setup-phone", PHONE)
+        browser.screenshot(screenshots, "two-step-setup-desktop", DESKTOP)
+        authenticator = pyotp.TOTP(browser.driver.find_element(By.ID, "totp-secret").text)
+        used = authenticator.now()
+        browser.fill("code", used)
+        browser.submit("form[action='/account/two-step/confirm'] button[type=submit]")
+        check(browser.shows("Your recovery codes"), "the first code from pyotp turns it on")
+        codes = [item.text for item in browser.driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
+        check(len(codes) == 10 and len(set(codes)) == 10, "ten recovery codes are shown")
+        browser.screenshot(screenshots, "two-step-recovery-codes-phone", PHONE)
+
+        def sign_in_to_code_step():
+            browser.submit("form[action='/logout'] button[type=submit]")
+            check(browser.arrives_at("/login"), "signing out lands on the sign-in page")
+            browser.sign_in()
+            check(browser.shows("Enter the 6-digit code"), "after the password, the sign-in asks for the code")
+
+        sign_in_to_code_step()
+        check(not browser.driver.get_cookie("__Host-portcullis_session"), "the password alone sets no session cookie")
+        browser.screenshot(screenshots, "two-step-code-phone", PHONE)
+        browser.fill("code", used)
+        browser.submit("form[action='/login/code'] button[type=submit]")
+        check(browser.shows("not right, or was already used"), "a code already used is refused")
+        # The next step's code is accepted now (one step of clock drift), and was never used.
+        browser.fill("code", authenticator.at(time.time() + 30))
+        browser.submit("form[action='/login/code'] button[type=submit]")
+        check(browser.arrives_at("/account") and browser.path == "/account", "a fresh code from pyotp signs in")
+        check("9 recovery codes" not in browser.text() and "10 recovery codes left" in browser.text(), "no recovery code was spent")
+
+        sign_in_to_code_step()
+        browser.fill("code", codes[0].upper())
+        browser.submit("form[action='/login/code'] button[type=submit]")
+        check(browser.arrives_at("/account") and "9 recovery codes left" in browser.text(), "a recovery code signs in")
+        sign_in_to_code_step()
+        browser.fill("code", codes[0])
+        browser.submit("form[action='/login/code'] button[type=submit]")
+        check(browser.shows("not right, or was already used"), "a recovery code works once")
+        browser.fill("code", codes[1])
+        browser.submit("form[action='/login/code'] button[type=submit]")
+        check(browser.arrives_at("/account"), "another recovery code still works")
+
+        browser.fill("password", "not the password at all")
+        browser.submit("form[action='/account/two-step/off'] button[type=submit]")
+        check(browser.shows("still on: the password was not right"), "turning it off needs the password")
+        browser.fill("password", PASSWORD)
+        browser.submit("form[action='/account/two-step/off'] button[type=submit]")
+        check(browser.shows("Two-step verification is off"), "the password turns it off")
+        browser.submit("form[action='/logout'] button[type=submit]")
+        check(browser.arrives_at("/login"), "signing out again")
+        browser.sign_in()
+        check(browser.arrives_at("/account") and browser.path == "/account", "the password alone signs in again")
+
+        # Wrong codes count like wrong passwords: ten, then even a right code waits.
+        challenge = api_second_factor_account(server, "grace@example.com")
+        statuses = [api_post(server, "/v1/sessions/mfa", {"mfa_token": challenge["mfa_token"], "code": "000000"})[0] for _ in range(10)]
+        check(statuses == [401] * 10, f"wrong codes are refused ({statuses})")
+        right = challenge["authenticator"].at(time.time() + 30)
+        status, _ = api_post(server, "/v1/sessions/mfa", {"mfa_token": challenge["mfa_token"], "code": right})
+        check(status == 429, f"after ten wrong codes even a right one is throttled ({status})")
+    finally:
+        if browser:
+            browser.quit()
+        server.stop()
+        inbox.stop()
+
+
+def api_post(server, path, body, headers=None):
+    """POSTs JSON; returns the status, the parsed answer and the response headers."""
+    request = urllib.request.Request(server.url(path), data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, (json.loads(response.read() or b"null"), response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, (json.loads(error.read() or b"null"), error.headers)
+
+
+def api_second_factor_account(server, email):
+    """An account with two-step verification on, set up over the API with pyotp; returns the
+    challenge of a fresh password step and the authenticator."""
+    check(api_post(server, "/v1/accounts", {"email": email, "password": PASSWORD})[0] == 201, "an API account is created")
+    status, (session, headers) = api_post(server, "/v1/sessions", {"email": email, "password": PASSWORD})
+    cookie = headers["set-cookie"].split(";")[0]
+    auth = {"cookie": cookie, "x-csrf-token": session["csrf_token"], "origin": server.origin}
+    _, (enrolment, _) = api_post(server, "/v1/mfa/totp", {}, auth)
+    authenticator = pyotp.TOTP(enrolment["secret"])
+    check(api_post(server, "/v1/mfa/totp/confirm", {"code": authenticator.now()}, auth)[0] == 200, "pyotp's code confirms over the API")
+    status, (challenge, _) = api_post(server, "/v1/sessions", {"email": email, "password": PASSWORD})
+    check(status == 200 and challenge.get("mfa_required") is True, "the password step answers mfa_required")
+    return {"mfa_token": challenge["mfa_token"], "authenticator": authenticator}
+
+
 def compare_report(binary, screenshots, directory):
     """`portcullis compare --html` (one second per experiment), opened in Chromium at phone and
     desktop widths."""
@@ -467,6 +583,7 @@ def main():
     directory = tempfile.mkdtemp(prefix="portcullis-browser-")
     try:
         run(binary, screenshots, directory)
+        two_step(binary, screenshots, directory)
         compare_report(binary, screenshots, directory)
     except CheckFailed as failure:
         log = os.path.join(directory, "server.log")
