@@ -11,6 +11,9 @@ enum BearerChallenge {
     case invalidToken
     /// The token is valid but lacks a required role: 403 `insufficient_scope`.
     case insufficientRole
+    /// The sign-in behind the token is too weak or, with `maximumAge`, too old: 401
+    /// `insufficient_user_authentication` (RFC 9470).
+    case insufficientAuthentication(maximumAge: Int64?)
 
     func response(realm: String?) -> Response {
         var parameters: [String] = []
@@ -29,6 +32,17 @@ enum BearerChallenge {
             status = .forbidden
             parameters.append(#"error="insufficient_scope""#)
             body = #"{"error":"insufficient_scope","error_description":"The access token does not carry a role this resource requires."}"#
+        case .insufficientAuthentication(let maximumAge):
+            status = .unauthorized
+            parameters.append(#"error="insufficient_user_authentication""#)
+            if let maximumAge {
+                parameters.append("max_age=\(maximumAge)")
+                body = #"{"error":"insufficient_user_authentication","error_description":"Sign in again: this resource needs a recent sign-in."}"#
+            } else {
+                parameters.append(#"error_description="A second factor is required""#)
+                body =
+                    #"{"error":"insufficient_user_authentication","error_description":"Sign in with a second factor: this resource requires one."}"#
+            }
         }
         let challenge = parameters.isEmpty ? "Bearer" : "Bearer " + parameters.joined(separator: ", ")
         return Response(

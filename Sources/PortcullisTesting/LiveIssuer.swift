@@ -1,4 +1,5 @@
-import Foundation
+import Crypto
+public import Foundation
 public import HTTPTypes
 import Hummingbird
 public import Logging
@@ -174,9 +175,34 @@ extension LiveIssuer {
         try await services.accounts.register(email: email, password: Self.password, roles: roles)
     }
 
-    /// Access and refresh tokens for `account`, as the password grant would issue them.
-    public func tokens(for account: Account) async throws -> TokenService.Issued {
-        try await services.tokens.issue(for: account, audience: nil)
+    /// Access and refresh tokens for `account`, as the password grant would issue them (after a
+    /// second step, with `authMethods` such as ``AuthenticationMethod/passwordAndCode``).
+    /// - Parameter signedInAt: when the sign-in happened (`auth_time`), if not now: the tokens then
+    ///   come from a refresh of a family started at that moment.
+    public func tokens(
+        for account: Account,
+        authMethods: [AuthenticationMethod] = [.password],
+        signedInAt: Date? = nil
+    ) async throws -> TokenService.Issued {
+        guard let signedInAt else { return try await services.tokens.issue(for: account, audience: nil, authMethods: authMethods) }
+        let refreshToken = SecureRandom.token(byteCount: 32)
+        let now = Date()
+        let family = RefreshFamily(
+            id: SecureRandom.token(byteCount: 16),
+            accountID: account.id,
+            clientID: services.configuration.tokenPolicy.firstPartyClientID,
+            audience: try services.tokens.audience(nil),
+            createdAt: signedInAt,
+            lastUsedAt: now,
+            idleTimeout: .seconds(3600),
+            absoluteExpiry: now.addingTimeInterval(3600),
+            authMethods: authMethods
+        )
+        _ = try await services.store.apply(
+            [.insertRefreshFamily(family, firstTokenHash: Array(SHA256.hash(data: Array(refreshToken.utf8))))],
+            stamp: RevocationStamp(revokedAt: now, expiresAt: now)
+        )
+        return try await services.tokens.refresh(refreshToken, audience: nil)
     }
 
     /// The password ``signUp(_:roles:)`` gives every account.

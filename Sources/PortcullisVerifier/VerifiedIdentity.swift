@@ -28,6 +28,11 @@ public struct VerifiedIdentity: Sendable, Hashable {
     public let expiresAt: Date
     /// Whether the account's email address was proven when the token was issued.
     public let emailVerified: Bool
+    /// How the sign-in behind the token was proven (`amr`, RFC 8176): `pwd`, `otp`, `hwk`,
+    /// `user`, `mfa`; empty for a token that does not say.
+    public let authenticationMethods: Set<String>
+    /// When that sign-in happened (`auth_time`), if the token says.
+    public let authenticatedAt: Date?
 
     init(claims: AccessTokenClaims, scopes: Set<String>) {
         subject = claims.subject
@@ -40,7 +45,12 @@ public struct VerifiedIdentity: Sendable, Hashable {
         issuedAt = Date(timeIntervalSince1970: TimeInterval(claims.issuedAt))
         expiresAt = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt))
         emailVerified = claims.emailVerified
+        authenticationMethods = Set(claims.authMethods)
+        authenticatedAt = claims.authTime.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
+
+    /// Whether the sign-in proved more than one factor (`amr` holds `mfa`).
+    public var hasSecondFactor: Bool { authenticationMethods.contains("mfa") }
 
     /// Whether the identity holds `role`.
     public func hasRole(_ role: String) -> Bool { roles.contains(role) }

@@ -8,10 +8,12 @@ Usage: Tests/API/check_openapi.py PATH/TO/portcullis
 2. Scenarios against throwaway servers (each on a free loopback port in a temporary directory,
    mail written to .eml files, cheap password hashing, throttles on) exercise every documented
    operation at least once with a 2xx/3xx answer, and the main error answers: 400 (malformed body,
-   weak password, bad token), 401 (no credentials, bad bearer token, invalid_client), 403 (CSRF,
-   cross-site, not an admin, unverified email), 404, 409, 413, 415, 429 with Retry-After, 431, 503
-   with mail off, and the OAuth errors (invalid_grant, invalid_request, invalid_target,
-   unsupported_grant_type, refresh-token reuse). The servers: the main one; one with `--mail off`;
+   weak password, bad token), 401 (no credentials, bad bearer token, invalid_client, wrong or used
+   second-factor code, used mfa_token), 403 (CSRF, cross-site, not an admin, unverified email, wrong
+   password), 404, 409, 413, 415, 429 with Retry-After, 431, 503 with mail off, and the OAuth errors
+   (invalid_grant, invalid_request, invalid_target, unsupported_grant_type, refresh-token reuse,
+   mfa_required). Two-step verification is driven with TOTP codes from pyotp, an authenticator that
+   is not Portcullis's. The servers: the main one; one with `--mail off`;
    one with `--require-verified-email on`; one with a tight registration throttle and no
    refresh-token grace.
 
@@ -37,6 +39,7 @@ import traceback
 import urllib.parse
 from pathlib import Path
 
+import pyotp
 import requests
 import yaml
 from jsonschema import Draft202012Validator
@@ -292,7 +295,8 @@ class Checker:
     OWN_CACHE_CONTROL = {
         "/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/assets/portcullis.css",
     }
-    SECRET_FIELDS = ("password", "current_password", "new_password", "token", "refresh_token", "csrf_token")
+    SECRET_FIELDS = ("password", "current_password", "new_password", "token", "refresh_token", "csrf_token",
+                     "mfa_token", "code", "otp")
 
     def common_problems(self, response, raw, status, sent_headers, json_body, form, allow_echo=()):
         problems = []
@@ -389,6 +393,30 @@ def hidden_csrf(html):
     m = re.search(r'name="csrf_token"\s+value="([^"]+)"', html) \
         or re.search(r'value="([^"]+)"\s+name="csrf_token"', html)
     return m.group(1) if m else None
+
+
+def hidden_mfa_token(html):
+    m = re.search(r'name="mfa_token"\s+value="([^"]+)"', html)
+    return m.group(1) if m else None
+
+
+def totp_code(secret, steps=0):
+    """The authenticator app's code for the 30-second step `steps` away from now (the server takes the
+    codes of the steps just before and after the current one too, for clock drift), computed at least
+    1.5 s before a step ends, so that the server judges it in the same step."""
+    if time.time() % 30 > 28.5:
+        time.sleep(30 - time.time() % 30 + 0.05)
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps)
+
+
+def wrong_codes(secret, count=1):
+    """Six-digit codes that are not the code of any step near now."""
+    near = {pyotp.TOTP(secret).at(time.time() + 30 * k) for k in range(-3, 4)}
+    return [code for code in (f"{n:06d}" for n in range(count + len(near))) if code not in near][:count]
+
+
+def wrong_code(secret):
+    return wrong_codes(secret)[0]
 
 
 def set_cookie_value(response):
@@ -744,6 +772,197 @@ def scenario(c: Checker, server: Server):
                label="bob password grant")
     c.call("POST", "/v1/password", json_body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
            bearer=c.json(r).get("access_token"), expect=204, label="by bearer")
+
+    # -- two-step verification (TOTP) -----------------------------------------------------------------
+    # A TOTP code works once per 30-second step and account: each account here uses at most two steps,
+    # the one before the current (to confirm) and the current one (to sign in); recovery codes do the rest.
+    frank, grace, heidi = ("frank@example.com", "grace@example.com", "heidi@example.com")
+    for who in (frank, grace, heidi):
+        c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="two-step")
+    M, MT, MC, MR, S2 = "/v1/mfa", "/v1/mfa/totp", "/v1/mfa/totp/confirm", "/v1/mfa/recovery-codes", "/v1/sessions/mfa"
+    f_cookie, f_csrf, _ = sign_in(frank)
+    f2_cookie, _, _ = sign_in(frank)
+    c.call("GET", M, cookie=f_cookie, expect=200, check_request=True,
+           expect_json={"totp": False, "totp_pending": False, "recovery_codes_left": 0})
+    c.call("GET", M, expect=401, label="no credentials")
+    c.call("POST", MC, json_body={"code": "123456"}, cookie=f_cookie, csrf=f_csrf, expect=400, label="nothing pending")
+    c.call("POST", MR, json_body={}, cookie=f_cookie, csrf=f_csrf, expect=400, label="two-step off")
+    c.call("DELETE", MT, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="two-step off")
+    c.call("POST", MT, cookie=f_cookie, expect=403, label="no CSRF", expect_json={"title": "CSRF check failed"})
+    c.call("POST", MT, expect=401, label="no credentials")
+    r = c.call("POST", MT, cookie=f_cookie, csrf=f_csrf, expect=200, expect_headers=("Cache-Control",),
+               check_request=True)
+    enrolment = c.json(r)
+    f_secret = enrolment.get("secret", "")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(enrolment.get("otpauth_uri", "")).query)
+    if query.get("secret") != [f_secret] or query.get("digits") != ["6"] or query.get("period") != ["30"]:
+        c.unexpected.append(f"POST /v1/mfa/totp: the otpauth URI does not carry the secret: {r.text[:300]}")
+    c.call("GET", M, cookie=f_cookie, expect=200, expect_json={"totp": False, "totp_pending": True}, label="pending")
+    c.call("POST", MC, json_body={"code": wrong_code(f_secret)}, cookie=f_cookie, csrf=f_csrf, expect=401,
+           label="wrong code")
+    c.call("POST", MC, data=b'{"code":', content_type=J, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="malformed JSON")
+    c.call("POST", MC, json_body={"code": 123456}, cookie=f_cookie, csrf=f_csrf, expect=400, label="code not a string")
+    c.call("POST", MC, data="code=123456", content_type="application/x-www-form-urlencoded", cookie=f_cookie,
+           csrf=f_csrf, expect=415, label="form body")
+    c.call("POST", MC, json_body={"code": "123456"}, cookie=f_cookie, expect=403, label="no CSRF")
+    # The previous step's code (accepted for clock drift), so the current step's is left to sign in with.
+    confirm_code = totp_code(f_secret, -1)
+    r = c.call("POST", MC, json_body={"code": confirm_code}, cookie=f_cookie, csrf=f_csrf, expect=200,
+               expect_headers=("Cache-Control",), check_request=True)
+    f_codes = c.json(r).get("recovery_codes", [])
+    if len(set(f_codes)) != 10:
+        c.unexpected.append(f"POST /v1/mfa/totp/confirm: not ten recovery codes: {r.text[:300]}")
+        f_codes = (f_codes + ["aaaaa-aaaaa"] * 10)[:10]
+    c.call("GET", "/v1/session", cookie=f2_cookie, expect=401, label="another session, after two-step was turned on")
+    c.call("GET", "/v1/session", cookie=f_cookie, expect=200, label="the session that turned two-step on")
+    c.call("POST", MT, cookie=f_cookie, csrf=f_csrf, expect=400, label="already on")
+    c.call("POST", MC, json_body={"code": confirm_code}, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="already on")
+    c.call("GET", M, cookie=f_cookie, expect=200, expect_json={"totp": True, "totp_pending": False,
+                                                               "recovery_codes_left": 10}, label="on")
+
+    # The sign-in's second step over the API.
+    def challenge(who, **kw):
+        r = c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD, **kw}, expect=200,
+                   forbid_headers=("Set-Cookie",), expect_headers=("Cache-Control",), check_request=True,
+                   expect_json={"mfa_required": True, "methods": ["totp", "recovery_code"]}, label="two-step on")
+        return c.json(r).get("mfa_token")
+
+    f_challenge = challenge(frank)
+    c.call("POST", S2, json_body={"mfa_token": f_challenge, "code": confirm_code}, expect=401,
+           forbid_headers=("Set-Cookie",), label="the code that confirmed (used)")
+    c.call("POST", S2, json_body={"mfa_token": f_challenge, "code": wrong_code(f_secret)}, expect=401,
+           forbid_headers=("Set-Cookie",), label="wrong code")
+    c.call("POST", S2, json_body={"mfa_token": "A" * 43, "code": f_codes[0]}, expect=401, label="unknown mfa_token")
+    c.call("POST", S2, data=b"{", content_type=J, expect=400, label="malformed JSON")
+    c.call("POST", S2, json_body={"mfa_token": f_challenge}, expect=400, label="missing code")
+    c.call("POST", S2, data=urllib.parse.urlencode({"mfa_token": f_challenge, "code": "123456"}),
+           content_type="application/x-www-form-urlencoded", expect=415, label="form body")
+    r = c.call("POST", S2, json_body={"mfa_token": f_challenge, "code": totp_code(f_secret)}, expect=201,
+               expect_headers=("Set-Cookie",), check_request=True, label="TOTP code")
+    fm_cookie = set_cookie_value(r)
+    if "Max-Age=43200" not in r.headers.get("Set-Cookie", ""):
+        c.unexpected.append(f"POST /v1/sessions/mfa: cookie Max-Age is not 43200: {r.headers.get('Set-Cookie')}")
+    c.call("POST", S2, json_body={"mfa_token": f_challenge, "code": f_codes[0]}, expect=401, label="used mfa_token")
+
+    def two_factor_me(label, **credentials):
+        r = c.call("GET", "/v1/me", expect=200, label=label, **credentials)
+        auth = c.json(r).get("auth", {})
+        if not {"pwd", "otp", "mfa"} <= set(auth.get("amr", [])) or not isinstance(auth.get("auth_time"), int):
+            c.unexpected.append(f"GET /v1/me [{label}]: amr or auth_time do not show two factors: {auth}")
+
+    two_factor_me("signed in with a TOTP code", cookie=fm_cookie)
+    r = c.call("GET", "/v1/me", cookie=f_cookie, expect=200, label="signed in with a password")
+    if c.json(r).get("auth", {}).get("amr") != ["pwd"]:
+        c.unexpected.append(f"GET /v1/me: amr of a password sign-in is not [\"pwd\"]: {r.text[:300]}")
+    # remember carries over to the second step; a recovery code works once.
+    f_challenge = challenge(frank, remember=True)
+    r = c.call("POST", S2, json_body={"mfa_token": f_challenge, "code": f_codes[0].upper()}, expect=201,
+               expect_headers=("Set-Cookie",), label="recovery code, remember")
+    if "Max-Age=2592000" not in r.headers.get("Set-Cookie", ""):
+        c.unexpected.append(f"POST /v1/sessions/mfa: remember-me was lost: {r.headers.get('Set-Cookie')}")
+    c.call("POST", S2, json_body={"mfa_token": challenge(frank), "code": f_codes[0]}, expect=401,
+           label="used recovery code")
+
+    # The password grant and the mfa-otp grant.
+    G = "urn:portcullis:grant-type:mfa-otp"
+    r = c.call("POST", T, form={"grant_type": "password", "username": frank, "password": PASSWORD}, expect=403,
+               expect_headers=("Pragma",), expect_json={"error": "mfa_required"}, label="two-step on (mfa_required)")
+    otp_challenge = c.json(r).get("mfa_token")
+    c.call("POST", T, form={"grant_type": G, "mfa_token": otp_challenge}, expect=400,
+           expect_json={"error": "invalid_request"}, label="mfa-otp grant without otp")
+    c.call("POST", T, form={"grant_type": G, "mfa_token": otp_challenge, "otp": wrong_code(f_secret)}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="mfa-otp grant, wrong code")
+    r = c.call("POST", T, json_body={"grant_type": G, "mfa_token": otp_challenge, "otp": f_codes[1]}, expect=200,
+               expect_headers=("Cache-Control", "Pragma"), check_request=True, label="mfa-otp grant (JSON)")
+    f_tokens = c.json(r)
+    c.call("POST", T, form={"grant_type": G, "mfa_token": otp_challenge, "otp": f_codes[2]}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="mfa-otp grant, used mfa_token")
+    two_factor_me("mfa-otp grant", bearer=f_tokens.get("access_token"))
+    r = c.call("POST", T, form={"grant_type": "refresh_token", "refresh_token": f_tokens.get("refresh_token")},
+               expect=200, label="refresh a two-factor family")
+    two_factor_me("refreshed two-factor token", bearer=c.json(r).get("access_token"))
+    c.call("GET", M, bearer=f_tokens.get("access_token"), expect=200, expect_json={"recovery_codes_left": 8},
+           label="bearer")
+
+    # New recovery codes: the old ones stop working, the other sessions and apps end.
+    c.call("POST", MR, json_body={}, cookie=f_cookie, expect=403, label="no CSRF")
+    c.call("POST", MR, json_body={}, expect=401, label="no credentials")
+    r = c.call("POST", MR, json_body={}, cookie=f_cookie, csrf=f_csrf, expect=200, expect_headers=("Cache-Control",),
+               check_request=True)
+    new_codes = c.json(r).get("recovery_codes", [])
+    if len(set(new_codes)) != 10 or set(new_codes) & set(f_codes):
+        c.unexpected.append(f"POST /v1/mfa/recovery-codes: not ten new codes: {r.text[:300]}")
+    c.call("GET", "/v1/session", cookie=fm_cookie, expect=401, label="another session, after new recovery codes")
+    c.call("GET", "/v1/me", bearer=f_tokens.get("access_token"), expect=401, label="a token, after new recovery codes")
+    c.call("POST", S2, json_body={"mfa_token": challenge(frank), "code": f_codes[3]}, expect=401,
+           label="a replaced recovery code")
+
+    # Turning it off needs the password.
+    c.call("DELETE", MT, json_body={"password": "not the password"}, cookie=f_cookie, csrf=f_csrf, expect=403,
+           label="wrong password")
+    c.call("DELETE", MT, json_body={"password": PASSWORD}, cookie=f_cookie, expect=403, label="no CSRF")
+    c.call("DELETE", MT, json_body={}, cookie=f_cookie, csrf=f_csrf, expect=400, label="missing password")
+    c.call("DELETE", MT, data="password=x", content_type="application/x-www-form-urlencoded", cookie=f_cookie,
+           csrf=f_csrf, expect=415, label="form body")
+    c.call("DELETE", MT, json_body={"password": PASSWORD}, expect=401, label="no credentials")
+    c.call("DELETE", MT, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=204,
+           check_request=True)
+    c.call("GET", M, cookie=f_cookie, expect=200, expect_json={"totp": False, "recovery_codes_left": 0}, label="off")
+    sign_in(frank)
+
+    # grace: enrolled by bearer (no CSRF token), signs in on the pages with the code form.
+    r = c.call("POST", T, form={"grant_type": "password", "username": grace, "password": PASSWORD}, expect=200,
+               label="grace")
+    g_access = c.json(r).get("access_token")
+    r = c.call("POST", MT, bearer=g_access, expect=200, label="bearer")
+    g_secret = c.json(r).get("secret", "")
+    c.call("POST", MC, json_body={"code": totp_code(g_secret, -1)}, bearer=g_access, expect=200, label="bearer")
+    c.call("GET", M, bearer=g_access, expect=401, label="the token of the bearer that turned two-step on")
+    r = c.call("POST", "/login", form={"email": grace, "password": PASSWORD, "next": "/account?notice=welcome"},
+               expect=200, forbid_headers=("Set-Cookie",), label="two-step on (the code form)")
+    g_challenge = hidden_mfa_token(r.text)
+    if not g_challenge:
+        c.unexpected.append("POST /login [two-step on]: no mfa_token field in the code form")
+    c.call("POST", "/login/code", form={"mfa_token": g_challenge, "code": wrong_code(g_secret)}, expect=401,
+           forbid_headers=("Set-Cookie",), allow_echo=("mfa_token",), label="wrong code")
+    c.call("POST", "/login/code", form={"mfa_token": "A" * 43, "code": "123456"}, expect=401,
+           label="unknown mfa_token")
+    c.call("POST", "/login/code", json_body={"mfa_token": g_challenge, "code": "123456"}, expect=415,
+           label="JSON body")
+    c.call("POST", "/login/code", data="mfa_token=%zz", content_type="application/x-www-form-urlencoded",
+           expect=400, label="bad percent-encoding")
+    r = c.call("POST", "/login/code", form={"mfa_token": g_challenge, "code": totp_code(g_secret),
+                                            "next": "/account?notice=welcome"},
+               expect=303, expect_headers=("Location", "Set-Cookie"), check_request=True)
+    if r.headers.get("Location") != "/account?notice=welcome":
+        c.unexpected.append(f"POST /login/code: Location is {r.headers.get('Location')!r}, not next")
+    g_cookie = set_cookie_value(r)
+    c.call("GET", "/account", cookie=g_cookie, expect=200, label="signed in with a code")
+    c.call("POST", "/login/code", form={"mfa_token": g_challenge, "code": "123456"}, expect=401,
+           label="used mfa_token")
+
+    # heidi: wrong codes count like wrong passwords, on every way in.
+    r = c.call("POST", "/v1/sessions", json_body={"email": heidi, "password": PASSWORD}, expect=201, label="heidi")
+    h_cookie, h_csrf = set_cookie_value(r), c.json(r).get("csrf_token")
+    r = c.call("POST", MT, cookie=h_cookie, csrf=h_csrf, expect=200, label="heidi")
+    h_secret = c.json(r).get("secret", "")
+    c.call("POST", MC, json_body={"code": totp_code(h_secret)}, cookie=h_cookie, csrf=h_csrf, expect=200,
+           label="heidi")
+    h_challenge = challenge(heidi)
+    for i, code in enumerate(wrong_codes(h_secret, 10)):
+        c.call("POST", S2, json_body={"mfa_token": h_challenge, "code": code}, expect=401,
+               label=f"failed code {i + 1}")
+    c.call("POST", S2, json_body={"mfa_token": h_challenge, "code": "123456"}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    c.call("POST", "/login/code", form={"mfa_token": h_challenge, "code": "123456"}, expect=429,
+           expect_headers=("Retry-After",), allow_echo=("mfa_token",), label="throttled")
+    c.call("POST", T, form={"grant_type": G, "mfa_token": h_challenge, "otp": "123456"}, expect=429,
+           expect_headers=("Retry-After",), label="mfa-otp grant, throttled")
+    c.call("POST", "/v1/sessions", json_body={"email": heidi, "password": PASSWORD}, expect=429,
+           expect_headers=("Retry-After",), label="throttled by wrong codes")
 
     # -- throttling ------------------------------------------------------------------------------
     victim = "throttled@example.com"

@@ -22,6 +22,8 @@ struct AuthenticatorTests {
         let signedIn = router.group("orders").add(middleware: RequireIdentity())
         signedIn.get { _, context in "orders of \(context.identity?.subject ?? "?")" }
         router.group("admin").add(middleware: RequireIdentity(roles: ["admin"])).get { _, _ in "admin" }
+        router.group("payouts").add(middleware: RequireIdentity(secondFactor: true)).get { _, _ in "payouts" }
+        router.group("recent").add(middleware: RequireIdentity(maximumAuthenticationAge: .seconds(600))).get { _, _ in "recent" }
         return Application(router: router, services: [verifier])
     }
 
@@ -50,6 +52,30 @@ struct AuthenticatorTests {
             let response = try await client.execute(uri: "/orders", method: .get, headers: [.authorization: "Bearer \(token)"])
             #expect(response.status == .ok)
             #expect(String(buffer: response.body) == "orders of \(account.id)")
+        }
+    }
+
+    @Test func stepUpRefusesAPasswordOnlySignInAndAnOldOne() async throws {
+        try await Self.withApp { issuer, client in
+            let account = try await issuer.signUp("ada@example.com")
+            let passwordOnly = try await issuer.tokens(for: account).accessToken
+            let refused = try await client.execute(uri: "/payouts", method: .get, headers: [.authorization: "Bearer \(passwordOnly)"])
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[.wwwAuthenticate]?.contains(#"error="insufficient_user_authentication""#) == true)
+            let strong = try await issuer.tokens(for: account, authMethods: AuthenticationMethod.passwordAndCode).accessToken
+            let allowed = try await client.execute(uri: "/payouts", method: .get, headers: [.authorization: "Bearer \(strong)"])
+            #expect(allowed.status == .ok)
+            // auth_time is the refresh family's start: a sign-in just now passes a ten-minute limit.
+            #expect(try await client.execute(uri: "/recent", method: .get, headers: [.authorization: "Bearer \(passwordOnly)"]).status == .ok)
+            let old = try await issuer.tokens(
+                for: account,
+                authMethods: AuthenticationMethod.passwordAndCode,
+                signedInAt: Date().addingTimeInterval(-3600)
+            )
+            let stale = try await client.execute(uri: "/recent", method: .get, headers: [.authorization: "Bearer \(old.accessToken)"])
+            #expect(stale.status == .unauthorized)
+            #expect(stale.headers[.wwwAuthenticate] == #"Bearer error="insufficient_user_authentication", max_age=600"#)
+            #expect(try await client.execute(uri: "/payouts", method: .get, headers: [.authorization: "Bearer \(old.accessToken)"]).status == .ok)
         }
     }
 
