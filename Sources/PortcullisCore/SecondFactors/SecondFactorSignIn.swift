@@ -102,7 +102,7 @@ public struct SecondFactorSignIn: Sendable {
         clientAddress: String?,
         start: (Completion) async throws -> Result
     ) async throws -> Result {
-        guard token.utf8.count <= 256, code.utf8.count <= 64 else { throw PortcullisError.invalidCode }
+        guard token.utf8.count <= 256 else { throw PortcullisError.invalidChallenge }
         let hash = Self.hash(token)
         guard let challenge = try await store.oneTimeToken(hash: hash), challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now),
             let account = try await store.account(id: challenge.accountID), !account.isDisabled
@@ -110,7 +110,7 @@ public struct SecondFactorSignIn: Sendable {
         let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
         let result: Result
         do {
-            guard let proof = try await secondFactorUse(code, of: account) else { throw PortcullisError.invalidCode }
+            guard code.utf8.count <= 64, let proof = try await secondFactorUse(code, of: account) else { throw PortcullisError.invalidCode }
             let completion = Completion(
                 account: account,
                 passwordHash: try await store.passwordHash(accountID: account.id),
