@@ -2,6 +2,12 @@ public import Hummingbird
 public import PortcullisCore
 public import PortcullisTokens
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
 /// What Portcullis's middleware and routes need from a request context.
 ///
 /// Conform your application's own context to it to embed Portcullis (docs/design.md#embedding-portcullis):
@@ -99,6 +105,15 @@ public enum Caller: Sendable {
         switch self {
         case .session(let current): current.session.id
         case .bearer(let bearer): bearer.claims.sessionID
+        }
+    }
+
+    /// When the caller's sign-in happened: the session's start, or the token's `auth_time` (`nil`
+    /// for a token without one).
+    public var signedInAt: Date? {
+        switch self {
+        case .session(let current): current.session.createdAt
+        case .bearer(let bearer): bearer.claims.authTime.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         }
     }
 

@@ -5,6 +5,8 @@ public import PortcullisCore
 public struct PortcullisServices: Sendable {
     /// The settings in force.
     public let configuration: ServerConfiguration
+    /// The time source every expiry decision asks.
+    public let clock: any WallClock
     /// The store.
     public let store: any PortcullisStore
     /// The password hasher every service shares (one bounded pool per instance).
@@ -98,6 +100,7 @@ public struct PortcullisServices: Sendable {
             )
         }
         self.configuration = configuration
+        self.clock = clock
         self.revocations = broadcaster
         self.store = store
         self.hasher = hasher

@@ -21,8 +21,19 @@ extension PostgresStore {
     }
 
     /// The second-factor writes of ``apply(_:stamp:)``. Each use is one conditional statement,
-    /// so two requests presenting the same code at the same moment cannot both succeed.
+    /// so two requests presenting the same code at the same moment cannot both succeed. A change
+    /// of factors first takes the account row `FOR UPDATE`, which a sign-in's
+    /// `requireCredential` (`FOR SHARE`) conflicts with: a sign-in and a change are ordered, so the
+    /// change's end of the other sessions sees every session a sign-in stored before it, and a
+    /// sign-in after it sees the factor (``StoreWrite/requireNoSecondFactor(accountID:)``). Two
+    /// changes of one account are ordered the same way.
     static func performSecondFactor(_ write: StoreWrite, now: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        switch write {
+        case .confirmTOTP(let accountID, _, _), .removeTOTP(let accountID), .replaceRecoveryCodes(let accountID, _):
+            _ = try await rows("SELECT 1 FROM accounts WHERE id = \(accountID) FOR UPDATE", on: connection, logger: logger)
+        default:
+            break
+        }
         switch write {
         case .beginTOTP(let credential):
             // Replaces a pending key only: a confirmed one makes the upsert change nothing.
@@ -39,27 +50,36 @@ extension PostgresStore {
                 logger: logger
             )
             guard !stored.isEmpty else { throw StoreError.duplicate }
-        case .confirmTOTP(let accountID, let step):
+        case .confirmTOTP(let accountID, let sealedKey, let step):
             let confirmed = try await rows(
                 """
                 UPDATE totp_credentials SET confirmed_at = \(now), last_used_step = \(step)
-                WHERE account_id = \(accountID) AND confirmed_at IS NULL RETURNING account_id
+                WHERE account_id = \(accountID) AND sealed_key = \(ByteBuffer(bytes: sealedKey)) AND confirmed_at IS NULL
+                RETURNING account_id
                 """,
                 on: connection,
                 logger: logger
             )
             guard !confirmed.isEmpty else { throw StoreError(.unusable) }
-        case .useTOTPStep(let accountID, let step):
+        case .useTOTPStep(let accountID, let sealedKey, let step):
             let used = try await rows(
                 """
                 UPDATE totp_credentials SET last_used_step = \(step)
-                WHERE account_id = \(accountID) AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < \(step))
+                WHERE account_id = \(accountID) AND sealed_key = \(ByteBuffer(bytes: sealedKey)) AND confirmed_at IS NOT NULL
+                    AND (last_used_step IS NULL OR last_used_step < \(step))
                 RETURNING account_id
                 """,
                 on: connection,
                 logger: logger
             )
             guard !used.isEmpty else { throw StoreError(.unusable) }
+        case .requireNoSecondFactor(let accountID):
+            let confirmed = try await rows(
+                "SELECT 1 FROM totp_credentials WHERE account_id = \(accountID) AND confirmed_at IS NOT NULL",
+                on: connection,
+                logger: logger
+            )
+            guard confirmed.isEmpty else { throw StoreError(.changed) }
         case .removeTOTP(let accountID):
             _ = try await connection.query("DELETE FROM totp_credentials WHERE account_id = \(accountID)", logger: logger)
             _ = try await connection.query("DELETE FROM recovery_codes WHERE account_id = \(accountID)", logger: logger)
@@ -82,7 +102,8 @@ extension PostgresStore {
             )
             guard !used.isEmpty else { throw StoreError(.unusable) }
         default:
-            preconditionFailure("not a second-factor write")
+            // Not a second-factor write: `perform` sends only those here.
+            throw StoreError(.unusable)
         }
     }
 }

@@ -109,7 +109,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-        case .beginTOTP, .confirmTOTP, .useTOTPStep, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode:
+        case .beginTOTP, .confirmTOTP, .useTOTPStep, .requireNoSecondFactor, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode:
             try await performSecondFactor(write, now: now, on: connection, logger: logger)
         }
     }

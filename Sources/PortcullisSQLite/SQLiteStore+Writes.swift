@@ -114,25 +114,32 @@ extension SQLiteStore {
                 [.text(credential.accountID), .blob(.init(bytes: credential.sealedKey)), time(credential.createdAt)]
             )
             guard !stored.isEmpty else { throw StoreError.duplicate }
-        case .confirmTOTP(let accountID, let step):
+        case .confirmTOTP(let accountID, let sealedKey, let step):
             let confirmed = try await connection.query(
                 """
                 UPDATE totp_credentials SET confirmed_at = ?, last_used_step = ?
-                WHERE account_id = ? AND confirmed_at IS NULL RETURNING account_id
+                WHERE account_id = ? AND sealed_key = ? AND confirmed_at IS NULL RETURNING account_id
                 """,
-                [time(now), .integer(Int(step)), .text(accountID)]
+                [time(now), .integer(Int(step)), .text(accountID), .blob(.init(bytes: sealedKey))]
             )
             guard !confirmed.isEmpty else { throw StoreError(.unusable) }
-        case .useTOTPStep(let accountID, let step):
+        case .useTOTPStep(let accountID, let sealedKey, let step):
             let used = try await connection.query(
                 """
                 UPDATE totp_credentials SET last_used_step = ?
-                WHERE account_id = ? AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < ?)
+                WHERE account_id = ? AND sealed_key = ? AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < ?)
                 RETURNING account_id
                 """,
-                [.integer(Int(step)), .text(accountID), .integer(Int(step))]
+                [.integer(Int(step)), .text(accountID), .blob(.init(bytes: sealedKey)), .integer(Int(step))]
             )
             guard !used.isEmpty else { throw StoreError(.unusable) }
+        case .requireNoSecondFactor(let accountID):
+            // The write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+            let confirmed = try await connection.query(
+                "SELECT 1 FROM totp_credentials WHERE account_id = ? AND confirmed_at IS NOT NULL",
+                [.text(accountID)]
+            )
+            guard confirmed.isEmpty else { throw StoreError(.changed) }
         case .removeTOTP(let accountID):
             _ = try await connection.query("DELETE FROM totp_credentials WHERE account_id = ?", [.text(accountID)])
             _ = try await connection.query("DELETE FROM recovery_codes WHERE account_id = ?", [.text(accountID)])

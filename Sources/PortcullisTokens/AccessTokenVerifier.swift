@@ -98,7 +98,11 @@ public struct AccessTokenVerifier: Sendable {
             guard let list = claims[name] else { continue }
             guard case .array(let items) = list, items.allSatisfy({ $0.string != nil }) else { throw .claims }
         }
-        if let authTime = claims["auth_time"], authTime.number == nil { throw .claims }
+        if let authTime = claims["auth_time"] {
+            // A whole number of seconds a 64-bit integer holds exactly (2^53), never after the token.
+            guard let seconds = authTime.number, seconds.rounded() == seconds, abs(seconds) <= 9_007_199_254_740_992 else { throw .claims }
+            if let iat = claims["iat"]?.number, seconds > iat + Double(policy.leeway.components.seconds) { throw .claims }
+        }
         guard let exp = claims["exp"]?.number, let iat = claims["iat"]?.number else { throw .claims }
         if let nbf = claims["nbf"], nbf.number == nil { throw .claims }
 

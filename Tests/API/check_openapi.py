@@ -963,6 +963,112 @@ def scenario(c: Checker, server: Server):
            expect_headers=("Retry-After",), label="mfa-otp grant, throttled")
     c.call("POST", "/v1/sessions", json_body={"email": heidi, "password": PASSWORD}, expect=429,
            expect_headers=("Retry-After",), label="throttled by wrong codes")
+    c.call("POST", "/account/two-step/off", cookie=h_cookie, form={"csrf_token": h_csrf, "password": PASSWORD},
+           expect=429, expect_headers=("Retry-After",), label="throttled by wrong codes")
+
+    # ivan: two-step verification set up, renewed and turned off with the account page's forms.
+    TS, TC, TR, TO = ("/account/two-step", "/account/two-step/confirm", "/account/two-step/recovery-codes",
+                      "/account/two-step/off")
+    F = "application/x-www-form-urlencoded"
+
+    def see_other(r, location, name):
+        if r.status_code == 303 and r.headers.get("Location") != location:
+            c.unexpected.append(f"POST {name}: Location is {r.headers.get('Location')!r}, not {location!r}")
+
+    def recovery_codes_page(r, name):
+        m = re.search(r'<ol[^>]*id="recovery-codes"[^>]*>(.*?)</ol>', r.text, re.S)
+        codes = re.findall(r"<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>", m.group(1)) if m else []
+        if len(set(codes)) != 10:
+            c.unexpected.append(f"POST {name}: not ten recovery codes in <ol id=\"recovery-codes\">")
+            codes = (codes + ["aaaaa-aaaaa"] * 10)[:10]
+        return codes
+
+    ivan = "ivan@example.com"
+    c.call("POST", "/v1/accounts", json_body={"email": ivan, "password": PASSWORD}, expect=201, label="two-step pages")
+    i_cookie, _, _ = sign_in(ivan)
+    i2_cookie, _, _ = sign_in(ivan)
+    r = c.call("GET", "/account", cookie=i_cookie, expect=200, label="two-step off")
+    i_csrf = hidden_csrf(r.text)
+    if 'action="/account/two-step"' not in r.text:
+        c.unexpected.append("GET /account [two-step off]: no form posting to /account/two-step")
+    r = c.call("POST", TS, form={}, expect=303, expect_headers=("Location",), label="signed out")
+    see_other(r, "/login", TS)
+    c.call("POST", TS, cookie=i_cookie, form={}, expect=403, label="no CSRF")
+    c.call("POST", TS, cookie=i_cookie, form={"csrf_token": "wrong"}, expect=403, label="wrong CSRF")
+    for path in (TC, TR, TO):
+        r = c.call("POST", path, cookie=i_cookie, form={"csrf_token": i_csrf, "code": "123456", "password": PASSWORD},
+                   expect=303, expect_headers=("Location",), label="two-step off, nothing pending")
+        see_other(r, "/account", path)
+    r = c.call("POST", TS, cookie=i_cookie, form={"csrf_token": i_csrf}, expect=200,
+               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True)
+    m = re.search(r'<code[^>]*id="totp-secret"[^>]*>([A-Z2-7]{32})</code>', r.text)
+    i_secret = m.group(1) if m else ""
+    if not m or "<svg" not in r.text or 'action="/account/two-step/confirm"' not in r.text:
+        c.unexpected.append("POST /account/two-step: the set-up page lacks the key, the QR code or the code form")
+    c.call("GET", "/v1/mfa", cookie=i_cookie, expect=200, expect_json={"totp": False, "totp_pending": True},
+           label="pending, from the page")
+    r = c.call("POST", TC, cookie=i_cookie, form={"csrf_token": i_csrf, "code": wrong_code(i_secret)}, expect=401,
+               expect_headers=("Cache-Control", "Content-Security-Policy"), allow_echo=("csrf_token",),
+               label="wrong code")
+    if i_secret and i_secret not in r.text:
+        c.unexpected.append("POST /account/two-step/confirm [wrong code]: the set-up page does not show the same key")
+    c.call("POST", TC, cookie=i_cookie, form={"code": "123456"}, expect=403, label="no CSRF")
+    r = c.call("POST", TC, form={"code": "123456"}, expect=303, label="signed out")
+    see_other(r, "/login", TC)
+    c.call("POST", TC, cookie=i_cookie, csrf=i_csrf, json_body={"code": "123456"}, expect=415, label="JSON body")
+    c.call("POST", TC, cookie=i_cookie, data="code=%zz", content_type=F, expect=400, label="bad percent-encoding")
+    r = c.call("POST", TC, cookie=i_cookie, form={"csrf_token": i_csrf, "code": totp_code(i_secret, -1)}, expect=200,
+               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True)
+    i_codes = recovery_codes_page(r, TC)
+    c.call("GET", "/v1/session", cookie=i2_cookie, expect=401, label="another session, after two-step was turned on")
+    c.call("GET", "/v1/mfa", cookie=i_cookie, expect=200, expect_json={"totp": True, "recovery_codes_left": 10},
+           label="on, from the page")
+    for path in (TS, TC):
+        r = c.call("POST", path, cookie=i_cookie, form={"csrf_token": i_csrf, "code": "123456"}, expect=303,
+                   expect_headers=("Location",), label="already on")
+        see_other(r, "/account", path)
+
+    # New recovery codes: the old ones stop working, the other sessions end.
+    r = c.call("POST", S2, json_body={"mfa_token": challenge(ivan), "code": i_codes[0]}, expect=201,
+               label="ivan, recovery code")
+    im_cookie = set_cookie_value(r)
+    c.call("POST", TR, cookie=i_cookie, form={}, expect=403, label="no CSRF")
+    r = c.call("POST", TR, form={}, expect=303, label="signed out")
+    see_other(r, "/login", TR)
+    r = c.call("POST", TR, cookie=i_cookie, form={"csrf_token": i_csrf}, expect=200,
+               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True)
+    new_codes = recovery_codes_page(r, TR)
+    if set(new_codes) & set(i_codes):
+        c.unexpected.append("POST /account/two-step/recovery-codes: a new code equals an old one")
+    c.call("GET", "/v1/session", cookie=im_cookie, expect=401, label="another session, after new recovery codes")
+    c.call("POST", S2, json_body={"mfa_token": challenge(ivan), "code": i_codes[1]}, expect=401,
+           label="a recovery code replaced on the page")
+    r = c.call("POST", S2, json_body={"mfa_token": challenge(ivan), "code": new_codes[0]}, expect=201,
+               label="ivan, new recovery code")
+    im_cookie = set_cookie_value(r)
+
+    # Turning it off needs the password.
+    c.call("POST", TO, cookie=i_cookie, form={"password": PASSWORD}, expect=403, label="no CSRF")
+    r = c.call("POST", TO, form={"password": PASSWORD}, expect=303, label="signed out")
+    see_other(r, "/login", TO)
+    c.call("POST", TO, cookie=i_cookie, csrf=i_csrf, json_body={"password": PASSWORD}, expect=415, label="JSON body")
+    c.call("POST", TO, cookie=i_cookie, data="password=%zz", content_type=F, expect=400,
+           label="bad percent-encoding")
+    r = c.call("POST", TO, cookie=i_cookie, form={"csrf_token": i_csrf, "password": "not the password"}, expect=303,
+               expect_headers=("Location",), label="wrong password")
+    see_other(r, "/account?notice=two-step-password-wrong", TO)
+    c.call("GET", "/v1/mfa", cookie=i_cookie, expect=200, expect_json={"totp": True}, label="after a wrong password")
+    r = c.call("POST", TO, cookie=i_cookie, form={"csrf_token": i_csrf, "password": PASSWORD}, expect=303,
+               expect_headers=("Location",), check_request=True)
+    see_other(r, "/account?notice=two-step-off", TO)
+    c.call("GET", "/v1/session", cookie=im_cookie, expect=401, label="another session, after two-step was turned off")
+    c.call("GET", "/v1/mfa", cookie=i_cookie, expect=200, expect_json={"totp": False, "recovery_codes_left": 0},
+           label="off, from the page")
+    c.call("GET", "/account", cookie=i_cookie, query={"notice": "two-step-off"}, expect=200, label="two-step-off")
+    r = c.call("POST", TO, cookie=i_cookie, form={"csrf_token": i_csrf, "password": PASSWORD}, expect=303,
+               label="already off")
+    see_other(r, "/account", TO)
+    sign_in(ivan)
 
     # -- throttling ------------------------------------------------------------------------------
     victim = "throttled@example.com"

@@ -183,9 +183,13 @@ struct SecondFactorEndpointTests {
         try await app.test { client in
             let ada = try await client.signUpAndLogIn("ada@example.com")
             _ = try await Self.enrol(client, ada, app: app)
-            let challenge = try await Self.passwordStep(client, "ada@example.com")
+            let early = try await Self.passwordStep(client, "ada@example.com")
             #expect(try await client.post("/v1/mfa/totp", json: [:], headers: ada.headers()).status == .badRequest)
-            let phone = try await client.post("/v1/sessions/mfa", json: ["mfa_token": challenge, "code": try await Self.newCodes(client, ada)[0]])
+            let codes = try await Self.newCodes(client, ada)
+            // A change of factors retires the challenges in flight.
+            #expect(try await client.post("/v1/sessions/mfa", json: ["mfa_token": early, "code": codes[1]]).status == .unauthorized)
+            let challenge = try await Self.passwordStep(client, "ada@example.com")
+            let phone = try await client.post("/v1/sessions/mfa", json: ["mfa_token": challenge, "code": codes[0]])
             #expect(phone.status == .created)
             let phoneBrowser = try phone.browser()
             let refused = try await executeDelete(client, "/v1/mfa/totp", json: ["password": "not the password at all"], headers: ada.headers())
@@ -195,6 +199,32 @@ struct SecondFactorEndpointTests {
             #expect(try await client.get("/v1/me", headers: ada.cookieHeader).status == .ok)
             #expect(try await client.logIn("ada@example.com").status == .created, "a password alone signs in again")
             #expect(try await client.get("/v1/mfa", headers: ada.cookieHeader).json["recovery_codes_left"] as? Int == 0)
+        }
+    }
+
+    @Test func aSignInThatIsNotRecentNeedsThePasswordToChangeFactors() async throws {
+        let app = TestApp()
+        try await app.test { client in
+            let ada = try await client.signUpAndLogIn("ada@example.com")
+            app.clock.advance(by: .seconds(16 * 60))
+            // A stolen session alone cannot put the thief's app on the account.
+            let refused = try await client.post("/v1/mfa/totp", json: [:], headers: ada.headers())
+            #expect(refused.status == .forbidden)
+            #expect(try await client.post("/v1/mfa/totp", json: ["password": "not the password at all"], headers: ada.headers()).status == .forbidden)
+            let enrolment = try await client.post("/v1/mfa/totp", json: ["password": strongPassword], headers: ada.headers())
+            #expect(enrolment.status == .ok)
+            let secret = try #require(enrolment.json["secret"] as? String)
+            let authenticator = try #require(AuthenticatorApp(secret: secret))
+            let confirmed = try await client.post(
+                "/v1/mfa/totp/confirm",
+                json: ["code": authenticator.code(at: app.clock.now)],
+                headers: ada.headers()
+            )
+            #expect(confirmed.status == .ok)
+            #expect(try await client.post("/v1/mfa/recovery-codes", json: [:], headers: ada.headers()).status == .forbidden)
+            #expect(try await client.post("/v1/mfa/recovery-codes", json: ["password": strongPassword], headers: ada.headers()).status == .ok)
+            // The account page asks for the password in those forms too.
+            #expect(try await client.get("/account", headers: ada.cookieHeader).text.contains("id=\"codes-password\""))
         }
     }
 

@@ -25,7 +25,7 @@ public struct SecondFactorSignIn: Sendable {
     }
 
     /// A challenge and code that check out, to be used in the transaction that starts the session
-    /// or the refresh family (pass ``consuming`` to it).
+    /// or the refresh family (pass ``writes`` to it).
     public struct Completion: Sendable {
         /// The account signed in.
         public let account: Account
@@ -36,7 +36,7 @@ public struct SecondFactorSignIn: Sendable {
         /// How the sign-in was proven.
         public let methods: [AuthenticationMethod]
         /// The uses of the challenge and the code.
-        public let consuming: [StoreWrite]
+        public let writes: [StoreWrite]
     }
 
     private let store: any PortcullisStore
@@ -116,7 +116,7 @@ public struct SecondFactorSignIn: Sendable {
                 passwordHash: try await store.passwordHash(accountID: account.id),
                 staySignedIn: challenge.staySignedIn,
                 methods: AuthenticationMethod.passwordAndCode,
-                consuming: [.useOneTimeToken(hash: hash, purpose: .secondFactor), proof]
+                writes: [.useOneTimeToken(hash: hash, purpose: .secondFactor), proof]
             )
             do {
                 result = try await start(completion)
@@ -140,9 +140,9 @@ public struct SecondFactorSignIn: Sendable {
         let digits = code.filter { $0 != " " }
         if digits.count == 6, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) {
             guard let credential = try await store.totpCredential(accountID: account.id), credential.isConfirmed else { return nil }
-            let key = try AuthenticatorKey.open(credential.sealedKey, with: encryption, accountID: account.id)
+            let key = try TwoStepVerification.openKey(credential.sealedKey, of: account, with: encryption, logger: logger)
             guard let step = key.step(matching: digits, at: clock.now) else { return nil }
-            return .useTOTPStep(accountID: account.id, step: step)
+            return .useTOTPStep(accountID: account.id, sealedKey: credential.sealedKey, step: step)
         }
         return recoveryCodes.hash(code).map { .useRecoveryCode(accountID: account.id, hash: $0) }
     }

@@ -1,9 +1,9 @@
 public import Logging
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// Turning an authenticator app on and off, and the recovery codes that go with it.
@@ -11,7 +11,13 @@ import Foundation
 /// Enrolment stores a pending key; the first valid code confirms it and returns ten recovery
 /// codes, shown once. Confirming, turning off and new recovery codes are changes of credentials:
 /// each ends every other session and refresh family of the account and publishes it, like a
-/// password change, so a sign-in proven before the change does not outlive it.
+/// password change, so a sign-in proven before the change does not outlive it, and retires the
+/// sign-in challenges in flight.
+///
+/// Starting an enrolment and new recovery codes need a recent sign-in (within
+/// ``recentSignIn``) or the password; turning the app off always needs the password. So a stolen
+/// session or token alone can neither put the thief's app on the account nor take codes that
+/// would outlive a password reset.
 public struct TwoStepVerification: Sendable {
     /// What an authenticator app needs to start producing codes.
     public struct Enrolment: Sendable {
@@ -30,6 +36,10 @@ public struct TwoStepVerification: Sendable {
         /// Recovery codes not yet used.
         public let recoveryCodesLeft: Int
     }
+
+    /// How long after signing in a person may start an enrolment or get new recovery codes
+    /// without typing the password again.
+    public static let recentSignIn: Duration = .seconds(900)
 
     private let store: any PortcullisStore
     private let hasher: PasswordHasher
@@ -83,8 +93,13 @@ public struct TwoStepVerification: Sendable {
     }
 
     /// Starts (or restarts) enrolment with a new key.
-    /// - Throws: ``PortcullisError`` `invalidRequest` when the app is already on.
-    public func begin(for account: Account) async throws -> Enrolment {
+    /// - Parameters:
+    ///   - signedInAt: when the caller's sign-in happened (its session's start or token's `auth_time`).
+    ///   - password: the account's password, needed when that sign-in is not recent.
+    /// - Throws: ``PortcullisError`` `invalidRequest` when the app is already on; `forbidden` for a
+    ///   sign-in that is not recent without the password, or a wrong password (counted); `throttled`.
+    public func begin(for account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws -> Enrolment {
+        try await requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
         let key = AuthenticatorKey.generate()
         let now = clock.now
         do {
@@ -101,7 +116,7 @@ public struct TwoStepVerification: Sendable {
     /// The enrolment waiting for its first code, to show again (after a mistyped code), or `nil`.
     public func pendingEnrolment(for account: Account) async throws -> Enrolment? {
         guard let pending = try await store.totpCredential(accountID: account.id), !pending.isConfirmed else { return nil }
-        return enrolment(try AuthenticatorKey.open(pending.sealedKey, with: encryption, accountID: account.id), for: account)
+        return enrolment(try Self.openKey(pending.sealedKey, of: account, with: encryption, logger: logger), for: account)
     }
 
     private func enrolment(_ key: AuthenticatorKey, for account: Account) -> Enrolment {
@@ -115,14 +130,16 @@ public struct TwoStepVerification: Sendable {
         guard let pending = try await store.totpCredential(accountID: account.id), !pending.isConfirmed else {
             throw PortcullisError(.invalidRequest, "Start setting up two-step verification first.")
         }
-        let key = try AuthenticatorKey.open(pending.sealedKey, with: encryption, accountID: account.id)
+        let key = try Self.openKey(pending.sealedKey, of: account, with: encryption, logger: logger)
         guard let step = key.step(matching: code, at: clock.now) else { throw PortcullisError.invalidCode }
         let codes = RecoveryCodes.generate()
         do {
+            // Bound to the key the code was checked against: an enrolment restarted meanwhile (another
+            // tab) is not confirmed by this code.
             try await changeFactors(
                 of: account,
                 [
-                    .confirmTOTP(accountID: account.id, step: step),
+                    .confirmTOTP(accountID: account.id, sealedKey: pending.sealedKey, step: step),
                     .replaceRecoveryCodes(accountID: account.id, hashes: codes.compactMap(recoveryCodes.hash)),
                 ],
                 keepingSession: keepingSession
@@ -135,10 +152,17 @@ public struct TwoStepVerification: Sendable {
     }
 
     /// Replaces the recovery codes with new ones (the old ones stop working); returns them, to
-    /// show once.
-    /// - Throws: ``PortcullisError`` `invalidRequest` when the app is off.
-    public func newRecoveryCodes(for account: Account, keepingSession: String?) async throws -> [String] {
+    /// show once. Needs a recent sign-in or the password, as ``begin(for:signedInAt:password:clientAddress:)``.
+    /// - Throws: ``PortcullisError`` `invalidRequest` when the app is off; `forbidden`, `throttled`.
+    public func newRecoveryCodes(
+        for account: Account,
+        keepingSession: String?,
+        signedInAt: Date?,
+        password: String?,
+        clientAddress: String?
+    ) async throws -> [String] {
         guard try await store.totpCredential(accountID: account.id)?.isConfirmed == true else { throw Self.notOn }
+        try await requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
         let codes = RecoveryCodes.generate()
         try await changeFactors(
             of: account,
@@ -155,18 +179,53 @@ public struct TwoStepVerification: Sendable {
     ///   `invalidRequest` when the app is off.
     public func turnOff(for account: Account, password: String, keepingSession: String?, clientAddress: String?) async throws {
         guard try await store.totpCredential(accountID: account.id) != nil else { throw Self.notOn }
-        try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle).confirm(password, of: account, clientAddress: clientAddress)
-        try await changeFactors(of: account, [.removeTOTP(accountID: account.id)], keepingSession: keepingSession)
+        let stored = try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle)
+            .confirm(password, of: account, clientAddress: clientAddress)
+        do {
+            // Only over the password just checked: a reset that committed meanwhile wins.
+            try await changeFactors(
+                of: account,
+                [.requireCredential(accountID: account.id, passwordHash: stored), .removeTOTP(accountID: account.id)],
+                keepingSession: keepingSession
+            )
+        } catch let error as StoreError where error.kind == .changed {
+            throw PortcullisError(.forbidden, "The password was changed meanwhile. Nothing was changed now.")
+        }
         logger.info("two-step verification off", metadata: ["portcullis.account_id": "\(account.id)"])
     }
 
-    /// Applies a change of factors with the end of every other session and refresh family.
+    /// Applies a change of factors with the end of every other session and refresh family, and
+    /// of the sign-in challenges in flight.
     private func changeFactors(of account: Account, _ writes: [StoreWrite], keepingSession: String?) async throws {
         let applied = try await store.apply(
-            writes + [.endAccess(.account(id: account.id, keepingSession: keepingSession))],
+            writes + [
+                .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
+                .endAccess(.account(id: account.id, keepingSession: keepingSession)),
+            ],
             stamp: revocations.stamp()
         )
         sessions.forget(applied)
+    }
+
+    /// Passes a sign-in within ``recentSignIn``; otherwise checks `password` (a wrong one counts
+    /// as a failed sign-in).
+    private func requireRecentProof(of account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws {
+        if let signedInAt, clock.now.timeIntervalSince(signedInAt) <= Self.recentSignIn.timeInterval { return }
+        guard let password else {
+            throw PortcullisError(.forbidden, "Confirm your password to change how you sign in (or sign in again).")
+        }
+        try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle).confirm(password, of: account, clientAddress: clientAddress)
+    }
+
+    /// Opens an account's sealed key; a key that cannot be opened (a damaged row, another key
+    /// file) is logged and answered as the store being unavailable, never as a wrong code.
+    static func openKey(_ sealed: [UInt8], of account: Account, with encryption: KeyEncryptionKey, logger: Logger) throws -> AuthenticatorKey {
+        do {
+            return try AuthenticatorKey.open(sealed, with: encryption, accountID: account.id)
+        } catch {
+            logger.error("authenticator key cannot be opened", metadata: ["portcullis.account_id": "\(account.id)"])
+            throw PortcullisError(.storeUnavailable, "The authenticator key cannot be read.")
+        }
     }
 
     private static let alreadyOn = PortcullisError(.invalidRequest, "Two-step verification is already on. Turn it off first to use another app.")

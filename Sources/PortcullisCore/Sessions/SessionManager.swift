@@ -73,9 +73,10 @@ public struct SessionManager: Sendable {
     ///   that password, so a sign-in in flight when a reset commits cannot outlive it. `nil` (an
     ///   account just registered) stores it unconditionally.
     /// - Parameter authMethods: how the sign-in was proven (recorded as the session's `amr`).
-    /// - Parameter consuming: writes that must succeed in the same transaction (the second
-    ///   factor's one-time uses); if one fails, no session is stored and its ``StoreError`` is thrown.
-    /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
+    /// - Parameter alongside: writes that must succeed in the same transaction, after the
+    ///   password condition: ``StoreWrite/requireNoSecondFactor(accountID:)`` for a password-only
+    ///   sign-in, the second factor's one-time uses after a second step. If one fails, nothing is
+    ///   stored and its ``StoreError`` is thrown (`changed` becomes `invalidCredentials`).
     public func start(
         account: Account,
         remember: Bool,
@@ -83,7 +84,7 @@ public struct SessionManager: Sendable {
         ipAddress: String?,
         passwordHash: String? = nil,
         authMethods: [AuthenticationMethod] = [.password],
-        consuming: [StoreWrite] = []
+        alongside: [StoreWrite] = []
     ) async throws -> Started {
         let now = Date(epochSeconds: clock.now.epochSeconds)
         let lifetimes = policy.lifetimes(remember: remember)
@@ -101,7 +102,7 @@ public struct SessionManager: Sendable {
             ipAddress: ipAddress,
             authMethods: authMethods
         )
-        var writes: [StoreWrite] = consuming + [.insertSession(session)]
+        var writes: [StoreWrite] = alongside + [.insertSession(session)]
         if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
         do {
             _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))

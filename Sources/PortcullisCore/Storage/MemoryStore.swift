@@ -286,8 +286,10 @@ public actor MemoryStore: PortcullisStore {
         case .beginTOTP(let credential):
             guard state.totpCredentials[credential.accountID]?.isConfirmed != true else { throw StoreError.duplicate }
             state.totpCredentials[credential.accountID] = credential
-        case .confirmTOTP(let accountID, let step):
-            guard let pending = state.totpCredentials[accountID], !pending.isConfirmed else { throw StoreError(.unusable) }
+        case .confirmTOTP(let accountID, let sealedKey, let step):
+            guard let pending = state.totpCredentials[accountID], !pending.isConfirmed, pending.sealedKey == sealedKey else {
+                throw StoreError(.unusable)
+            }
             state.totpCredentials[accountID] = TOTPCredential(
                 accountID: accountID,
                 sealedKey: pending.sealedKey,
@@ -295,10 +297,10 @@ public actor MemoryStore: PortcullisStore {
                 confirmedAt: now,
                 lastUsedStep: step
             )
-        case .useTOTPStep(let accountID, let step):
-            guard let credential = state.totpCredentials[accountID], credential.isConfirmed, (credential.lastUsedStep ?? .min) < step else {
-                throw StoreError(.unusable)
-            }
+        case .useTOTPStep(let accountID, let sealedKey, let step):
+            guard let credential = state.totpCredentials[accountID], credential.isConfirmed, credential.sealedKey == sealedKey,
+                (credential.lastUsedStep ?? .min) < step
+            else { throw StoreError(.unusable) }
             state.totpCredentials[accountID] = TOTPCredential(
                 accountID: accountID,
                 sealedKey: credential.sealedKey,
@@ -306,6 +308,8 @@ public actor MemoryStore: PortcullisStore {
                 confirmedAt: credential.confirmedAt,
                 lastUsedStep: step
             )
+        case .requireNoSecondFactor(let accountID):
+            guard state.totpCredentials[accountID]?.isConfirmed != true else { throw StoreError(.changed) }
         case .removeTOTP(let accountID):
             state.totpCredentials[accountID] = nil
             state.recoveryCodes[accountID] = nil

@@ -57,13 +57,21 @@ public enum StoreWrite: Sendable, Hashable {
     /// Starts an authenticator-app enrolment: stores a pending key, replacing a pending one. Fails
     /// with ``StoreError`` `duplicate` when the account already has a confirmed key.
     case beginTOTP(TOTPCredential)
-    /// Confirms the pending key with the first code's step (which counts as used). Fails with
-    /// ``StoreError`` `unusable` unless a pending key exists.
-    case confirmTOTP(accountID: String, step: Int64)
-    /// Accepts a code of `step`: unless the account has a confirmed key whose last used step is
-    /// earlier, the whole transaction fails with ``StoreError`` `unusable`, so a code works once
-    /// even when presented twice at the same moment.
-    case useTOTPStep(accountID: String, step: Int64)
+    /// Confirms the pending key `sealedKey` (the one the first code was checked against) with the
+    /// code's step, which counts as used. Fails with ``StoreError`` `unusable` unless that key is
+    /// pending. Like every change of factors, it holds the account until the commit (see
+    /// ``requireNoSecondFactor(accountID:)``).
+    case confirmTOTP(accountID: String, sealedKey: [UInt8], step: Int64)
+    /// Accepts a code of `step` from the key `sealedKey`: unless the account has that key confirmed
+    /// with an earlier last used step, the whole transaction fails with ``StoreError`` `unusable`,
+    /// so a code works once even when presented twice at the same moment.
+    case useTOTPStep(accountID: String, sealedKey: [UInt8], step: Int64)
+    /// A condition, not a change: unless the account has no confirmed second factor, the whole
+    /// transaction fails with ``StoreError`` `changed`. A password-only sign-in stores its session
+    /// or refresh family under it, after ``requireCredential(accountID:passwordHash:)``: on a
+    /// shared store, turning a factor on at the same moment either commits first (and the sign-in
+    /// fails) or waits for the sign-in and then ends what it started.
+    case requireNoSecondFactor(accountID: String)
     /// Deletes the account's key and its recovery codes.
     case removeTOTP(accountID: String)
     /// Replaces the account's recovery codes with these hashes (``RecoveryCodes/hash(_:)``).

@@ -91,14 +91,16 @@ public struct TokenService: Sendable {
     ///   that password, so a grant in flight when a reset commits fails with `invalidCredentials`
     ///   instead of outliving it. `nil` stores it unconditionally.
     /// - Parameter authMethods: how the sign-in was proven (the family's and its tokens' `amr`).
-    /// - Parameter consuming: writes that must succeed in the same transaction (the second
-    ///   factor's one-time uses); if one fails, nothing is stored and its ``StoreError`` is thrown.
+    /// - Parameter alongside: writes that must succeed in the same transaction, after the
+    ///   password condition: ``StoreWrite/requireNoSecondFactor(accountID:)`` for a password-only
+    ///   sign-in, the second factor's one-time uses after a second step. If one fails, nothing is
+    ///   stored and its ``StoreError`` is thrown (`changed` becomes `invalidCredentials`).
     public func issue(
         for account: Account,
         audience requested: String?,
         passwordHash: String? = nil,
         authMethods: [AuthenticationMethod] = [.password],
-        consuming: [StoreWrite] = []
+        alongside: [StoreWrite] = []
     ) async throws -> Issued {
         let audience = try audience(requested)
         try requireVerifiedEmail(account)
@@ -115,7 +117,7 @@ public struct TokenService: Sendable {
             absoluteExpiry: now.addingTimeInterval(policy.refreshAbsolute.timeInterval),
             authMethods: authMethods
         )
-        var writes: [StoreWrite] = consuming + [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
+        var writes: [StoreWrite] = alongside + [.insertRefreshFamily(family, firstTokenHash: Self.hash(refreshToken))]
         if let passwordHash { writes.insert(.requireCredential(accountID: account.id, passwordHash: passwordHash), at: 0) }
         do {
             _ = try await store.apply(writes, stamp: RevocationStamp(revokedAt: now, expiresAt: now))

@@ -20,6 +20,8 @@ struct AccountPage {
     let apps: [RefreshFamily]
     /// Whether two-step verification is on, and the recovery codes left.
     let twoStep: TwoStepVerification.Status
+    /// Whether setting it up and new recovery codes ask for the password (the sign-in is not recent).
+    let twoStepNeedsPassword: Bool
     /// What the previous step did.
     var notice: PageNotice?
 
@@ -96,7 +98,8 @@ struct AccountPage {
                 <section class="card" aria-labelledby="two-step-heading" id="two-step">
                 <h2 id="two-step-heading">Two-step verification <span class="badge badge-warning" id="two-step-state">Off</span></h2>
                 <p class="lede">Ask for a code from an authenticator app on your phone after your password, so a stolen password is not enough.</p>
-                <form method="post" action="/account/two-step">\(csrfField)<button class="button button-primary" type="submit">Set up</button></form>
+                <form method="post" action="/account/two-step">\(csrfField)\(twoStepPassword("setup-password"))\
+                <button class="button button-primary" type="submit">Set up</button></form>
                 </section>
                 """
         }
@@ -105,13 +108,24 @@ struct AccountPage {
             <section class="card" aria-labelledby="two-step-heading" id="two-step">
             <h2 id="two-step-heading">Two-step verification <span class="badge" id="two-step-state">On</span></h2>
             <p class="lede">Signing in asks for a code from your authenticator app. \(left) recovery code\(left == 1 ? "" : "s") left.</p>
-            <form method="post" action="/account/two-step/recovery-codes">\(csrfField)\
+            <form method="post" action="/account/two-step/recovery-codes">\(csrfField)\(twoStepPassword("codes-password"))\
             <button class="button button-secondary button-small" type="submit">New recovery codes</button></form>
             <form method="post" action="/account/two-step/off">\(csrfField)
             \(FormParts.passwordField(name: "password", label: "Password, to turn it off", new: false))
             <button class="button button-danger" type="submit">Turn off</button>
             </form>
             </section>
+            """
+    }
+
+    /// The password field of a two-step form, when the sign-in is not recent (`id` tells the forms' fields apart).
+    private func twoStepPassword(_ id: String) -> HTML {
+        guard twoStepNeedsPassword else { return .empty }
+        return """
+            <div class="field">
+            <label for="\(id)">Password, to confirm it is you</label>
+            <input id="\(id)" name="password" type="password" autocomplete="current-password" required>
+            </div>
             """
     }
 

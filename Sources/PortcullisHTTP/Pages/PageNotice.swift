@@ -15,6 +15,7 @@ enum PageNotice: String {
     case verificationSent = "verification-sent"
     case twoStepOff = "two-step-off"
     case twoStepPasswordWrong = "two-step-password-wrong"
+    case twoStepPasswordNeeded = "two-step-password-needed"
 
     /// The notice named by a `notice` query value, if it names one.
     init?(code: Substring?) {
@@ -36,6 +37,7 @@ enum PageNotice: String {
         case .verificationSent: "We have sent you a new link. It may take a minute to arrive."
         case .twoStepOff: "Two-step verification is off. Every other device and app has been signed out."
         case .twoStepPasswordWrong: "Two-step verification is still on: the password was not right."
+        case .twoStepPasswordNeeded: "Nothing was changed: type your password to change two-step verification."
         }
     }
 

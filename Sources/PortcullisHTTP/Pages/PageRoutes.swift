@@ -4,6 +4,12 @@ import Logging
 import NIOCore
 import PortcullisCore
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The pages people see: sign up, sign in and "your account", rendered on the
 /// server and working without JavaScript, and the form actions behind them.
 ///
@@ -198,7 +204,8 @@ struct PageRoutes {
                 login.error = FormError(title: "Sign in again", message: "This sign-in took too long or is already complete.")
                 return login.page.response(status: .unauthorized)
             case .throttled, .busy:
-                let (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
+                var (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
+                headers[.cacheControl] = "no-store"
                 page.error = formError
                 return page.page.response(status: status, headers: headers)
             default:
@@ -245,6 +252,9 @@ struct PageRoutes {
             sessions: try await services.sessions.activeSessions(accountID: accountID),
             apps: try await services.tokens.activeRefreshFamilies(accountID: accountID),
             twoStep: try await services.twoStep.status(of: current.account),
+            // A minute early, so the form does not outlast the grace of a recent sign-in.
+            twoStepNeedsPassword: services.clock.now.timeIntervalSince(current.session.createdAt)
+                > TwoStepVerification.recentSignIn.timeInterval - 60,
             notice: PageNotice(code: request.uri.queryParameters["notice"])
         ).page.response()
     }

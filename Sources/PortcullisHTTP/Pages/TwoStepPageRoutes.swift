@@ -8,13 +8,19 @@ struct TwoStepPageRoutes {
     var twoStep: TwoStepVerification { services.twoStep }
 
     func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
-        router.post("account/two-step") { _, context in
-            try await PageRoutes.withFormSession(context) { current in
+        router.post("account/two-step") { request, context in
+            let form = try await request.decodeForm(as: PasswordForm.self)
+            return try await PageRoutes.withFormSession(context) { current in
                 do {
-                    let enrolment = try await twoStep.begin(for: current.account)
+                    let enrolment = try await twoStep.begin(
+                        for: current.account,
+                        signedInAt: current.session.createdAt,
+                        password: form.password,
+                        clientAddress: context.clientAddress
+                    )
                     return TwoStepPages.setup(enrolment, csrfToken: current.secret.csrfToken).response(headers: [.cacheControl: "no-store"])
-                } catch let error as PortcullisError where error.kind == .invalidRequest {
-                    return PageRoutes.seeOther("/account")
+                } catch let error as PortcullisError {
+                    return try Self.refusal(error, wrongPassword: .twoStepPasswordNeeded)
                 }
             }
         }
@@ -37,13 +43,20 @@ struct TwoStepPageRoutes {
                 }
             }
         }
-        router.post("account/two-step/recovery-codes") { _, context in
-            try await PageRoutes.withFormSession(context) { current in
+        router.post("account/two-step/recovery-codes") { request, context in
+            let form = try await request.decodeForm(as: PasswordForm.self)
+            return try await PageRoutes.withFormSession(context) { current in
                 do {
-                    let codes = try await twoStep.newRecoveryCodes(for: current.account, keepingSession: current.session.id)
+                    let codes = try await twoStep.newRecoveryCodes(
+                        for: current.account,
+                        keepingSession: current.session.id,
+                        signedInAt: current.session.createdAt,
+                        password: form.password,
+                        clientAddress: context.clientAddress
+                    )
                     return TwoStepPages.recoveryCodes(codes).response(headers: [.cacheControl: "no-store"])
-                } catch let error as PortcullisError where error.kind == .invalidRequest {
-                    return PageRoutes.seeOther("/account")
+                } catch let error as PortcullisError {
+                    return try Self.refusal(error, wrongPassword: .twoStepPasswordNeeded)
                 }
             }
         }
@@ -58,15 +71,27 @@ struct TwoStepPageRoutes {
                         clientAddress: context.clientAddress
                     )
                     return PageRoutes.seeOther("/account", notice: .twoStepOff)
-                } catch let error as PortcullisError where error.kind == .forbidden || error.kind == .inputTooLarge {
-                    return PageRoutes.seeOther("/account", notice: .twoStepPasswordWrong)
-                } catch let error as PortcullisError where error.kind == .invalidRequest {
-                    return PageRoutes.seeOther("/account")
-                } catch let error as PortcullisError where error.kind == .throttled || error.kind == .busy {
-                    let (status, formError, headers) = PageRoutes.comeBackLater(error, doing: "Turning two-step verification off")
-                    return MessagePage(title: formError.title, message: formError.message).page.response(status: status, headers: headers)
+                } catch let error as PortcullisError {
+                    return try Self.refusal(error, wrongPassword: .twoStepPasswordWrong)
                 }
             }
+        }
+    }
+
+    /// The answer to a refused change: back to the account page with `wrongPassword`'s notice for
+    /// a missing or wrong password, without one when there is nothing to change, or a page that
+    /// says when to come back when throttled.
+    static func refusal(_ error: PortcullisError, wrongPassword: PageNotice) throws -> Response {
+        switch error.kind {
+        case .forbidden, .inputTooLarge:
+            return PageRoutes.seeOther("/account", notice: wrongPassword)
+        case .invalidRequest:
+            return PageRoutes.seeOther("/account")
+        case .throttled, .busy:
+            let (status, formError, headers) = PageRoutes.comeBackLater(error, doing: "Changing two-step verification")
+            return MessagePage(title: formError.title, message: formError.message).page.response(status: status, headers: headers)
+        default:
+            throw error
         }
     }
 
@@ -74,6 +99,8 @@ struct TwoStepPageRoutes {
         let code: String?
     }
 
+    /// The password: required to turn the app off, and to set it up or get new recovery codes
+    /// when the session's sign-in is not recent.
     struct PasswordForm: Decodable {
         let password: String?
     }

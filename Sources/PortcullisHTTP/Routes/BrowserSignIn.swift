@@ -65,10 +65,13 @@ struct BrowserSignIn {
             if let challenge = try await services.secondFactor.challenge(after: proof, staySignedIn: remember) {
                 return .secondFactorRequired(challenge)
             }
+            // Under the condition that the account still has no second factor: one turned on while
+            // this sign-in was in flight makes it fail rather than slip past the change.
             signedIn = try await startSession(
                 for: proof.account,
                 passwordHash: proof.passwordHash,
                 remember: remember,
+                alongside: [.requireNoSecondFactor(accountID: proof.account.id)],
                 request: request,
                 context: context
             )
@@ -100,7 +103,7 @@ struct BrowserSignIn {
                     passwordHash: completion.passwordHash,
                     remember: completion.staySignedIn,
                     authMethods: completion.methods,
-                    consuming: completion.consuming,
+                    alongside: completion.writes,
                     request: request,
                     context: context
                 )
@@ -124,7 +127,7 @@ struct BrowserSignIn {
         passwordHash: String?,
         remember: Bool,
         authMethods: [AuthenticationMethod] = [.password],
-        consuming: [StoreWrite] = [],
+        alongside: [StoreWrite] = [],
         request: Request,
         context: Context
     ) async throws -> SignedIn {
@@ -138,7 +141,7 @@ struct BrowserSignIn {
             ipAddress: context.clientAddress,
             passwordHash: passwordHash,
             authMethods: authMethods,
-            consuming: consuming
+            alongside: alongside
         )
         let session = started.session
         let maxAge = Int(session.absoluteExpiry.timeIntervalSince(session.createdAt))

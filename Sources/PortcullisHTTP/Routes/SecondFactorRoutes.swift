@@ -3,6 +3,8 @@ import PortcullisCore
 
 /// Two-step verification with an authenticator app over the API: enrolment, confirmation (which
 /// answers the recovery codes, once), new recovery codes, and turning it off with the password.
+/// Enrolment and new recovery codes take the password too (an optional JSON body) when the
+/// caller's sign-in is not recent.
 /// Each change of factors ends the account's other sessions and refresh families.
 struct SecondFactorRoutes {
     let services: PortcullisServices
@@ -13,8 +15,15 @@ struct SecondFactorRoutes {
             let status = try await twoStep.status(of: try context.requireCaller().account)
             return try Response.json(StatusBody(status), headers: [.cacheControl: "no-store"])
         }
-        router.post("v1/mfa/totp") { _, context in
-            let enrolment = try await twoStep.begin(for: try context.requireCaller().account)
+        router.post("v1/mfa/totp") { request, context in
+            let caller = try context.requireCaller()
+            let input = try await request.decodeOptionalJSON(as: PasswordConfirmationInput.self)
+            let enrolment = try await twoStep.begin(
+                for: caller.account,
+                signedInAt: caller.signedInAt,
+                password: input?.password,
+                clientAddress: context.clientAddress
+            )
             return try Response.json(EnrolmentBody(enrolment), headers: [.cacheControl: "no-store"])
         }
         router.post("v1/mfa/totp/confirm") { request, context in
@@ -23,9 +32,16 @@ struct SecondFactorRoutes {
             let codes = try await twoStep.confirm(for: caller.account, code: input.code, keepingSession: caller.sessionID)
             return try Response.json(RecoveryCodesBody(recoveryCodes: codes), headers: [.cacheControl: "no-store"])
         }
-        router.post("v1/mfa/recovery-codes") { _, context in
+        router.post("v1/mfa/recovery-codes") { request, context in
             let caller = try context.requireCaller()
-            let codes = try await twoStep.newRecoveryCodes(for: caller.account, keepingSession: caller.sessionID)
+            let input = try await request.decodeOptionalJSON(as: PasswordConfirmationInput.self)
+            let codes = try await twoStep.newRecoveryCodes(
+                for: caller.account,
+                keepingSession: caller.sessionID,
+                signedInAt: caller.signedInAt,
+                password: input?.password,
+                clientAddress: context.clientAddress
+            )
             return try Response.json(RecoveryCodesBody(recoveryCodes: codes), headers: [.cacheControl: "no-store"])
         }
         router.delete("v1/mfa/totp") { request, context in
@@ -88,5 +104,10 @@ struct SecondFactorRoutes {
 
     struct PasswordInput: Decodable {
         let password: String
+    }
+
+    /// The password, needed when the caller's sign-in is older than ``TwoStepVerification/recentSignIn``.
+    struct PasswordConfirmationInput: Decodable {
+        let password: String?
     }
 }

@@ -69,7 +69,12 @@ struct TokenRoutes {
                 if let challenge = try await services.secondFactor.challenge(after: proof, staySignedIn: false) {
                     throw OAuthError.secondFactorRequired(challenge)
                 }
-                issued = try await tokens.issue(for: proof.account, audience: audience, passwordHash: proof.passwordHash)
+                issued = try await tokens.issue(
+                    for: proof.account,
+                    audience: audience,
+                    passwordHash: proof.passwordHash,
+                    alongside: [.requireNoSecondFactor(accountID: proof.account.id)]
+                )
             case Self.secondFactorGrant:
                 guard let challenge = form["mfa_token"], let code = form["otp"] else {
                     throw OAuthError.invalidRequest("The mfa-otp grant needs mfa_token and otp.")
@@ -80,7 +85,7 @@ struct TokenRoutes {
                         audience: audience,
                         passwordHash: completion.passwordHash,
                         authMethods: completion.methods,
-                        consuming: completion.consuming
+                        alongside: completion.writes
                     )
                 }
             case "refresh_token":

@@ -20,6 +20,16 @@ extension Request {
         return try JSONDecoder().decode(type, from: body)
     }
 
+    /// The body of a JSON endpoint whose body is optional: `nil` for a request without a JSON body
+    /// (any other media type is not read), otherwise as ``decodeJSON(as:)``.
+    func decodeOptionalJSON<Body: Decodable>(as type: Body.Type) async throws -> Body? {
+        guard Self.mediaType(of: headers) == "application/json" else { return nil }
+        var request = self
+        let body = try await request.collectBody(upTo: RequestLimits.maximumBodyBytes)
+        guard body.readableBytes > 0 else { return nil }
+        return try JSONDecoder().decode(type, from: body)
+    }
+
     /// The body of a form post, decoded; other media types are refused with 415. A malformed form
     /// (bad percent-encoding, a repeated or mangled key) is a 400 (see ``ErrorMiddleware``).
     func decodeForm<Form: Decodable>(as type: Form.Type) async throws -> Form {

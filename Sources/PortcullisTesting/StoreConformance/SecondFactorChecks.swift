@@ -10,29 +10,46 @@ extension StoreConformance {
                 let ada = Self.account("ada@example.com")
                 try await store.insertAccount(ada, passwordHash: "h")
                 #expect(try await store.totpCredential(accountID: ada.id) == nil)
-                await #expect(throws: StoreError.self) { try await store.apply([.useTOTPStep(accountID: ada.id, step: 5)], stamp: Self.stamp) }
+                await #expect(throws: StoreError.self) {
+                    try await store.apply([.useTOTPStep(accountID: ada.id, sealedKey: [2], step: 5)], stamp: Self.stamp)
+                }
                 _ = try await store.apply([.beginTOTP(Self.totp(for: ada, key: [1]))], stamp: Self.stamp)
                 // A new enrolment replaces a pending one; a pending key proves nothing.
                 _ = try await store.apply([.beginTOTP(Self.totp(for: ada, key: [2]))], stamp: Self.stamp)
                 #expect(try await store.totpCredential(accountID: ada.id)?.sealedKey == [2])
-                await #expect(throws: StoreError.self) { try await store.apply([.useTOTPStep(accountID: ada.id, step: 5)], stamp: Self.stamp) }
-                _ = try await store.apply([.confirmTOTP(accountID: ada.id, step: 10)], stamp: Self.stamp)
+                await #expect(throws: StoreError.self) {
+                    try await store.apply([.useTOTPStep(accountID: ada.id, sealedKey: [2], step: 5)], stamp: Self.stamp)
+                }
+                // A pending key also leaves a password-only sign-in alone.
+                _ = try await store.apply([.requireNoSecondFactor(accountID: ada.id)], stamp: Self.stamp)
+                // A code checked against the replaced key confirms nothing.
+                await #expect(throws: StoreError.self) {
+                    try await store.apply([.confirmTOTP(accountID: ada.id, sealedKey: [1], step: 10)], stamp: Self.stamp)
+                }
+                _ = try await store.apply([.confirmTOTP(accountID: ada.id, sealedKey: [2], step: 10)], stamp: Self.stamp)
+                await #expect(throws: StoreError.self) { try await store.apply([.requireNoSecondFactor(accountID: ada.id)], stamp: Self.stamp) }
                 let confirmed = try #require(try await store.totpCredential(accountID: ada.id))
                 #expect(confirmed.isConfirmed && confirmed.lastUsedStep == 10 && confirmed.sealedKey == [2])
-                await #expect(throws: StoreError.self) { try await store.apply([.confirmTOTP(accountID: ada.id, step: 11)], stamp: Self.stamp) }
+                await #expect(throws: StoreError.self) {
+                    try await store.apply([.confirmTOTP(accountID: ada.id, sealedKey: [2], step: 11)], stamp: Self.stamp)
+                }
                 // A confirmed key is not replaced by a new enrolment.
                 await #expect(throws: StoreError.self) { try await store.apply([.beginTOTP(Self.totp(for: ada, key: [3]))], stamp: Self.stamp) }
                 #expect(try await store.totpCredential(accountID: ada.id)?.sealedKey == [2])
                 // The confirming step, and every step up to the last used, are spent.
                 for spent in [9, 10] as [Int64] {
                     await #expect(throws: StoreError.self) {
-                        try await store.apply([.useTOTPStep(accountID: ada.id, step: spent)], stamp: Self.stamp)
+                        try await store.apply([.useTOTPStep(accountID: ada.id, sealedKey: [2], step: spent)], stamp: Self.stamp)
                     }
                 }
-                _ = try await store.apply([.useTOTPStep(accountID: ada.id, step: 11)], stamp: Self.stamp)
+                _ = try await store.apply([.useTOTPStep(accountID: ada.id, sealedKey: [2], step: 11)], stamp: Self.stamp)
                 #expect(try await store.totpCredential(accountID: ada.id)?.lastUsedStep == 11)
+                await #expect(throws: StoreError.self) {
+                    try await store.apply([.useTOTPStep(accountID: ada.id, sealedKey: [3], step: 12)], stamp: Self.stamp)
+                }
                 _ = try await store.apply([.removeTOTP(accountID: ada.id)], stamp: Self.stamp)
                 #expect(try await store.totpCredential(accountID: ada.id) == nil)
+                _ = try await store.apply([.requireNoSecondFactor(accountID: ada.id)], stamp: Self.stamp)
             }
         },
         StoreConformanceCheck("recoveryCodesWorkOnceAndAreReplacedOrRemovedTogether") { backend in
@@ -43,7 +60,7 @@ extension StoreConformance {
                 try await store.insertAccount(bob, passwordHash: "h")
                 _ = try await store.apply(
                     [
-                        .beginTOTP(Self.totp(for: ada, key: [1])), .confirmTOTP(accountID: ada.id, step: 1),
+                        .beginTOTP(Self.totp(for: ada, key: [1])), .confirmTOTP(accountID: ada.id, sealedKey: [1], step: 1),
                         .replaceRecoveryCodes(accountID: ada.id, hashes: ["c1", "c2", "c3"].map(Self.hash)),
                     ],
                     stamp: Self.stamp
@@ -72,12 +89,14 @@ extension StoreConformance {
                 try await a.insertAccount(ada, passwordHash: "h")
                 _ = try await a.apply(
                     [
-                        .beginTOTP(Self.totp(for: ada, key: [1])), .confirmTOTP(accountID: ada.id, step: 1),
+                        .beginTOTP(Self.totp(for: ada, key: [1])), .confirmTOTP(accountID: ada.id, sealedKey: [1], step: 1),
                         .replaceRecoveryCodes(accountID: ada.id, hashes: [Self.hash("c1")]),
                     ],
                     stamp: Self.stamp
                 )
-                for use in [StoreWrite.useTOTPStep(accountID: ada.id, step: 2), .useRecoveryCode(accountID: ada.id, hash: Self.hash("c1"))] {
+                for use in [
+                    StoreWrite.useTOTPStep(accountID: ada.id, sealedKey: [1], step: 2), .useRecoveryCode(accountID: ada.id, hash: Self.hash("c1")),
+                ] {
                     let outcomes = await withTaskGroup(of: Bool.self) { group in
                         for index in 0..<20 {
                             let store = index.isMultiple(of: 2) ? a : b
