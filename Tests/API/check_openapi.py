@@ -9,13 +9,14 @@ Usage: Tests/API/check_openapi.py PATH/TO/portcullis
    mail written to .eml files, cheap password hashing, throttles on) exercise every documented
    operation at least once with a 2xx/3xx answer, and the main error answers: 400 (malformed body,
    weak password, bad token), 401 (no credentials, bad bearer token, invalid_client, wrong or used
-   second-factor code, used mfa_token), 403 (CSRF, cross-site, not an admin, unverified email, wrong
-   password), 404, 409, 413, 415, 429 with Retry-After, 431, 503 with mail off, and the OAuth errors
-   (invalid_grant, invalid_request, invalid_target, unsupported_grant_type, refresh-token reuse,
-   mfa_required). Two-step verification is driven with TOTP codes from pyotp, an authenticator that
-   is not Portcullis's. The servers: the main one; one with `--mail off`;
-   one with `--require-verified-email on`; one with a tight registration throttle and no
-   refresh-token grace.
+   second-factor code, used mfa_token or one ended by a change of factors), 403 (CSRF, cross-site,
+   not an admin, unverified email, wrong password), 404, 409, 413, 415, 429 with Retry-After, 431,
+   503 with mail off, and the OAuth errors (invalid_grant, invalid_request, invalid_target,
+   unsupported_grant_type, refresh-token reuse, mfa_required). Two-step verification is driven with
+   TOTP codes from pyotp, an authenticator that is not Portcullis's. A sign-in over 15 minutes old
+   (which makes two-step changes ask for the password) is not produced: only the recent case is.
+   The servers: the main one; one with `--mail off`; one with `--require-verified-email on`; one
+   with a tight registration throttle and no refresh-token grace.
 
 Every answer is validated with openapi-core against the spec: its status must be listed explicitly
 for the operation (not only through `default`), its content type documented, its body valid, its
@@ -787,12 +788,26 @@ def scenario(c: Checker, server: Server):
     c.call("GET", M, expect=401, label="no credentials")
     c.call("POST", MC, json_body={"code": "123456"}, cookie=f_cookie, csrf=f_csrf, expect=400, label="nothing pending")
     c.call("POST", MR, json_body={}, cookie=f_cookie, csrf=f_csrf, expect=400, label="two-step off")
+    c.call("POST", MR, json_body={"password": "not the password"}, cookie=f_cookie, csrf=f_csrf, expect=400,
+           expect_json={"detail": "Two-step verification is off."}, label="two-step off (checked before the password)")
     c.call("DELETE", MT, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=400,
            label="two-step off")
     c.call("POST", MT, cookie=f_cookie, expect=403, label="no CSRF", expect_json={"title": "CSRF check failed"})
     c.call("POST", MT, expect=401, label="no credentials")
+    # A sign-in over 15 minutes old would need the password (403 without it or when it is wrong); a recent
+    # one needs nothing, and a password sent with it is not checked. Each enrolment replaces the last.
+    c.call("POST", MT, data=b'{"password":', content_type=J, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="malformed JSON")
+    c.call("POST", MT, json_body={"password": 12345}, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="password not a string")
+    c.call("POST", MT, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=200,
+           check_request=True, label="recent sign-in, with the password")
+    c.call("POST", MT, json_body={"password": "not the password"}, cookie=f_cookie, csrf=f_csrf, expect=200,
+           label="recent sign-in: a password sent is not checked")
+    c.call("POST", MT, data="password=x", content_type="text/plain", cookie=f_cookie, csrf=f_csrf, expect=200,
+           label="a body that is not JSON is not read")
     r = c.call("POST", MT, cookie=f_cookie, csrf=f_csrf, expect=200, expect_headers=("Cache-Control",),
-               check_request=True)
+               check_request=True, label="recent sign-in, no body")
     enrolment = c.json(r)
     f_secret = enrolment.get("secret", "")
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(enrolment.get("otpauth_uri", "")).query)
@@ -887,11 +902,21 @@ def scenario(c: Checker, server: Server):
     c.call("GET", M, bearer=f_tokens.get("access_token"), expect=200, expect_json={"recovery_codes_left": 8},
            label="bearer")
 
-    # New recovery codes: the old ones stop working, the other sessions and apps end.
+    # New recovery codes: the old ones stop working, the other sessions and apps end, and so do the sign-ins
+    # waiting for their second step.
+    EXPIRED = {"detail": "This sign-in has expired or is already complete. Sign in again."}
     c.call("POST", MR, json_body={}, cookie=f_cookie, expect=403, label="no CSRF")
     c.call("POST", MR, json_body={}, expect=401, label="no credentials")
+    c.call("POST", MR, data=b'{"password"', content_type=J, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="malformed JSON")
+    c.call("POST", MR, json_body={"password": ["x"]}, cookie=f_cookie, csrf=f_csrf, expect=400,
+           label="password not a string")
+    waiting = challenge(frank)
+    r = c.call("POST", T, form={"grant_type": "password", "username": frank, "password": PASSWORD}, expect=403,
+               expect_json={"error": "mfa_required"}, label="a challenge to be ended by new recovery codes")
+    waiting_grant = c.json(r).get("mfa_token")
     r = c.call("POST", MR, json_body={}, cookie=f_cookie, csrf=f_csrf, expect=200, expect_headers=("Cache-Control",),
-               check_request=True)
+               check_request=True, label="recent sign-in")
     new_codes = c.json(r).get("recovery_codes", [])
     if len(set(new_codes)) != 10 or set(new_codes) & set(f_codes):
         c.unexpected.append(f"POST /v1/mfa/recovery-codes: not ten new codes: {r.text[:300]}")
@@ -899,6 +924,15 @@ def scenario(c: Checker, server: Server):
     c.call("GET", "/v1/me", bearer=f_tokens.get("access_token"), expect=401, label="a token, after new recovery codes")
     c.call("POST", S2, json_body={"mfa_token": challenge(frank), "code": f_codes[3]}, expect=401,
            label="a replaced recovery code")
+    c.call("POST", S2, json_body={"mfa_token": waiting, "code": new_codes[0]}, expect=401, expect_json=EXPIRED,
+           label="a challenge from before new recovery codes")
+    c.call("POST", T, form={"grant_type": G, "mfa_token": waiting_grant, "otp": new_codes[0]}, expect=400,
+           expect_json={"error": "invalid_grant"}, label="mfa-otp grant, a challenge from before new recovery codes")
+    r = c.call("POST", MR, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=200,
+               check_request=True, label="recent sign-in, with the password")
+    r = c.call("POST", MR, json_body={"password": "not the password"}, cookie=f_cookie, csrf=f_csrf, expect=200,
+               label="recent sign-in: a password sent is not checked")
+    new_codes = c.json(r).get("recovery_codes", []) or new_codes
 
     # Turning it off needs the password.
     c.call("DELETE", MT, json_body={"password": "not the password"}, cookie=f_cookie, csrf=f_csrf, expect=403,
@@ -908,8 +942,11 @@ def scenario(c: Checker, server: Server):
     c.call("DELETE", MT, data="password=x", content_type="application/x-www-form-urlencoded", cookie=f_cookie,
            csrf=f_csrf, expect=415, label="form body")
     c.call("DELETE", MT, json_body={"password": PASSWORD}, expect=401, label="no credentials")
+    waiting = challenge(frank)
     c.call("DELETE", MT, json_body={"password": PASSWORD}, cookie=f_cookie, csrf=f_csrf, expect=204,
            check_request=True)
+    c.call("POST", S2, json_body={"mfa_token": waiting, "code": new_codes[1]}, expect=401, expect_json=EXPIRED,
+           label="a challenge from before two-step was turned off")
     c.call("GET", M, cookie=f_cookie, expect=200, expect_json={"totp": False, "recovery_codes_left": 0}, label="off")
     sign_in(frank)
 
@@ -991,16 +1028,35 @@ def scenario(c: Checker, server: Server):
     i_csrf = hidden_csrf(r.text)
     if 'action="/account/two-step"' not in r.text:
         c.unexpected.append("GET /account [two-step off]: no form posting to /account/two-step")
+    if 'id="setup-password"' in r.text:
+        c.unexpected.append("GET /account [two-step off]: a recent sign-in is asked for the password to set up")
+    r = c.call("GET", "/account", cookie=i_cookie, query={"notice": "two-step-password-needed"}, expect=200,
+               label="two-step-password-needed")
+    if "type your password to change two-step verification" not in r.text:
+        c.unexpected.append("GET /account?notice=two-step-password-needed: the notice is not shown")
     r = c.call("POST", TS, form={}, expect=303, expect_headers=("Location",), label="signed out")
     see_other(r, "/login", TS)
     c.call("POST", TS, cookie=i_cookie, form={}, expect=403, label="no CSRF")
     c.call("POST", TS, cookie=i_cookie, form={"csrf_token": "wrong"}, expect=403, label="wrong CSRF")
+    # The form body is read before the session: other media types are 415, a malformed form 400.
+    c.call("POST", TS, cookie=i_cookie, csrf=i_csrf, json_body={}, expect=415, label="JSON body")
+    c.call("POST", TS, json_body={}, expect=415, label="JSON body, signed out")
+    c.call("POST", TS, cookie=i_cookie, csrf=i_csrf, expect=415, label="no body")
+    c.call("POST", TS, cookie=i_cookie, data="csrf_token=%zz", content_type=F, expect=400,
+           label="bad percent-encoding")
     for path in (TC, TR, TO):
         r = c.call("POST", path, cookie=i_cookie, form={"csrf_token": i_csrf, "code": "123456", "password": PASSWORD},
                    expect=303, expect_headers=("Location",), label="two-step off, nothing pending")
         see_other(r, "/account", path)
+    # A recent sign-in needs no password (one over 15 minutes old would be sent back with
+    # notice=two-step-password-needed); a password sent with it is not checked. Each set-up replaces the last.
+    c.call("POST", TS, cookie=i_cookie, form={"csrf_token": i_csrf, "password": PASSWORD}, expect=200,
+           check_request=True, label="recent sign-in, with the password")
+    c.call("POST", TS, cookie=i_cookie, form={"csrf_token": i_csrf, "password": "not the password"}, expect=200,
+           label="recent sign-in: a password sent is not checked")
     r = c.call("POST", TS, cookie=i_cookie, form={"csrf_token": i_csrf}, expect=200,
-               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True)
+               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True,
+               label="recent sign-in")
     m = re.search(r'<code[^>]*id="totp-secret"[^>]*>([A-Z2-7]{32})</code>', r.text)
     i_secret = m.group(1) if m else ""
     if not m or "<svg" not in r.text or 'action="/account/two-step/confirm"' not in r.text:
@@ -1035,14 +1091,30 @@ def scenario(c: Checker, server: Server):
     c.call("POST", TR, cookie=i_cookie, form={}, expect=403, label="no CSRF")
     r = c.call("POST", TR, form={}, expect=303, label="signed out")
     see_other(r, "/login", TR)
+    c.call("POST", TR, cookie=i_cookie, csrf=i_csrf, json_body={}, expect=415, label="JSON body")
+    c.call("POST", TR, cookie=i_cookie, csrf=i_csrf, expect=415, label="no body")
+    c.call("POST", TR, cookie=i_cookie, data="csrf_token=%zz", content_type=F, expect=400,
+           label="bad percent-encoding")
+    waiting = challenge(ivan)
     r = c.call("POST", TR, cookie=i_cookie, form={"csrf_token": i_csrf}, expect=200,
-               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True)
+               expect_headers=("Cache-Control", "Content-Security-Policy"), check_request=True,
+               label="recent sign-in")
     new_codes = recovery_codes_page(r, TR)
     if set(new_codes) & set(i_codes):
         c.unexpected.append("POST /account/two-step/recovery-codes: a new code equals an old one")
     c.call("GET", "/v1/session", cookie=im_cookie, expect=401, label="another session, after new recovery codes")
     c.call("POST", S2, json_body={"mfa_token": challenge(ivan), "code": i_codes[1]}, expect=401,
            label="a recovery code replaced on the page")
+    c.call("POST", S2, json_body={"mfa_token": waiting, "code": new_codes[1]}, expect=401, expect_json=EXPIRED,
+           label="a challenge from before new recovery codes on the page")
+    r = c.call("POST", TR, cookie=i_cookie, form={"csrf_token": i_csrf, "password": "not the password"}, expect=200,
+               label="recent sign-in: a password sent is not checked")
+    newer_codes = recovery_codes_page(r, TR)
+    r = c.call("POST", TR, cookie=i_cookie, form={"csrf_token": i_csrf, "password": PASSWORD}, expect=200,
+               check_request=True, label="recent sign-in, with the password")
+    new_codes = recovery_codes_page(r, TR)
+    if set(new_codes) & set(newer_codes):
+        c.unexpected.append("POST /account/two-step/recovery-codes: a new code equals an old one")
     r = c.call("POST", S2, json_body={"mfa_token": challenge(ivan), "code": new_codes[0]}, expect=201,
                label="ivan, new recovery code")
     im_cookie = set_cookie_value(r)
