@@ -62,20 +62,15 @@ public struct PasswordLogin: Sendable {
         }
         // A full hash queue refuses at once: nothing counted, no store touched.
         if let busy = hasher.busyRefusal { throw busy }
-        let reservation = try await throttle?.reserveSignIn(account: email ?? rawEmail.lowercased(), clientAddress: clientAddress)
         let proof: Proof
         do {
-            proof = try await check(email: email, password: password)
+            proof = try await throttle.countingSignIn(account: email ?? rawEmail.lowercased(), clientAddress: clientAddress) {
+                try await check(email: email, password: password)
+            }
         } catch let error as PortcullisError where error.kind == .invalidCredentials {
-            // The reservation stays: it is this failure's place in the count.
             logger.info("login refused", metadata: ["portcullis.reason": "invalid_credentials"])
             throw error
-        } catch {
-            // Nothing was tried (the hash queue was full, the store did not answer): un-count it.
-            if let reservation { await throttle?.release(reservation) }
-            throw error
         }
-        if let reservation { await throttle?.release(reservation) }
         guard !requireVerifiedEmail || proof.account.isEmailVerified else { throw PortcullisError.emailNotVerified }
         return proof
     }

@@ -14,20 +14,11 @@ struct PasswordConfirmation: Sendable {
     func confirm(_ password: String, of account: Account, clientAddress: String?) async throws -> String {
         try policy.checkSize(password)
         if let busy = hasher.busyRefusal { throw busy }
-        let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
-        let matches: Bool
-        let stored: String
-        do {
-            guard let hash = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
-            stored = hash
-            matches = try await hasher.verify(password, against: stored)
-        } catch {
-            if let reservation { await throttle?.release(reservation) }
-            throw error
+        // A wrong password (`forbidden`) stays counted; an account without one is not a guess.
+        return try await throttle.countingSignIn(account: account.email, clientAddress: clientAddress, isFailure: { $0.kind == .forbidden }) {
+            guard let stored = try await store.passwordHash(accountID: account.id) else { throw PortcullisError.invalidCredentials }
+            guard try await hasher.verify(password, against: stored) else { throw PortcullisError(.forbidden, "The current password is not right.") }
+            return stored
         }
-        // A wrong password keeps its reservation: it is this failure's place in the count.
-        guard matches else { throw PortcullisError(.forbidden, "The current password is not right.") }
-        if let reservation { await throttle?.release(reservation) }
-        return stored
     }
 }

@@ -67,27 +67,32 @@ public struct SecondFactorSignIn: Sendable {
 
     /// The challenge that a proven password yields, or `nil` when the account has no second factor
     /// (the sign-in is complete).
+    /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
     public func challenge(after proof: PasswordLogin.Proof, staySignedIn: Bool) async throws -> Challenge? {
         guard try await store.totpCredential(accountID: proof.account.id)?.isConfirmed == true else { return nil }
         let token = SecureRandom.token(byteCount: 32)
         let now = Date(epochSeconds: clock.now.epochSeconds)
-        _ = try await store.apply(
-            [
-                .requireCredential(accountID: proof.account.id, passwordHash: proof.passwordHash),
-                .insertOneTimeToken(
-                    OneTimeToken(
-                        hash: Self.hash(token),
-                        purpose: .secondFactor,
-                        accountID: proof.account.id,
-                        email: proof.account.email,
-                        createdAt: now,
-                        expiresAt: now.addingTimeInterval(Self.challengeLifetime.timeInterval),
-                        staySignedIn: staySignedIn
-                    )
-                ),
-            ],
-            stamp: RevocationStamp(revokedAt: now, expiresAt: now)
-        )
+        do {
+            _ = try await store.apply(
+                [
+                    .requireCredential(accountID: proof.account.id, passwordHash: proof.passwordHash),
+                    .insertOneTimeToken(
+                        OneTimeToken(
+                            hash: Self.hash(token),
+                            purpose: .secondFactor,
+                            accountID: proof.account.id,
+                            email: proof.account.email,
+                            createdAt: now,
+                            expiresAt: now.addingTimeInterval(Self.challengeLifetime.timeInterval),
+                            staySignedIn: staySignedIn
+                        )
+                    ),
+                ],
+                stamp: RevocationStamp(revokedAt: now, expiresAt: now)
+            )
+        } catch let error as StoreError where error.kind == .changed {
+            throw PortcullisError.invalidCredentials
+        }
         return Challenge(token: token, methods: ["totp", "recovery_code"])
     }
 
@@ -107,32 +112,27 @@ public struct SecondFactorSignIn: Sendable {
         guard let challenge = try await store.oneTimeToken(hash: hash), challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now),
             let account = try await store.account(id: challenge.accountID), !account.isDisabled
         else { throw PortcullisError.invalidChallenge }
-        let reservation = try await throttle?.reserveSignIn(account: account.email, clientAddress: clientAddress)
-        let result: Result
         do {
-            guard code.utf8.count <= 64, let proof = try await secondFactorUse(code, of: account) else { throw PortcullisError.invalidCode }
-            let completion = Completion(
-                account: account,
-                passwordHash: try await store.passwordHash(accountID: account.id),
-                staySignedIn: challenge.staySignedIn,
-                methods: AuthenticationMethod.passwordAndCode,
-                writes: [.useOneTimeToken(hash: hash, purpose: .secondFactor), proof]
-            )
-            do {
-                result = try await start(completion)
-            } catch let error as StoreError where error.kind == .unusable {
-                throw PortcullisError.invalidCode
+            return try await throttle.countingSignIn(account: account.email, clientAddress: clientAddress) {
+                guard code.utf8.count <= 64, let proof = try await secondFactorUse(code, of: account) else { throw PortcullisError.invalidCode }
+                let completion = Completion(
+                    account: account,
+                    passwordHash: try await store.passwordHash(accountID: account.id),
+                    staySignedIn: challenge.staySignedIn,
+                    methods: AuthenticationMethod.passwordAndCode,
+                    writes: [.useOneTimeToken(hash: hash, purpose: .secondFactor), proof]
+                )
+                do {
+                    return try await start(completion)
+                } catch let error as StoreError where error.kind == .unusable {
+                    // The code or the challenge was used meanwhile: a replay, counted.
+                    throw PortcullisError.invalidCode
+                }
             }
         } catch let error as PortcullisError where error.kind == .invalidCredentials {
-            // The reservation stays: it is this failure's place in the count.
             logger.info("second factor refused", metadata: ["portcullis.account_id": "\(account.id)"])
             throw error
-        } catch {
-            if let reservation { await throttle?.release(reservation) }
-            throw error
         }
-        if let reservation { await throttle?.release(reservation) }
-        return result
     }
 
     /// The write that uses `code` (a TOTP step or a recovery code), or `nil` if it is neither.

@@ -75,9 +75,6 @@ struct BrowserSignIn {
                 request: request,
                 context: context
             )
-        } catch let error as StoreError where error.kind == .changed {
-            failures.increment()
-            throw PortcullisError.invalidCredentials
         } catch let error as PortcullisError where error.kind == .invalidCredentials {
             failures.increment()
             throw error

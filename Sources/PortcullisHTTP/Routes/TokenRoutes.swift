@@ -107,8 +107,6 @@ struct TokenRoutes {
                 TokenResponse(accessToken: issued.accessToken, tokenType: "Bearer", expiresIn: issued.expiresIn, refreshToken: issued.refreshToken),
                 headers: [.cacheControl: "no-store", .pragma: "no-cache"]
             )
-        } catch let error as StoreError where error.kind == .changed {
-            throw OAuthError("invalid_grant", PortcullisError.invalidCredentials.reason)
         } catch let error as PortcullisError {
             switch error.kind {
             case .invalidCredentials, .invalidGrant: throw OAuthError("invalid_grant", error.reason)
