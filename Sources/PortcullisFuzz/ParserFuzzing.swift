@@ -2,6 +2,7 @@ import Foundation
 
 #if !FUZZING
 // Scripts/fuzz compiles the parsers' own files into one module with this one instead.
+import PortcullisCore
 import PortcullisHTTP
 import PortcullisSMTP
 import PortcullisTokens
@@ -15,7 +16,7 @@ import PortcullisVerifier
 /// fuzzing run cover them all. A broken promise stops the process (`precondition`), which
 /// libFuzzer reports as a crash and saves the input.
 enum ParserFuzzing: UInt8, CaseIterable {
-    case strictJSON, base64URL, serverSentEvents, formParameters, userAgent, smtpReply
+    case strictJSON, base64URL, serverSentEvents, formParameters, userAgent, smtpReply, cbor
 
     /// Runs one input.
     static func run(_ input: [UInt8]) {
@@ -89,6 +90,14 @@ enum ParserFuzzing: UInt8, CaseIterable {
             if let reply = complete ?? nil {
                 precondition(incremental == .some(reply), "an SMTP reply depends on read boundaries")
             }
+        case .cbor:
+            // An item read as a prefix claims no more than the input, and reads the same alone;
+            // authenticator data (CBOR inside a binary frame) never reads out of bounds.
+            if let (item, consumed) = try? CBOR.decodePrefix(bytes) {
+                precondition(consumed >= 1 && consumed <= bytes.count, "a CBOR item claims bytes it does not have")
+                precondition((try? CBOR.decode(bytes[..<consumed])) == item, "a CBOR item depends on what follows it")
+            }
+            _ = try? AuthenticatorData(bytes)
         }
     }
 
