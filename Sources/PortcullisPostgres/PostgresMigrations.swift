@@ -187,5 +187,25 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        // Passkeys: each credential's public key (COSE), signature counter and name.
+        Migration(
+            version: 6,
+            statements: [
+                """
+                CREATE TABLE passkeys (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    public_key BYTEA NOT NULL,
+                    sign_count BIGINT NOT NULL,
+                    backup_eligible BOOLEAN NOT NULL,
+                    transports TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_used_at BIGINT
+                )
+                """,
+                "CREATE INDEX passkeys_by_account ON passkeys(account_id, created_at)",
+            ]
+        ),
     ]
 }

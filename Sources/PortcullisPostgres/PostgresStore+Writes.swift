@@ -96,6 +96,19 @@ extension PostgresStore {
             )
             guard let row = used.first, let token = try oneTimeToken(from: row) else { throw StoreError(.unusable) }
             applied.usedToken = token.used(at: nil)
+        case .spendOneTimeToken(let token):
+            // ON CONFLICT waits for a concurrent insert of the same hash to commit, then skips it.
+            let spent = try await rows(
+                """
+                INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at, used_at)
+                VALUES (\(ByteBuffer(bytes: token.hash)), \(token.purpose.rawValue), \(token.accountID), \(token.email),
+                    \(token.createdAt.epochSeconds), \(token.expiresAt.epochSeconds), \(now))
+                ON CONFLICT (hash) DO NOTHING RETURNING hash
+                """,
+                on: connection,
+                logger: logger
+            )
+            guard !spent.isEmpty else { throw StoreError(.unusable) }
         case .retireOneTimeTokens(let accountID, let purpose):
             _ = try await connection.query(
                 "UPDATE one_time_tokens SET used_at = \(now) WHERE account_id = \(accountID) AND purpose = \(purpose.rawValue) AND used_at IS NULL",
@@ -109,7 +122,8 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-        case .beginTOTP, .confirmTOTP, .useTOTPStep, .requireNoSecondFactor, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode:
+        case .beginTOTP, .confirmTOTP, .useTOTPStep, .requireNoSecondFactor, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode,
+            .insertPasskey, .usePasskey, .renamePasskey, .removePasskey:
             try await performSecondFactor(write, now: now, on: connection, logger: logger)
         }
     }

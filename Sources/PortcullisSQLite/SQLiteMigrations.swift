@@ -180,5 +180,25 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        // Passkeys: each credential's public key (COSE), signature counter and name.
+        Migration(
+            version: 7,
+            statements: [
+                """
+                CREATE TABLE passkeys (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    public_key BLOB NOT NULL,
+                    sign_count INTEGER NOT NULL,
+                    backup_eligible INTEGER NOT NULL,
+                    transports TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    last_used_at INTEGER
+                )
+                """,
+                "CREATE INDEX passkeys_by_account ON passkeys(account_id, created_at)",
+            ]
+        ),
     ]
 }

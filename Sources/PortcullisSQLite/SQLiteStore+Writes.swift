@@ -81,6 +81,18 @@ extension SQLiteStore {
                     time(token.createdAt), time(token.expiresAt), .integer(token.staySignedIn ? 1 : 0),
                 ]
             )
+        case .spendOneTimeToken(let token):
+            let spent = try await connection.query(
+                """
+                INSERT INTO one_time_tokens (hash, purpose, account_id, email, created_at, expires_at, used_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING hash
+                """,
+                [
+                    .blob(.init(bytes: token.hash)), .text(token.purpose.rawValue), .text(token.accountID), .text(token.email),
+                    time(token.createdAt), time(token.expiresAt), time(now),
+                ]
+            )
+            guard !spent.isEmpty else { throw StoreError(.unusable) }
         case .useOneTimeToken(let hash, let purpose):
             let used = try await connection.query(
                 """
@@ -136,10 +148,49 @@ extension SQLiteStore {
         case .requireNoSecondFactor(let accountID):
             // The write transaction (BEGIN IMMEDIATE) already excludes every other writer.
             let confirmed = try await connection.query(
-                "SELECT 1 FROM totp_credentials WHERE account_id = ? AND confirmed_at IS NOT NULL",
-                [.text(accountID)]
+                """
+                SELECT 1 FROM totp_credentials WHERE account_id = ? AND confirmed_at IS NOT NULL
+                UNION ALL SELECT 1 FROM passkeys WHERE account_id = ?
+                """,
+                [.text(accountID), .text(accountID)]
             )
             guard confirmed.isEmpty else { throw StoreError(.changed) }
+        case .insertPasskey(let passkey):
+            let stored = try await connection.query(
+                """
+                INSERT INTO passkeys (id, account_id, name, public_key, sign_count, backup_eligible, transports, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
+                """,
+                [
+                    .text(passkey.id), .text(passkey.accountID), .text(passkey.name), .blob(.init(bytes: passkey.publicKey)),
+                    .integer(Int(passkey.signCount)), .integer(passkey.isBackupEligible ? 1 : 0),
+                    .text(passkey.transports.joined(separator: " ")), time(passkey.createdAt),
+                ]
+            )
+            guard !stored.isEmpty else { throw StoreError.duplicate }
+        case .usePasskey(let id, let accountID, let signCount, let newSignCount):
+            let used = try await connection.query(
+                """
+                UPDATE passkeys SET sign_count = ?, last_used_at = ?
+                WHERE id = ? AND account_id = ? AND sign_count = ?
+                    AND EXISTS (SELECT 1 FROM accounts WHERE id = ? AND disabled_at IS NULL)
+                RETURNING id
+                """,
+                [.integer(Int(newSignCount)), time(now), .text(id), .text(accountID), .integer(Int(signCount)), .text(accountID)]
+            )
+            guard !used.isEmpty else { throw StoreError(.unusable) }
+        case .renamePasskey(let id, let accountID, let name):
+            let renamed = try await connection.query(
+                "UPDATE passkeys SET name = ? WHERE id = ? AND account_id = ? RETURNING id",
+                [.text(name), .text(id), .text(accountID)]
+            )
+            guard !renamed.isEmpty else { throw StoreError(.unusable) }
+        case .removePasskey(let id, let accountID):
+            let removed = try await connection.query(
+                "DELETE FROM passkeys WHERE id = ? AND account_id = ? RETURNING id",
+                [.text(id), .text(accountID)]
+            )
+            guard !removed.isEmpty else { throw StoreError(.unusable) }
         case .removeTOTP(let accountID):
             _ = try await connection.query("DELETE FROM totp_credentials WHERE account_id = ?", [.text(accountID)])
             _ = try await connection.query("DELETE FROM recovery_codes WHERE account_id = ?", [.text(accountID)])

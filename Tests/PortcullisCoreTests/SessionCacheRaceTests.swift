@@ -155,6 +155,8 @@ actor PausingStore: PortcullisStore {
     func deleteExpiredOneTimeTokens(now: Date) async throws -> Int { try await base.deleteExpiredOneTimeTokens(now: now) }
     func totpCredential(accountID: String) async throws -> TOTPCredential? { try await base.totpCredential(accountID: accountID) }
     func unusedRecoveryCodeCount(accountID: String) async throws -> Int { try await base.unusedRecoveryCodeCount(accountID: accountID) }
+    func passkeys(accountID: String) async throws -> [Passkey] { try await base.passkeys(accountID: accountID) }
+    func passkey(id: String) async throws -> Passkey? { try await base.passkey(id: id) }
     func claimMail(now: Date, lease: Duration, limit: Int) async throws -> [OutboxMail] {
         try await base.claimMail(now: now, lease: lease, limit: limit)
     }

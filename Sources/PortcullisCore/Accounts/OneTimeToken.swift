@@ -19,6 +19,8 @@ public struct OneTimeToken: Sendable, Hashable {
         case resetPassword = "reset_password"
         /// Completes a password sign-in with a second factor (the `mfa_token`).
         case secondFactor = "second_factor"
+        /// A passkey ceremony's challenge, stored only once spent (``StoreWrite/spendOneTimeToken(_:)``).
+        case passkeyChallenge = "passkey_challenge"
     }
 
     /// SHA-256 of the secret in the link.

@@ -29,6 +29,9 @@ public enum AuthenticationMethod: String, Sendable, Hashable, CaseIterable, Coda
 
     /// A password and then a code: `pwd otp mfa`.
     public static let passwordAndCode: [AuthenticationMethod] = [.password, .oneTimePassword, .multipleFactors]
+
+    /// A passkey with user verification: `hwk user mfa` (two factors in one).
+    public static let passkey: [AuthenticationMethod] = [.hardwareKey, .userPresence, .multipleFactors]
 }
 
 extension Array where Element == AuthenticationMethod {

@@ -20,7 +20,8 @@ public struct SecondFactorSignIn: Sendable {
     public struct Challenge: Sendable {
         /// The `mfa_token` to present with the code.
         public let token: String
-        /// What the account can present: `totp` and `recovery_code`.
+        /// What the account can present: `totp` and `recovery_code` (with an authenticator app),
+        /// `webauthn` (with a passkey: ``PasskeySignIn``).
         public let methods: [String]
     }
 
@@ -69,7 +70,9 @@ public struct SecondFactorSignIn: Sendable {
     /// (the sign-in is complete).
     /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
     public func challenge(after proof: PasswordLogin.Proof, staySignedIn: Bool) async throws -> Challenge? {
-        guard try await store.totpCredential(accountID: proof.account.id)?.isConfirmed == true else { return nil }
+        let hasApp = try await store.totpCredential(accountID: proof.account.id)?.isConfirmed == true
+        let hasPasskey = try await !store.passkeys(accountID: proof.account.id).isEmpty
+        guard hasApp || hasPasskey else { return nil }
         let token = SecureRandom.token(byteCount: 32)
         let now = Date(epochSeconds: clock.now.epochSeconds)
         do {
@@ -93,7 +96,7 @@ public struct SecondFactorSignIn: Sendable {
         } catch let error as StoreError where error.kind == .changed {
             throw PortcullisError.invalidCredentials
         }
-        return Challenge(token: token, methods: ["totp", "recovery_code"])
+        return Challenge(token: token, methods: (hasApp ? ["totp", "recovery_code"] : []) + (hasPasskey ? ["webauthn"] : []))
     }
 
     /// Checks `code` against the challenge `token`, then runs `start` with the uses to commit

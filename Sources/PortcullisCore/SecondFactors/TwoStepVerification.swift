@@ -39,15 +39,12 @@ public struct TwoStepVerification: Sendable {
 
     /// How long after signing in a person may start an enrolment or get new recovery codes
     /// without typing the password again.
-    public static let recentSignIn: Duration = .seconds(900)
+    public static let recentSignIn: Duration = FactorChanges.recentSignIn
 
     private let store: any PortcullisStore
-    private let hasher: PasswordHasher
-    private let throttle: CredentialThrottle?
-    private let sessions: SessionManager
+    private let changes: FactorChanges
     private let encryption: KeyEncryptionKey
     private let recoveryCodes: RecoveryCodes
-    private let revocations: RevocationLog
     private let issuer: String
     private let clock: any WallClock
     private let logger: Logger
@@ -71,12 +68,16 @@ public struct TwoStepVerification: Sendable {
         logger: Logger = Logger(label: "portcullis.two-step", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.store = store
-        self.hasher = hasher
-        self.throttle = throttle
-        self.sessions = sessions
+        self.changes = FactorChanges(
+            store: store,
+            hasher: hasher,
+            throttle: throttle,
+            sessions: sessions,
+            revocations: RevocationLog(store: store, horizon: revocationHorizon, clock: clock),
+            clock: clock
+        )
         self.encryption = encryption
         self.recoveryCodes = RecoveryCodes(encryption: encryption)
-        self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
         self.issuer = issuer
         self.clock = clock
         self.logger = logger
@@ -99,7 +100,7 @@ public struct TwoStepVerification: Sendable {
     /// - Throws: ``PortcullisError`` `invalidRequest` when the app is already on; `forbidden` for a
     ///   sign-in that is not recent without the password, or a wrong password (counted); `throttled`.
     public func begin(for account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws -> Enrolment {
-        try await requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
+        try await changes.requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
         let key = AuthenticatorKey.generate()
         let now = clock.now
         do {
@@ -136,12 +137,12 @@ public struct TwoStepVerification: Sendable {
         do {
             // Bound to the key the code was checked against: an enrolment restarted meanwhile (another
             // tab) is not confirmed by this code.
-            try await changeFactors(
-                of: account,
+            try await changes.apply(
                 [
                     .confirmTOTP(accountID: account.id, sealedKey: pending.sealedKey, step: step),
                     .replaceRecoveryCodes(accountID: account.id, hashes: codes.compactMap(recoveryCodes.hash)),
                 ],
+                to: account,
                 keepingSession: keepingSession
             )
         } catch let error as StoreError where error.kind == .unusable {
@@ -162,11 +163,11 @@ public struct TwoStepVerification: Sendable {
         clientAddress: String?
     ) async throws -> [String] {
         guard try await store.totpCredential(accountID: account.id)?.isConfirmed == true else { throw Self.notOn }
-        try await requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
+        try await changes.requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
         let codes = RecoveryCodes.generate()
-        try await changeFactors(
-            of: account,
+        try await changes.apply(
             [.replaceRecoveryCodes(accountID: account.id, hashes: codes.compactMap(recoveryCodes.hash))],
+            to: account,
             keepingSession: keepingSession
         )
         logger.info("recovery codes replaced", metadata: ["portcullis.account_id": "\(account.id)"])
@@ -179,42 +180,18 @@ public struct TwoStepVerification: Sendable {
     ///   `invalidRequest` when the app is off.
     public func turnOff(for account: Account, password: String, keepingSession: String?, clientAddress: String?) async throws {
         guard try await store.totpCredential(accountID: account.id) != nil else { throw Self.notOn }
-        let stored = try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle)
-            .confirm(password, of: account, clientAddress: clientAddress)
+        let stored = try await changes.confirmPassword(password, of: account, clientAddress: clientAddress)
         do {
             // Only over the password just checked: a reset that committed meanwhile wins.
-            try await changeFactors(
-                of: account,
+            try await changes.apply(
                 [.requireCredential(accountID: account.id, passwordHash: stored), .removeTOTP(accountID: account.id)],
+                to: account,
                 keepingSession: keepingSession
             )
         } catch let error as StoreError where error.kind == .changed {
             throw PortcullisError(.forbidden, "The password was changed meanwhile. Nothing was changed now.")
         }
         logger.info("two-step verification off", metadata: ["portcullis.account_id": "\(account.id)"])
-    }
-
-    /// Applies a change of factors with the end of every other session and refresh family, and
-    /// of the sign-in challenges in flight.
-    private func changeFactors(of account: Account, _ writes: [StoreWrite], keepingSession: String?) async throws {
-        let applied = try await store.apply(
-            writes + [
-                .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
-                .endAccess(.account(id: account.id, keepingSession: keepingSession)),
-            ],
-            stamp: revocations.stamp()
-        )
-        sessions.forget(applied)
-    }
-
-    /// Passes a sign-in within ``recentSignIn``; otherwise checks `password` (a wrong one counts
-    /// as a failed sign-in).
-    private func requireRecentProof(of account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws {
-        if let signedInAt, clock.now.timeIntervalSince(signedInAt) <= Self.recentSignIn.timeInterval { return }
-        guard let password else {
-            throw PortcullisError(.forbidden, "Confirm your password to change how you sign in (or sign in again).")
-        }
-        try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle).confirm(password, of: account, clientAddress: clientAddress)
     }
 
     /// Opens an account's sealed key; a key that cannot be opened (a damaged row, another key

@@ -30,6 +30,7 @@ public actor MemoryStore: PortcullisStore {
         var totpCredentials: [String: TOTPCredential] = [:]
         /// Recovery-code hashes by account, each with when it was used.
         var recoveryCodes: [String: [[UInt8]: Date?]] = [:]
+        var passkeys: [String: Passkey] = [:]
     }
 
     private var state = State()
@@ -276,6 +277,9 @@ public actor MemoryStore: PortcullisStore {
             guard let token = state.oneTimeTokens[hash], token.purpose == purpose, token.isUsable(at: now) else { throw StoreError(.unusable) }
             state.oneTimeTokens[hash] = token.used(at: now)
             applied.usedToken = token
+        case .spendOneTimeToken(let token):
+            guard state.oneTimeTokens[token.hash] == nil else { throw StoreError(.unusable) }
+            state.oneTimeTokens[token.hash] = token.used(at: now)
         case .retireOneTimeTokens(let accountID, let purpose):
             for (hash, token) in state.oneTimeTokens where token.accountID == accountID && token.purpose == purpose && token.usedAt == nil {
                 state.oneTimeTokens[hash] = token.used(at: now)
@@ -309,7 +313,22 @@ public actor MemoryStore: PortcullisStore {
                 lastUsedStep: step
             )
         case .requireNoSecondFactor(let accountID):
-            guard state.totpCredentials[accountID]?.isConfirmed != true else { throw StoreError(.changed) }
+            guard state.totpCredentials[accountID]?.isConfirmed != true, !state.passkeys.values.contains(where: { $0.accountID == accountID })
+            else { throw StoreError(.changed) }
+        case .insertPasskey(let passkey):
+            guard state.passkeys[passkey.id] == nil else { throw StoreError.duplicate }
+            state.passkeys[passkey.id] = passkey
+        case .usePasskey(let id, let accountID, let signCount, let newSignCount):
+            guard let passkey = state.passkeys[id], passkey.accountID == accountID, passkey.signCount == signCount,
+                state.accounts[accountID]?.isDisabled == false
+            else { throw StoreError(.unusable) }
+            state.passkeys[id] = passkey.used(signCount: newSignCount, at: now)
+        case .renamePasskey(let id, let accountID, let name):
+            guard let passkey = state.passkeys[id], passkey.accountID == accountID else { throw StoreError(.unusable) }
+            state.passkeys[id] = passkey.renamed(name)
+        case .removePasskey(let id, let accountID):
+            guard state.passkeys[id]?.accountID == accountID else { throw StoreError(.unusable) }
+            state.passkeys[id] = nil
         case .removeTOTP(let accountID):
             state.totpCredentials[accountID] = nil
             state.recoveryCodes[accountID] = nil
@@ -328,6 +347,12 @@ public actor MemoryStore: PortcullisStore {
     public func unusedRecoveryCodeCount(accountID: String) async throws -> Int {
         state.recoveryCodes[accountID]?.values.filter { $0 == nil }.count ?? 0
     }
+
+    public func passkeys(accountID: String) async throws -> [Passkey] {
+        state.passkeys.values.filter { $0.accountID == accountID }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    public func passkey(id: String) async throws -> Passkey? { state.passkeys[id] }
 
     private func endAccess(_ scope: AccessScope, stamp: RevocationStamp, into applied: inout AppliedWrites) {
         switch scope {

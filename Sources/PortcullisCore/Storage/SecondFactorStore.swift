@@ -7,4 +7,10 @@ public protocol SecondFactorStore: Sendable {
 
     /// How many of the account's recovery codes are still unused.
     func unusedRecoveryCodeCount(accountID: String) async throws -> Int
+
+    /// The account's passkeys, oldest first.
+    func passkeys(accountID: String) async throws -> [Passkey]
+
+    /// The passkey with this credential id, whichever account it belongs to.
+    func passkey(id: String) async throws -> Passkey?
 }

@@ -49,6 +49,9 @@ public enum StoreWrite: Sendable, Hashable {
     /// Uses a one-time token: unless it exists with this purpose, unused and unexpired, the whole
     /// transaction fails with ``StoreError`` `unusable`.
     case useOneTimeToken(hash: [UInt8], purpose: OneTimeToken.Purpose)
+    /// Stores `token` as already used, to mark a stateless challenge spent: unless no token with
+    /// its hash is stored, the whole transaction fails with ``StoreError`` `unusable`.
+    case spendOneTimeToken(OneTimeToken)
     /// Ends every unused token of the account with this purpose (a reset or a password change
     /// invalidates the other reset links).
     case retireOneTimeTokens(accountID: String, purpose: OneTimeToken.Purpose)
@@ -66,8 +69,21 @@ public enum StoreWrite: Sendable, Hashable {
     /// with an earlier last used step, the whole transaction fails with ``StoreError`` `unusable`,
     /// so a code works once even when presented twice at the same moment.
     case useTOTPStep(accountID: String, sealedKey: [UInt8], step: Int64)
-    /// A condition, not a change: unless the account has no confirmed second factor, the whole
-    /// transaction fails with ``StoreError`` `changed`. A password-only sign-in stores its session
+    /// Registers a passkey. Fails with ``StoreError`` `duplicate` when its credential id is
+    /// registered already (to any account). A change of factors, like ``confirmTOTP(accountID:sealedKey:step:)``.
+    case insertPasskey(Passkey)
+    /// Accepts a passkey's assertion: records its new signature counter and the time of use.
+    /// Unless the passkey is the account's, still holds counter `signCount`, and the account is
+    /// enabled, the whole transaction fails with ``StoreError`` `unusable`; on a shared store it
+    /// holds the account until the commit, as ``requireCredential(accountID:passwordHash:)`` does.
+    case usePasskey(id: String, accountID: String, signCount: UInt32, newSignCount: UInt32)
+    /// Renames a passkey; fails with ``StoreError`` `unusable` unless it is the account's.
+    case renamePasskey(id: String, accountID: String, name: String)
+    /// Removes a passkey; fails with ``StoreError`` `unusable` unless it is the account's. A
+    /// change of factors.
+    case removePasskey(id: String, accountID: String)
+    /// A condition, not a change: unless the account has no confirmed second factor (an
+    /// authenticator app or a passkey), the whole transaction fails with ``StoreError`` `changed`. A password-only sign-in stores its session
     /// or refresh family under it, after ``requireCredential(accountID:passwordHash:)``: on a
     /// shared store, turning a factor on at the same moment either commits first (and the sign-in
     /// fails) or waits for the sign-in and then ends what it started.

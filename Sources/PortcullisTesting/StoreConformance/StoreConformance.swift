@@ -25,6 +25,7 @@ public enum StoreConformance {
     /// Every check, in a stable order.
     public static var checks: [StoreConformanceCheck] {
         storeChecks + accessChecks + tokenChecks + recoveryChecks + credentialRaceChecks + concurrencyChecks + secondFactorChecks
+            + passkeyChecks
     }
 
     /// The moment the fixtures are made at: 2027-01-15T08:00:00Z.

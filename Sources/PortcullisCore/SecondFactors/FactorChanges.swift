@@ -1,0 +1,55 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What every change of how an account signs in shares, whether it concerns an authenticator
+/// app, recovery codes or a passkey.
+///
+/// A change of factors is a change of credentials: it ends every other session and refresh
+/// family of the account and publishes it (as a password change does), and retires the sign-in
+/// challenges in flight, all in the change's own transaction. And a change that could lock the
+/// owner out, or let a thief in, needs a recent sign-in (within ``recentSignIn``) or the password.
+struct FactorChanges: Sendable {
+    /// How long after signing in a person may change factors without typing the password again.
+    static let recentSignIn: Duration = .seconds(900)
+
+    let store: any PortcullisStore
+    let hasher: PasswordHasher
+    let throttle: CredentialThrottle?
+    let sessions: SessionManager
+    let revocations: RevocationLog
+    let clock: any WallClock
+
+    /// Applies `writes` with the end of every other session and refresh family (keeping
+    /// `keepingSession`) and of the sign-in challenges in flight.
+    func apply(_ writes: [StoreWrite], to account: Account, keepingSession: String?) async throws {
+        let applied = try await store.apply(
+            writes + [
+                .retireOneTimeTokens(accountID: account.id, purpose: .secondFactor),
+                .endAccess(.account(id: account.id, keepingSession: keepingSession)),
+            ],
+            stamp: revocations.stamp()
+        )
+        sessions.forget(applied)
+    }
+
+    /// Passes a sign-in within ``recentSignIn``; otherwise checks `password` (a wrong one counts
+    /// as a failed sign-in).
+    /// - Throws: ``PortcullisError`` `forbidden` without a recent sign-in or the right password; `throttled`.
+    func requireRecentProof(of account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws {
+        if let signedInAt, clock.now.timeIntervalSince(signedInAt) <= Self.recentSignIn.timeInterval { return }
+        guard let password else {
+            throw PortcullisError(.forbidden, "Confirm your password to change how you sign in (or sign in again).")
+        }
+        try await confirmPassword(password, of: account, clientAddress: clientAddress)
+    }
+
+    /// Checks the account's password (a wrong one counts as a failed sign-in); answers the hash
+    /// it was checked against.
+    @discardableResult
+    func confirmPassword(_ password: String, of account: Account, clientAddress: String?) async throws -> String {
+        try await PasswordConfirmation(store: store, hasher: hasher, throttle: throttle).confirm(password, of: account, clientAddress: clientAddress)
+    }
+}
