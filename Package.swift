@@ -130,7 +130,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The pages' stylesheet, served at /assets/portcullis.css.
-            resources: [.copy("Pages/Resources/portcullis.css")],
+            resources: [.copy("Pages/Resources/portcullis.css"), .copy("Pages/Resources/passkeys.js")],
             swiftSettings: swiftSettings
         ),
         // For other services: verifies Portcullis tokens offline (JWKS, revocation feed, verified-token
@@ -201,7 +201,7 @@ let package = Package(
         // The parsers of untrusted bytes under libFuzzer (Scripts/fuzz), or replaying a corpus.
         .executableTarget(
             name: "PortcullisFuzz",
-            dependencies: ["PortcullisTokens", "PortcullisSMTP", "PortcullisVerifier", "PortcullisHTTP"],
+            dependencies: ["PortcullisCore", "PortcullisTokens", "PortcullisSMTP", "PortcullisVerifier", "PortcullisHTTP"],
             swiftSettings: swiftSettings
         ),
         // Helpers for tests of Portcullis and of applications built on it: the store conformance suite.
@@ -210,6 +210,7 @@ let package = Package(
             dependencies: [
                 "PortcullisCore", "PortcullisTokens", "PortcullisHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

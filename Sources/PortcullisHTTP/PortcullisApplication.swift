@@ -109,8 +109,10 @@ public enum PortcullisApplication {
         AdminRoutes(services: services).register(on: routes)
         RecoveryRoutes(services: services).register(on: routes)
         SecondFactorRoutes(services: services).register(on: routes)
+        PasskeyRoutes(services: services).register(on: routes)
         PageRoutes(services: services).register(on: routes)
         RecoveryPageRoutes(services: services).register(on: routes)
         TwoStepPageRoutes(services: services).register(on: routes)
+        PasskeyPageRoutes(services: services).register(on: routes)
     }
 }

@@ -25,6 +25,10 @@ public struct PortcullisServices: Sendable {
     public let twoStep: TwoStepVerification
     /// The second step of a sign-in for accounts with a second factor.
     public let secondFactor: SecondFactorSignIn
+    /// Adding, listing, renaming and removing passkeys.
+    public let passkeys: PasskeyService
+    /// Signing in with a passkey, alone or as the second step.
+    public let passkeySignIn: PasskeySignIn
     /// Reads the revocation log once for the instance: feeds its caches and every revocation stream.
     public let revocations: RevocationBroadcaster
     /// Password change and reset, email verification; `nil` when mail is off.
@@ -136,6 +140,27 @@ public struct PortcullisServices: Sendable {
             logger: logger
         )
         self.secondFactor = SecondFactorSignIn(store: store, throttle: throttle, encryption: keyEncryption, clock: clock, logger: logger)
+        let relyingParty = RelyingParty(id: configuration.publicHost, origin: configuration.publicOrigin, name: configuration.publicHost)
+        self.passkeys = PasskeyService(
+            store: store,
+            hasher: hasher,
+            throttle: throttle,
+            sessions: sessions,
+            encryption: keyEncryption,
+            revocationHorizon: tokenPolicy.revocationHorizon,
+            relyingParty: relyingParty,
+            clock: clock,
+            logger: logger
+        )
+        self.passkeySignIn = PasskeySignIn(
+            store: store,
+            throttle: throttle,
+            encryption: keyEncryption,
+            relyingParty: relyingParty,
+            requireVerifiedEmail: configuration.requireVerifiedEmail,
+            clock: clock,
+            logger: logger
+        )
         let keyRing = KeyRing(store: store, encryption: keyEncryption, policy: tokenPolicy, clock: clock)
         self.tokens = TokenService(
             store: store,

@@ -11,7 +11,9 @@ another site are refused; `next` never leads off the server. The server mails th
 server on loopback (aiosmtpd, in this process), and the browser follows the links in that mail:
 confirming the address, resetting a forgotten password; the account page changes the password.
 Two-step verification is set up from the account page and used at sign-in with codes computed
-by pyotp, an authenticator implementation other than the server's.
+by pyotp, an authenticator implementation other than the server's. Passkeys are added, used to
+sign in without an email, and removed, with Chromium's virtual authenticator (the browser's own
+WebAuthn code, the server's script and its checks), and a second profile cannot use them.
 Last, the HTML report of `portcullis compare` is opened from its file: one page, no script, that
 fits a phone's width. Screenshots of the pages at phone and desktop widths go to SCREENSHOT_DIR. Prints one line per
 check; exits non-zero at the first failure.
@@ -42,6 +44,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "correct horse battery staple"
@@ -521,6 +524,99 @@ def two_step(binary, screenshots, directory):
         inbox.stop()
 
 
+def add_authenticator(browser):
+    """Gives the profile a platform authenticator (Chromium's virtual one, through WebDriver)
+    that holds discoverable credentials and verifies its user, as a fingerprint reader does."""
+    options = VirtualAuthenticatorOptions()
+    options.protocol = Protocol.CTAP2
+    options.transport = Transport.INTERNAL
+    options.has_resident_key = True
+    options.has_user_verification = True
+    options.is_user_verified = True
+    options.is_user_consenting = True
+    browser.driver.add_virtual_authenticator(options)
+
+
+def me(browser):
+    """`/v1/me` as the page's own session sees it (fetched from the page)."""
+    return browser.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/v1/me', {credentials: 'same-origin'}).then(r => r.ok ? r.json() : {status: r.status}).then(done, e => done({error: String(e)}));")
+
+
+def passkeys(binary, screenshots, directory):
+    """Passkeys in the pages with Chromium's virtual authenticator: add one from the account page,
+    sign out, sign in with it without typing an email (amr hwk user mfa), see that a password
+    sign-in now asks for it, find that a second profile cannot use it, then remove it."""
+    inbox = Inbox()
+    server = Portcullis(binary, directory, inbox.port)
+    first = second = None
+    try:
+        first = Browser("passkey-first", directory)
+        add_authenticator(first)
+        first.open(server.url("/register"))
+        first.fill("email", EMAIL)
+        first.fill("password", PASSWORD)
+        first.submit("form[action='/register'] button[type=submit]")
+        check(first.arrives_at("/account"), "a new account lands on the account page")
+        check(first.driver.find_elements(By.ID, "passkeys-empty"), "the account page lists no passkey yet")
+        scripts = [element.get_attribute("src") for element in first.driver.find_elements(By.TAG_NAME, "script")]
+        check(len(scripts) == 1 and "/assets/passkeys.js?v=" in scripts[0], f"the account page loads only the server's passkey script ({scripts})")
+        first.fill("passkey-name", "Test laptop")
+        first.submit("button[data-passkey=register]")
+        check(first.arrives_at("/account?notice=passkey-added"), "adding a passkey through the browser's authenticator succeeds")
+        check("Test laptop" in first.driver.find_element(By.ID, "passkeys").text, "the passkey is listed under its name")
+        credentials = first.driver.get_credentials()
+        check(len(credentials) == 1 and credentials[0].is_resident_credential, "the authenticator holds one discoverable credential")
+        first.screenshot(screenshots, "passkeys-account-phone", PHONE)
+        first.screenshot(screenshots, "passkeys-account-desktop", DESKTOP)
+
+        first.submit("form[action='/logout'] button[type=submit]")
+        check(first.arrives_at("/login"), "signing out lands on the sign-in page")
+        first.screenshot(screenshots, "login-passkey-phone", PHONE)
+        first.submit("button[data-passkey=sign-in]")
+        check(first.arrives_at("/account") and first.path == "/account", "the passkey signs in without an email")
+        auth = me(first).get("auth", {})
+        check(auth.get("amr") == ["hwk", "user", "mfa"], f"the session records a passkey sign-in ({auth})")
+        check("Last used" in first.text() and "Never" not in first.driver.find_element(By.ID, "passkeys").text,
+              "the list shows when the passkey was last used")
+
+        # The password alone no longer signs in: the passkey is the second step.
+        first.submit("form[action='/logout'] button[type=submit]")
+        check(first.arrives_at("/login"), "signing out again")
+        first.sign_in()
+        check(first.shows("Confirm it is you with one of your passkeys"), "after the password, the sign-in asks for the passkey")
+        first.submit("button[data-passkey=second-step]")
+        check(first.arrives_at("/account") and first.path == "/account", "the passkey completes the password sign-in")
+        check(me(first).get("auth", {}).get("amr") == ["pwd", "hwk", "user", "mfa"], "the session records password and passkey")
+
+        # Another profile: its authenticator holds nothing for this site, so it cannot sign in.
+        second = Browser("passkey-second", directory)
+        add_authenticator(second)
+        second.open(server.url("/login"))
+        second.submit("button[data-passkey=sign-in]")
+        check(second.shows("The passkey was not used"), "the second profile has no passkey to offer")
+        check(second.path.startswith("/login") and not second.driver.get_cookie("__Host-portcullis_session"),
+              "the second profile is not signed in")
+
+        # Removing the last passkey: the list is empty and the password alone signs in again.
+        first.submit("#passkeys form[action$='/remove'] button[type=submit]")
+        check(first.arrives_at("/account?notice=passkey-removed"), "the passkey is removed")
+        check(first.driver.find_elements(By.ID, "passkeys-empty"), "the list is empty again")
+        first.submit("form[action='/logout'] button[type=submit]")
+        check(first.arrives_at("/login"), "signing out once more")
+        first.submit("button[data-passkey=sign-in]")
+        check(first.shows("The passkey was not accepted") or first.shows("not used"), "the removed passkey no longer signs in")
+        first.sign_in()
+        check(first.arrives_at("/account") and first.path == "/account", "the password alone signs in again")
+    finally:
+        for browser in (first, second):
+            if browser:
+                browser.quit()
+        server.stop()
+        inbox.stop()
+
+
 def api_post(server, path, body, headers=None):
     """POSTs JSON; returns the status, the parsed answer and the response headers."""
     request = urllib.request.Request(server.url(path), data=json.dumps(body).encode(), method="POST",
@@ -584,6 +680,7 @@ def main():
     try:
         run(binary, screenshots, directory)
         two_step(binary, screenshots, directory)
+        passkeys(binary, screenshots, directory)
         compare_report(binary, screenshots, directory)
     except CheckFailed as failure:
         log = os.path.join(directory, "server.log")

@@ -22,6 +22,8 @@ struct AccountPage {
     let twoStep: TwoStepVerification.Status
     /// Whether setting it up and new recovery codes ask for the password (the sign-in is not recent).
     let twoStepNeedsPassword: Bool
+    /// The account's passkeys.
+    let passkeys: [Passkey]
     /// What the previous step did.
     var notice: PageNotice?
 
@@ -52,6 +54,7 @@ struct AccountPage {
                 <p class="lede">Apps signed in with tokens, such as a mobile app or a command-line tool.</p>
                 \(appList)
                 </section>
+                \(PasskeySection(passkeys: passkeys, csrfToken: csrfToken, needsPassword: twoStepNeedsPassword).html)
                 \(twoStepSection)
                 \(mailEnabled ? passwordSection : .empty)
                 <section class="card danger-zone" aria-labelledby="everywhere-heading">
@@ -61,7 +64,8 @@ struct AccountPage {
                 </div>
                 <form method="post" action="/account/sessions/revoke-all">\(csrfField)<button class="button button-danger" type="submit">Sign out everywhere</button></form>
                 </section>
-                """
+                """,
+            usesPasskeys: true
         )
     }
 

@@ -44,10 +44,14 @@ struct LoginPage {
                 </div>
                 \(nextField)
                 <button class="button button-primary" type="submit">Sign in</button>
+                <button class="button button-secondary passkey" type="button" data-passkey="sign-in" data-status="passkey-status" hidden>\
+                Sign in with a passkey</button>
+                <p class="passkey-status" id="passkey-status" role="status"></p>
                 </form>
                 <p class="switch">New here? <a href="/register">Create an account</a></p>
                 </div>
-                """
+                """,
+            usesPasskeys: true
         )
     }
 

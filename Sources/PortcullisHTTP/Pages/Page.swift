@@ -18,11 +18,17 @@ struct Page {
     var headerActions: HTML = .empty
     /// The content of `<main>`.
     let content: HTML
+    /// Whether the page offers passkeys, and so loads the passkey script (the only script).
+    var usesPasskeys = false
 
     /// The policy every page is served with: nothing but this server's stylesheet may load, no
     /// script may run, forms post only here, and no other site may frame the page.
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// The policy of a page that offers passkeys: the same, and this server's script (no inline
+    /// script, no other host), which may call this server's API.
+    static let passkeyContentSecurityPolicy = contentSecurityPolicy + "; script-src 'self'; connect-src 'self'"
 
     /// The document.
     var html: HTML {
@@ -35,7 +41,8 @@ struct Page {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Portcullis</title>
             <link rel="icon" href="data:,">
-            <link rel="stylesheet" href="\(Stylesheet.path)">
+            <link rel="stylesheet" href="\(StaticAsset.stylesheet.path)">
+            \(usesPasskeys ? "<script src=\"\(StaticAsset.passkeyScript.path)\" defer></script>" : HTML.empty)
             </head>
             <body>
             <a class="skip-link" href="#content">Skip to content</a>
@@ -56,7 +63,7 @@ struct Page {
     func response(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        headers[.contentSecurityPolicy] = usesPasskeys ? Self.passkeyContentSecurityPolicy : Self.contentSecurityPolicy
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html.markup)))
     }
 

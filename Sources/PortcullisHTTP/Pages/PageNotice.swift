@@ -16,6 +16,10 @@ enum PageNotice: String {
     case twoStepOff = "two-step-off"
     case twoStepPasswordWrong = "two-step-password-wrong"
     case twoStepPasswordNeeded = "two-step-password-needed"
+    case passkeyAdded = "passkey-added"
+    case passkeyRenamed = "passkey-renamed"
+    case passkeyRemoved = "passkey-removed"
+    case passkeyPasswordNeeded = "passkey-password-needed"
 
     /// The notice named by a `notice` query value, if it names one.
     init?(code: Substring?) {
@@ -38,6 +42,10 @@ enum PageNotice: String {
         case .twoStepOff: "Two-step verification is off. Every other device and app has been signed out."
         case .twoStepPasswordWrong: "Two-step verification is still on: the password was not right."
         case .twoStepPasswordNeeded: "Nothing was changed: type your password to change two-step verification."
+        case .passkeyAdded: "Your passkey is added: use it to sign in. Every other device and app has been signed out."
+        case .passkeyRenamed: "The passkey is renamed."
+        case .passkeyRemoved: "The passkey is removed. Every other device and app has been signed out."
+        case .passkeyPasswordNeeded: "Nothing was changed: type your password (the right one) to change your passkeys."
         }
     }
 

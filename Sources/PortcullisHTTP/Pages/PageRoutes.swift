@@ -28,7 +28,9 @@ struct PageRoutes {
     }
 
     func register<Context: PortcullisAuthRequestContext>(on router: some RouterMethods<Context>) {
-        router.get(RouterPath(Stylesheet.route)) { _, _ in Self.stylesheet() }
+        for asset in [StaticAsset.stylesheet, .passkeyScript] {
+            router.get(RouterPath(asset.route)) { _, _ in asset.response() }
+        }
         router.get("register", use: showRegistration)
         router.post("register", use: createAccount)
         router.get("login", use: showLogin)
@@ -152,7 +154,9 @@ struct PageRoutes {
             case .signedIn(let signedIn):
                 return Self.seeOther(LocalRedirect.target(form.next), headers: [.setCookie: signedIn.setCookie])
             case .secondFactorRequired(let challenge):
-                return SecondFactorPage(challenge: challenge.token, next: page.next).page.response(headers: [.cacheControl: "no-store"])
+                return SecondFactorPage(challenge: challenge.token, next: page.next, methods: challenge.methods).page.response(headers: [
+                    .cacheControl: "no-store"
+                ])
             }
         } catch let error as PortcullisError {
             switch error.kind {
@@ -255,6 +259,7 @@ struct PageRoutes {
             // A minute early, so the form does not outlast the grace of a recent sign-in.
             twoStepNeedsPassword: services.clock.now.timeIntervalSince(current.session.createdAt)
                 > TwoStepVerification.recentSignIn.timeInterval - 60,
+            passkeys: try await services.passkeys.list(for: current.account),
             notice: PageNotice(code: request.uri.queryParameters["notice"])
         ).page.response()
     }
@@ -286,14 +291,6 @@ struct PageRoutes {
     }
 
     /// The stylesheet, cacheable for a year: its address changes with its content.
-    static func stylesheet() -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=31536000, immutable"],
-            body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
-        )
-    }
-
     struct RegistrationForm: Decodable {
         let email: String?
         let password: String?

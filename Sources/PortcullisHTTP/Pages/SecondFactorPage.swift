@@ -10,12 +10,38 @@ struct SecondFactorPage {
     var next: String?
     /// Why the last code was refused.
     var error: FormError?
+    /// What the account can present (``SecondFactorSignIn/Challenge/methods``).
+    var methods = ["totp", "recovery_code"]
 
     /// The page.
     var page: Page {
         let nextField: HTML = next.map { "<input type=\"hidden\" name=\"next\" value=\"\($0)\">" } ?? .empty
         let invalid: HTML = error == nil ? .empty : " aria-invalid=\"true\""
         let describedBy: HTML = error == nil ? "code-hint" : "form-error code-hint"
+        let offersCode = methods.contains("totp")
+        let passkey: HTML = """
+            <button class="button \(offersCode ? "button-secondary" : "button-primary") passkey" type="button" data-passkey="second-step" \
+            data-status="passkey-status" hidden>Use a passkey</button>
+            <p class="passkey-status" id="passkey-status" role="status"></p>
+            """
+        guard offersCode else {
+            return Page(
+                title: "Two-step verification",
+                content: """
+                    <div class="card">
+                    <h1>Two-step verification</h1>
+                    <p class="lede">Confirm it is you with one of your passkeys.</p>
+                    <form method="post" action="/login/code">
+                    <input type="hidden" name="mfa_token" value="\(challenge)">
+                    \(nextField)
+                    \(passkey)
+                    </form>
+                    <p class="switch"><a href="/login">Start again</a></p>
+                    </div>
+                    """,
+                usesPasskeys: true
+            )
+        }
         return Page(
             title: "Two-step verification",
             content: """
@@ -33,10 +59,12 @@ struct SecondFactorPage {
                 <input type="hidden" name="mfa_token" value="\(challenge)">
                 \(nextField)
                 <button class="button button-primary" type="submit">Verify</button>
+                \(methods.contains("webauthn") ? passkey : HTML.empty)
                 </form>
                 <p class="switch"><a href="/login">Start again</a></p>
                 </div>
-                """
+                """,
+            usesPasskeys: methods.contains("webauthn")
         )
     }
 }

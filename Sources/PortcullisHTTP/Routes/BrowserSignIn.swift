@@ -116,6 +116,44 @@ struct BrowserSignIn {
         }
     }
 
+    /// Signs in with a passkey: alone (a discoverable credential, `mfaToken` `nil`), or as the
+    /// second step of a password sign-in.
+    /// - Throws: ``PortcullisError`` `invalidCredentials`, `invalidRequest`, `throttled`, `emailNotVerified`.
+    func signInWithPasskey<Context: PortcullisAuthRequestContext>(
+        _ credential: AssertionResponse,
+        mfaToken: String?,
+        remember: Bool,
+        request: Request,
+        context: Context
+    ) async throws -> SignedIn {
+        do {
+            let signedIn = try await services.passkeySignIn.complete(
+                credential,
+                mfaToken: mfaToken,
+                staySignedIn: remember,
+                clientAddress: context.clientAddress
+            ) { completion in
+                try await startSession(
+                    for: completion.account,
+                    passwordHash: completion.passwordHash,
+                    remember: completion.staySignedIn,
+                    authMethods: completion.methods,
+                    alongside: completion.writes,
+                    request: request,
+                    context: context
+                )
+            }
+            successes.increment()
+            return signedIn
+        } catch let error as PortcullisError {
+            switch error.kind {
+            case .throttled: throttled.increment()
+            default: failures.increment()
+            }
+            throw error
+        }
+    }
+
     /// Starts a session for `account`, whose credentials the caller has just proven (against
     /// `passwordHash`, when they include a password: see ``PasswordLogin/Proof``). The session the
     /// request came with, if any, ends: its cookie is about to be replaced.
