@@ -40,9 +40,16 @@ public struct SoftwarePasskey: Sendable {
     private let key: PrivateKey
     private let fullySpecifiedEdDSA: Bool
 
-    /// A new credential for the user `userHandle` (the options' `user.id`).
-    public init(algorithm: Algorithm = .es256, userHandle: [UInt8], fullySpecifiedEdDSA: Bool = false, signCount: UInt32 = 1) throws {
-        credentialID = SecureRandom.bytes(32)
+    /// A new credential for the user `userHandle` (the options' `user.id`), with a random id of
+    /// `idLength` bytes.
+    public init(
+        algorithm: Algorithm = .es256,
+        userHandle: [UInt8],
+        fullySpecifiedEdDSA: Bool = false,
+        signCount: UInt32 = 1,
+        idLength: Int = 32
+    ) throws {
+        credentialID = SecureRandom.bytes(idLength)
         self.userHandle = userHandle
         self.signCount = signCount
         self.fullySpecifiedEdDSA = fullySpecifiedEdDSA

@@ -52,6 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
                     "portcullis.address": "\(configuration.host):\(configuration.port)", "portcullis.issuer": "\(configuration.effectiveIssuer)",
                 ]
             )
+            if IPAddress(configuration.publicHost) != nil {
+                logger.warning(
+                    "passkeys need a host name: browsers refuse an IP address as the relying-party id; set --public-url",
+                    metadata: ["portcullis.public_url": "\(configuration.publicOrigin)"]
+                )
+            }
             try await app.runService()
         } catch {
             try? await backend.close()

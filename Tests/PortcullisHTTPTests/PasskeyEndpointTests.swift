@@ -154,6 +154,13 @@ struct PasskeyEndpointTests {
             var wrongType = Self.site
             wrongType.type = "webauthn.get"
             #expect(try await register(wrongType) == .badRequest, "an assertion's client data")
+            let shortID = try SoftwarePasskey(userHandle: user, idLength: 8)
+            let short = try await client.post(
+                "/v1/webauthn/register",
+                json: ["credential": try shortID.register(challenge: challenge, Self.site)],
+                headers: ada.headers()
+            )
+            #expect(short.status == .badRequest, "a credential id under 16 bytes")
             var packed = Self.site
             packed.format = "packed"
             #expect(try await register(packed) == .created, "packed self-attestation")

@@ -217,6 +217,8 @@ public struct PasskeyService: Sendable {
         guard Base64.decode(response.rawId) == attestation.credential.id, response.id == response.rawId else {
             throw .malformed("the credential id differs from the attested one")
         }
+        // WebAuthn Level 3 asks for at least 16 bytes: an id that short (or empty) is not random enough to be unique.
+        guard attestation.credential.id.count >= 16 else { throw .malformed("the credential id is shorter than 16 bytes") }
         return (attestation, expiry, clientData.challenge)
     }
 

@@ -70,9 +70,8 @@ public struct SecondFactorSignIn: Sendable {
     /// (the sign-in is complete).
     /// - Throws: ``PortcullisError/invalidCredentials`` when the password changed meanwhile.
     public func challenge(after proof: PasswordLogin.Proof, staySignedIn: Bool) async throws -> Challenge? {
-        let hasApp = try await store.totpCredential(accountID: proof.account.id)?.isConfirmed == true
-        let hasPasskey = try await !store.passkeys(accountID: proof.account.id).isEmpty
-        guard hasApp || hasPasskey else { return nil }
+        let methods = try await methods(accountID: proof.account.id)
+        guard !methods.isEmpty else { return nil }
         let token = SecureRandom.token(byteCount: 32)
         let now = Date(epochSeconds: clock.now.epochSeconds)
         do {
@@ -96,7 +95,23 @@ public struct SecondFactorSignIn: Sendable {
         } catch let error as StoreError where error.kind == .changed {
             throw PortcullisError.invalidCredentials
         }
-        return Challenge(token: token, methods: (hasApp ? ["totp", "recovery_code"] : []) + (hasPasskey ? ["webauthn"] : []))
+        return Challenge(token: token, methods: methods)
+    }
+
+    /// What the challenge `token` can be completed with, or `nil` when it is not usable (to show
+    /// the second step again after a wrong code).
+    public func methods(forChallenge token: String) async throws -> [String]? {
+        guard token.utf8.count <= 256, let challenge = try await store.oneTimeToken(hash: Self.hash(token)),
+            challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now)
+        else { return nil }
+        return try await methods(accountID: challenge.accountID)
+    }
+
+    /// The second factors the account has, as ``Challenge/methods`` names them (empty: none).
+    private func methods(accountID: String) async throws -> [String] {
+        let hasApp = try await store.totpCredential(accountID: accountID)?.isConfirmed == true
+        let hasPasskey = try await !store.passkeys(accountID: accountID).isEmpty
+        return (hasApp ? ["totp", "recovery_code"] : []) + (hasPasskey ? ["webauthn"] : [])
     }
 
     /// Checks `code` against the challenge `token`, then runs `start` with the uses to commit

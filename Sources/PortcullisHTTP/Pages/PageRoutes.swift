@@ -201,6 +201,7 @@ struct PageRoutes {
         } catch let error as PortcullisError {
             switch error.kind {
             case .invalidCredentials where error.reason == PortcullisError.invalidCode.reason:
+                page.methods = try await services.secondFactor.methods(forChallenge: form.mfaToken ?? "") ?? page.methods
                 page.error = FormError(title: "Could not verify", message: "That code is not right, or was already used. Wait for the next one.")
                 return page.page.response(status: .unauthorized, headers: [.cacheControl: "no-store"])
             case .invalidCredentials:
@@ -210,6 +211,7 @@ struct PageRoutes {
             case .throttled, .busy:
                 var (status, formError, headers) = Self.comeBackLater(error, doing: "Sign-in")
                 headers[.cacheControl] = "no-store"
+                page.methods = try await services.secondFactor.methods(forChallenge: form.mfaToken ?? "") ?? page.methods
                 page.error = formError
                 return page.page.response(status: status, headers: headers)
             default:

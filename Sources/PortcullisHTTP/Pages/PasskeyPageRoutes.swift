@@ -36,7 +36,7 @@ struct PasskeyPageRoutes {
                 } catch let error as PortcullisError where error.kind == .notFound {
                     return PageRoutes.seeOther("/account")
                 } catch let error as PortcullisError {
-                    return try TwoStepPageRoutes.refusal(error, wrongPassword: .passkeyPasswordNeeded)
+                    return try TwoStepPageRoutes.refusal(error, wrongPassword: .passkeyPasswordNeeded, doing: "Changing your passkeys")
                 }
                 return PageRoutes.seeOther("/account", notice: .passkeyRemoved)
             }

@@ -81,14 +81,18 @@ struct TwoStepPageRoutes {
     /// The answer to a refused change: back to the account page with `wrongPassword`'s notice for
     /// a missing or wrong password, without one when there is nothing to change, or a page that
     /// says when to come back when throttled.
-    static func refusal(_ error: PortcullisError, wrongPassword: PageNotice) throws -> Response {
+    static func refusal(
+        _ error: PortcullisError,
+        wrongPassword: PageNotice,
+        doing activity: String = "Changing two-step verification"
+    ) throws -> Response {
         switch error.kind {
         case .forbidden, .inputTooLarge:
             return PageRoutes.seeOther("/account", notice: wrongPassword)
         case .invalidRequest:
             return PageRoutes.seeOther("/account")
         case .throttled, .busy:
-            let (status, formError, headers) = PageRoutes.comeBackLater(error, doing: "Changing two-step verification")
+            let (status, formError, headers) = PageRoutes.comeBackLater(error, doing: activity)
             return MessagePage(title: formError.title, message: formError.message).page.response(status: status, headers: headers)
         default:
             throw error

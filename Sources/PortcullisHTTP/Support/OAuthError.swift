@@ -49,7 +49,9 @@ public struct OAuthError: HTTPResponseError, Sendable {
     static func secondFactorRequired(_ challenge: SecondFactorSignIn.Challenge) -> OAuthError {
         OAuthError(
             "mfa_required",
-            "This account has two-step verification: send the mfa_token with a code (grant_type urn:portcullis:grant-type:mfa-otp).",
+            challenge.methods.contains("totp")
+                ? "This account has two-step verification: send the mfa_token with a code (grant_type urn:portcullis:grant-type:mfa-otp)."
+                : "This account's second step is a passkey, which only a browser can present: sign in there (POST /v1/webauthn/login).",
             status: .forbidden,
             extra: ["mfa_token": challenge.token]
         )
