@@ -13,10 +13,16 @@ Usage: Tests/API/check_openapi.py PATH/TO/portcullis
    not an admin, unverified email, wrong password), 404, 409, 413, 415, 429 with Retry-After, 431,
    503 with mail off, and the OAuth errors (invalid_grant, invalid_request, invalid_target,
    unsupported_grant_type, refresh-token reuse, mfa_required). Two-step verification is driven with
-   TOTP codes from pyotp, an authenticator that is not Portcullis's. A sign-in over 15 minutes old
-   (which makes two-step changes ask for the password) is not produced: only the recent case is.
+   TOTP codes from pyotp, an authenticator that is not Portcullis's; passkeys (WebAuthn) with a
+   software authenticator written here (software_passkey.py: P-256 keys from `cryptography`), whose
+   ceremonies are also bent to be refused (another origin or relying party, no user verification, a
+   bad signature, a replay, a counter that did not increase, another session's challenge). A
+   sign-in over 15 minutes old (which makes changes of factors ask for the password) is not
+   produced: only the recent case is.
    The servers: the main one; one with `--mail off`; one with `--require-verified-email on`; one
-   with a tight registration throttle and no refresh-token grace.
+   with a tight registration throttle and no refresh-token grace; one whose public URL is
+   `http://localhost:PORT` for the passkeys (the relying-party id is the public URL's host, and
+   browsers refuse an IP address there).
 
 Every answer is validated with openapi-core against the spec: its status must be listed explicitly
 for the operation (not only through `default`), its content type documented, its body valid, its
@@ -25,7 +31,7 @@ headers, `Cache-Control: no-store`, a CSP on every page, a problem's `status` eq
 no error echoing a secret the request sent). Each step also states the answer it expects.
 
 Exits 1 listing every operation never answered with success, every unexpected answer and every
-spec mismatch; 0 otherwise. Runs in about 10-20 s. API_CHECK_VERBOSE=1 also lists the documented
+spec mismatch; 0 otherwise. Runs in about 15-30 s. API_CHECK_VERBOSE=1 also lists the documented
 (operation, status) pairs no step produced; API_TESTS_KEEP_TMP=1 keeps the servers' directories.
 """
 import email
@@ -51,6 +57,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from portcullis_server import Server, stop_on_signals  # noqa: E402
+from software_passkey import SoftwarePasskey, b64url, b64url_decode  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "docs" / "openapi.yaml"
@@ -158,9 +165,10 @@ class Checker:
         self.ops = spec_operations(spec)
         runtime_spec = json.loads(json.dumps(spec))
         runtime_spec["servers"] = [{"url": base}]
-        # openapi-core only knows a few media types: problem documents are JSON, CSS and SSE text.
+        # openapi-core only knows a few media types: problem documents are JSON; CSS, script and SSE text.
         config = Config(extra_media_type_deserializers={
-            "application/problem+json": json_loads, "text/css": plain_loads, "text/event-stream": plain_loads,
+            "application/problem+json": json_loads, "text/css": plain_loads, "text/javascript": plain_loads,
+            "text/event-stream": plain_loads,
         })
         self.openapi = OpenAPI.from_dict(runtime_spec, config=config)
         self.http = requests.Session()
@@ -295,6 +303,7 @@ class Checker:
     }
     OWN_CACHE_CONTROL = {
         "/.well-known/jwks.json", "/.well-known/oauth-authorization-server", "/assets/portcullis.css",
+        "/assets/passkeys.js",
     }
     SECRET_FIELDS = ("password", "current_password", "new_password", "token", "refresh_token", "csrf_token",
                      "mfa_token", "code", "otp")
@@ -443,6 +452,17 @@ def scenario(c: Checker, server: Server):
     css = urllib.parse.urlsplit(m.group(1)) if m else None
     c.call("GET", "/assets/portcullis.css", query={"v": urllib.parse.parse_qs(css.query)["v"][0]} if css else None,
            expect=200, expect_headers=("Cache-Control",))
+    # The sign-in page offers passkeys: it loads the one script, by a digest address, and its policy allows it.
+    m = re.search(r'<script src="(/assets/passkeys\.js\?v=[^"]+)" defer>', r.text)
+    if not m or 'data-passkey="sign-in"' not in r.text or "script-src 'self'" not in \
+            r.headers.get("Content-Security-Policy", ""):
+        c.unexpected.append("GET /login: no passkey script, passkey button or script-src in the policy")
+    script = urllib.parse.urlsplit(m.group(1)) if m else None
+    r = c.call("GET", "/assets/passkeys.js",
+               query={"v": urllib.parse.parse_qs(script.query)["v"][0]} if script else None,
+               expect=200, expect_headers=("Cache-Control",))
+    if not r.headers.get("Content-Type", "").startswith("text/javascript") or "/v1/webauthn/login" not in r.text:
+        c.unexpected.append(f"GET /assets/passkeys.js: not the passkey script ({r.headers.get('Content-Type')})")
     c.call("GET", "/healthz", bearer="not-a-jwt", expect=401, expect_headers=("WWW-Authenticate",),
            label="a bad bearer token on a public route")
 
@@ -963,6 +983,8 @@ def scenario(c: Checker, server: Server):
     g_challenge = hidden_mfa_token(r.text)
     if not g_challenge:
         c.unexpected.append("POST /login [two-step on]: no mfa_token field in the code form")
+    if "data-passkey" in r.text or "script" in r.headers.get("Content-Security-Policy", ""):
+        c.unexpected.append("POST /login [two-step on]: the code form of an account without passkeys loads script")
     c.call("POST", "/login/code", form={"mfa_token": g_challenge, "code": wrong_code(g_secret)}, expect=401,
            forbid_headers=("Set-Cookie",), allow_echo=("mfa_token",), label="wrong code")
     c.call("POST", "/login/code", form={"mfa_token": "A" * 43, "code": "123456"}, expect=401,
@@ -1397,11 +1419,412 @@ def scenario_strict(c: Checker, server: Server):
            expect_headers=("Retry-After",), label="throttled")
 
 
-def run_server(binary, extra, name, failures, checkers, spec, steps, mail=True):
+def scenario_passkeys(c: Checker, server: Server):
+    """Passkeys (WebAuthn), on a server whose public URL is `http://localhost:PORT`: the relying party is
+    `localhost`, and the software authenticator makes its ceremonies as a browser on that origin would."""
+    J, F = "application/json", "application/x-www-form-urlencoded"
+    origin = server.public_url
+    RO, RG, CL, CI = ("/v1/webauthn/register/options", "/v1/webauthn/register", "/v1/webauthn/credentials",
+                      "/v1/webauthn/credentials/{id}")
+    LO, LG = "/v1/webauthn/login/options", "/v1/webauthn/login"
+    RN, RM = "/account/passkeys/{id}/rename", "/account/passkeys/{id}/remove"
+    NOT_ACCEPTED = {"detail": "The passkey was not accepted."}
+    NOT_VALID = {"detail": "The passkey response is not valid."}
+    EXPIRED = {"detail": "This sign-in has expired or is already complete. Sign in again."}
+    PASSKEY_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'; script-src 'self'; connect-src 'self'")
+
+    def sign_in(who, **kw):
+        r = c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD, **kw}, expect=201,
+                   expect_headers=("Set-Cookie",), label="passkeys")
+        return set_cookie_value(r), c.json(r).get("csrf_token")
+
+    def mfa_challenge(who, methods, **kw):
+        r = c.call("POST", "/v1/sessions", json_body={"email": who, "password": PASSWORD, **kw}, expect=200,
+                   forbid_headers=("Set-Cookie",), check_request=True,
+                   expect_json={"mfa_required": True, "methods": methods}, label=f"methods {methods}")
+        return c.json(r).get("mfa_token")
+
+    def creation_options(label="", **credentials):
+        r = c.call("POST", RO, expect=200, expect_headers=("Cache-Control",), label=label, **credentials)
+        return c.json(r)
+
+    def add(key, name=None, label="", **credentials):
+        options = creation_options(label=label, **credentials)
+        body = {"credential": key.register(options, origin)}
+        if name is not None:
+            body["name"] = name
+        r = c.call("POST", RG, json_body=body, expect=201, label=label, **credentials)
+        return c.json(r)
+
+    def request_options(mfa_token=None, label=""):
+        r = c.call("POST", LO, json_body={"mfa_token": mfa_token} if mfa_token else None, expect=200,
+                   expect_headers=("Cache-Control",), label=label)
+        return c.json(r)
+
+    def passkey_sign_in(key, mfa_token=None, label="", **kw):
+        options = request_options(mfa_token, label=label)
+        body = {"credential": key.assert_(options, origin), **({"mfa_token": mfa_token} if mfa_token else {}), **kw}
+        r = c.call("POST", LG, json_body=body, expect=201, expect_headers=("Set-Cookie",), label=label)
+        return r, set_cookie_value(r), c.json(r).get("csrf_token")
+
+    def amr(label, cookie, wanted):
+        r = c.call("GET", "/v1/me", cookie=cookie, expect=200, label=label)
+        auth = c.json(r).get("auth", {})
+        if auth.get("amr") != wanted or not isinstance(auth.get("auth_time"), int):
+            c.unexpected.append(f"GET /v1/me [{label}]: amr {auth.get('amr')}, not {wanted} (auth_time "
+                                f"{auth.get('auth_time')})")
+
+    def max_age(r, wanted, label):
+        if f"Max-Age={wanted}" not in r.headers.get("Set-Cookie", ""):
+            c.unexpected.append(f"POST {LG} [{label}]: cookie Max-Age is not {wanted}: {r.headers.get('Set-Cookie')}")
+
+    def listed(label, **credentials):
+        r = c.call("GET", CL, expect=200, label=label, **credentials)
+        return c.json(r).get("credentials", [])
+
+    def path(template, passkey_id):
+        return template.replace("{id}", passkey_id)
+
+    pat, quinn, rae, sam, tess = (f"{n}@example.com" for n in ("pat", "quinn", "rae", "sam", "tess"))
+    for who in (pat, quinn, rae, sam, tess):
+        c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="passkeys")
+
+    # -- pat: adding a passkey, by cookie -----------------------------------------------------------
+    p_cookie, p_csrf = sign_in(pat)
+    p2_cookie, p2_csrf = sign_in(pat)
+    P = {"cookie": p_cookie, "csrf": p_csrf}
+    c.call("GET", CL, cookie=p_cookie, expect=200, expect_json={"credentials": []}, check_request=True, label="none")
+    c.call("GET", CL, expect=401, label="no credentials")
+    c.call("POST", RO, cookie=p_cookie, expect=403, expect_json={"title": "CSRF check failed"}, label="no CSRF")
+    c.call("POST", RO, expect=401, label="no credentials")
+    c.call("POST", RO, data=b'{"password":', content_type=J, expect=400, label="malformed JSON", **P)
+    c.call("POST", RO, json_body={"password": 12345}, expect=400, label="password not a string", **P)
+    c.call("POST", RO, data="password=x", content_type="text/plain", expect=200,
+           label="a body that is not JSON is not read", **P)
+    c.call("POST", RO, json_body={"password": "not the password"}, expect=200,
+           label="recent sign-in: a password sent is not checked", **P)
+    c.call("POST", RO, json_body={"password": PASSWORD}, expect=200, check_request=True,
+           label="recent sign-in, with the password", **P)
+    c.call("POST", RO, form={"csrf_token": p_csrf}, cookie=p_cookie, expect=200, label="CSRF token in a form body")
+    r = c.call("POST", RO, expect=200, expect_headers=("Cache-Control",), check_request=True, label="no body", **P)
+    options = c.json(r)
+    p_id = c.json(c.call("GET", "/v1/me", cookie=p_cookie, expect=200, label="pat")).get("id", "")
+    algs = [p.get("alg") for p in options.get("pubKeyCredParams", [])]
+    if options.get("rp", {}).get("id") != "localhost" or options.get("user", {}).get("name") != pat \
+            or b64url_decode(options.get("user", {}).get("id", "")) != p_id.encode() \
+            or options.get("excludeCredentials") != [] or -7 not in algs \
+            or options.get("authenticatorSelection", {}).get("userVerification") != "required":
+        c.unexpected.append(f"POST {RO}: unexpected options: {r.text[:400]}")
+
+    key = SoftwarePasskey()
+    good = key.register(options, origin)
+    c.call("POST", RG, data=json.dumps({"credential": good}), content_type="text/plain", expect=415,
+           label="wrong content type", **P)
+    c.call("POST", RG, data=b'{"credential":', content_type=J, expect=400, label="malformed JSON", **P)
+    c.call("POST", RG, json_body={}, expect=400, label="no credential", **P)
+    c.call("POST", RG, json_body={"credential": {"id": key.id, "rawId": key.id, "type": "public-key"}}, expect=400,
+           label="no response", **P)
+    c.call("POST", RG, json_body={"credential": good, "name": "n" * 70000}, expect=413, label="body over 64 KiB", **P)
+    c.call("POST", RG, json_body={"credential": good}, cookie=p_cookie, expect=403, label="no CSRF")
+    c.call("POST", RG, json_body={"credential": good}, expect=401, label="no credentials")
+    refusals = [
+        ("another origin", 401, NOT_ACCEPTED, key.register(options, "https://evil.example")),
+        ("another port", 401, NOT_ACCEPTED, key.register(options, "http://localhost:1")),
+        ("another relying party", 401, NOT_ACCEPTED, key.register(options, origin, rp_id="evil.example")),
+        ("no user verification", 401, NOT_ACCEPTED, key.register(options, origin, flags=0x41)),
+        ("a challenge not issued here", 401, NOT_ACCEPTED,
+         key.register({**options, "challenge": b64url(os.urandom(40))}, origin)),
+        ("client data of type webauthn.get", 400, NOT_VALID, key.register(options, origin, kind="webauthn.get")),
+        ("attestation format fido-u2f", 400, NOT_VALID, key.register(options, origin, fmt="fido-u2f")),
+        ("rawId not the attested id", 400, NOT_VALID, {**good, "rawId": b64url(os.urandom(32))}),
+        ("type not public-key", 400, NOT_VALID, {**good, "type": "password"}),
+        ("attestationObject not base64url", 400, NOT_VALID,
+         {**good, "response": {**good["response"], "attestationObject": "%%%"}}),
+    ]
+    for label, status, problem, credential in refusals:
+        c.call("POST", RG, json_body={"credential": credential}, expect=status, expect_json=problem, label=label, **P)
+    other_session = creation_options(label="another session", cookie=p2_cookie, csrf=p2_csrf)
+    c.call("POST", RG, json_body={"credential": key.register(other_session, origin)}, expect=401,
+           expect_json=NOT_ACCEPTED, label="options of another session", **P)
+    r = c.call("POST", RG, json_body={"credential": good, "name": "  Laptop\t"}, expect=201, check_request=True, **P)
+    added = c.json(r)
+    if added.get("id") != key.id or added.get("name") != "Laptop" or added.get("last_used_at") is not None \
+            or added.get("transports") != ["internal"] or added.get("backup_eligible") is not False:
+        c.unexpected.append(f"POST {RG}: unexpected passkey: {r.text[:300]}")
+    c.call("POST", RG, json_body={"credential": SoftwarePasskey().register(options, origin)}, expect=401,
+           expect_json=NOT_ACCEPTED, label="a spent challenge", **P)
+    c.call("GET", "/v1/session", cookie=p2_cookie, expect=401, label="another session, after a passkey was added")
+    c.call("GET", "/v1/session", cookie=p_cookie, expect=200, label="the session that added a passkey")
+    options = creation_options(label="with a passkey", **P)
+    if [d.get("id") for d in options.get("excludeCredentials", [])] != [key.id]:
+        c.unexpected.append(f"POST {RO}: excludeCredentials does not list the passkey: {options}")
+    c.call("POST", RG, json_body={"credential": key.register(options, origin)}, expect=400,
+           expect_json={"detail": "This passkey is registered already."}, label="registered already", **P)
+    if [p.get("id") for p in listed("one passkey", cookie=p_cookie)] != [key.id]:
+        c.unexpected.append(f"GET {CL}: does not list the one passkey")
+
+    # -- pat: the password alone no longer signs in ------------------------------------------------------
+    mfa_challenge(pat, ["webauthn"])
+    r = c.call("POST", "/v1/token", form={"grant_type": "password", "username": pat, "password": PASSWORD},
+               expect=403, expect_json={"error": "mfa_required"}, label="an account with a passkey (mfa_required)")
+    c.call("POST", "/v1/token", form={"grant_type": "urn:portcullis:grant-type:mfa-otp",
+                                      "mfa_token": c.json(r).get("mfa_token"), "otp": "123456"},
+           expect=400, expect_json={"error": "invalid_grant"}, label="mfa-otp grant for an account with only a passkey")
+
+    # -- pat: signing in with the passkey alone -------------------------------------------------------------
+    r = c.call("POST", LO, expect=200, expect_headers=("Cache-Control",), check_request=True, label="no body")
+    options = c.json(r)
+    if options.get("allowCredentials") != [] or options.get("rpId") != "localhost" \
+            or options.get("userVerification") != "required" or options.get("timeout") != 300000:
+        c.unexpected.append(f"POST {LO}: unexpected options: {r.text[:300]}")
+    c.call("POST", LO, json_body={}, expect=200, check_request=True, label="empty object")
+    c.call("POST", LO, data="mfa_token=x", content_type="text/plain", expect=200,
+           label="a body that is not JSON is not read")
+    c.call("POST", LO, data=b'{"mfa_token":', content_type=J, expect=400, label="malformed JSON")
+    c.call("POST", LO, json_body={"mfa_token": 5}, expect=400, label="mfa_token not a string")
+    c.call("POST", LO, json_body={"mfa_token": "A" * 43}, expect=401, expect_json=EXPIRED, label="unknown mfa_token")
+    c.call("POST", LO, json_body={"mfa_token": "A" * 300}, expect=401, expect_json=EXPIRED,
+           label="mfa_token over 256 bytes")
+    assertion = key.assert_(options, origin)
+    c.call("POST", LG, data=json.dumps({"credential": assertion}), content_type="text/plain", expect=415,
+           label="wrong content type")
+    c.call("POST", LG, data=b'{"credential":', content_type=J, expect=400, label="malformed JSON")
+    c.call("POST", LG, json_body={}, expect=400, label="no credential")
+    c.call("POST", LG, json_body={"credential": {"id": key.id}}, expect=400, label="no response")
+    c.call("POST", LG, json_body={"credential": SoftwarePasskey(b"x").assert_(options, origin)}, expect=401,
+           expect_json=NOT_ACCEPTED, forbid_headers=("Set-Cookie",), label="an unknown passkey")
+    c.call("POST", LG, json_body={"credential": {**assertion, "id": "A" * 1500, "rawId": "A" * 1500}}, expect=401,
+           expect_json=NOT_ACCEPTED, label="a credential id over 1400 bytes")
+    c.call("POST", LG, json_body={"credential": {**assertion, "rawId": b64url(os.urandom(32))}}, expect=400,
+           expect_json=NOT_VALID, label="rawId not id")
+    c.call("POST", LG, json_body={"credential": key.assert_(options, origin, kind="webauthn.create")}, expect=400,
+           expect_json=NOT_VALID, label="client data of type webauthn.create")
+    r = c.call("POST", LG, json_body={"credential": assertion}, cookie=p_cookie, expect=201,
+               expect_headers=("Set-Cookie",), check_request=True, label="a passkey alone")
+    pl_cookie = set_cookie_value(r)
+    max_age(r, 43200, "a passkey alone")
+    if c.json(r).get("user", {}).get("email") != pat:
+        c.unexpected.append(f"POST {LG}: signed in as {c.json(r).get('user')}")
+    c.call("GET", "/v1/session", cookie=p_cookie, expect=401, label="the cookie sent with a passkey sign-in")
+    amr("signed in with a passkey", pl_cookie, ["hwk", "user", "mfa"])
+    c.call("POST", LG, json_body={"credential": assertion}, expect=401, expect_json=NOT_ACCEPTED,
+           forbid_headers=("Set-Cookie",), label="the same assertion again")
+    r, pr_cookie, pr_csrf = passkey_sign_in(key, label="remember", remember=True)
+    max_age(r, 2592000, "remember")
+    used = listed("after a sign-in", cookie=pr_cookie)
+    if not used or not isinstance(used[0].get("last_used_at"), int):
+        c.unexpected.append(f"GET {CL}: last_used_at is not set after a sign-in: {used}")
+    P = {"cookie": pr_cookie, "csrf": pr_csrf}
+
+    # -- pat: the passkey as the second step of a password sign-in --------------------------------------------
+    token = mfa_challenge(pat, ["webauthn"], remember=True)
+    r = c.call("POST", LO, json_body={"mfa_token": token}, expect=200, check_request=True, label="second step")
+    options = c.json(r)
+    if [d.get("id") for d in options.get("allowCredentials", [])] != [key.id]:
+        c.unexpected.append(f"POST {LO} [second step]: allowCredentials is not the account's passkeys: {r.text[:300]}")
+    c.call("POST", LG, json_body={"credential": key.assert_(options, origin)}, expect=401, expect_json=NOT_ACCEPTED,
+           label="a second step's challenge without its mfa_token")
+    alone = request_options(label="for a passkey alone")
+    c.call("POST", LG, json_body={"credential": key.assert_(alone, origin), "mfa_token": token}, expect=401,
+           expect_json=NOT_ACCEPTED, label="a challenge for a passkey alone with an mfa_token")
+    r = c.call("POST", LG, json_body={"credential": key.assert_(options, origin), "mfa_token": token,
+                                      "remember": False},
+               expect=201, expect_headers=("Set-Cookie",), check_request=True, label="second step")
+    max_age(r, 2592000, "second step: remember carries over from the password step")
+    amr("a password and a passkey", set_cookie_value(r), ["pwd", "hwk", "user", "mfa"])
+    c.call("POST", LO, json_body={"mfa_token": token}, expect=401, expect_json=EXPIRED, label="used mfa_token")
+    c.call("POST", LG, json_body={"credential": key.assert_(options, origin), "mfa_token": token}, expect=401,
+           expect_json=EXPIRED, label="used mfa_token")
+
+    # -- pat: rename -----------------------------------------------------------------------------------------
+    _, p3_cookie, _ = passkey_sign_in(key, label="another session")
+    here = path(CI, key.id)
+    for name, wanted in (("Phone", "Phone"), ("", "Passkey"), (" Work\nlaptop\u0007 ", "Worklaptop"),
+                         ("x" * 100, "x" * 64)):
+        c.call("PATCH", CI, path=here, json_body={"name": name}, expect=200, expect_json={"name": wanted, "id": key.id},
+               check_request=True, label=f"name {name[:12]!r}", **P)
+    c.call("PATCH", CI, path=here, json_body={"name": "x"}, cookie=pr_cookie, expect=403, label="no CSRF")
+    c.call("PATCH", CI, path=here, json_body={"name": "x"}, expect=401, label="no credentials")
+    c.call("PATCH", CI, path=here, data="name=x", content_type=F, expect=415, label="form body", **P)
+    c.call("PATCH", CI, path=here, json_body={}, expect=400, label="no name", **P)
+    c.call("PATCH", CI, path=here, json_body={"name": 5}, expect=400, label="name not a string", **P)
+    c.call("PATCH", CI, path=path(CI, "no-such-passkey"), json_body={"name": "x"}, expect=404, label="unknown id", **P)
+    c.call("GET", "/v1/session", cookie=p3_cookie, expect=200, label="another session, after a rename")
+
+    # -- pat: removal --------------------------------------------------------------------------------------
+    key2 = SoftwarePasskey()
+    add(key2, label="a second passkey", **P)
+    _, p3_cookie, _ = passkey_sign_in(key, label="another session")
+    there = path(CI, key2.id)
+    c.call("DELETE", CI, path=path(CI, "no-such-passkey"), expect=404, label="unknown id", **P)
+    c.call("DELETE", CI, path=there, cookie=pr_cookie, expect=403, label="no CSRF")
+    c.call("DELETE", CI, path=there, expect=401, label="no credentials")
+    c.call("DELETE", CI, path=there, data=b'{"password":', content_type=J, expect=400, label="malformed JSON", **P)
+    c.call("DELETE", CI, path=there, json_body={"password": 5}, expect=400, label="password not a string", **P)
+    c.call("DELETE", CI, path=there, json_body={"password": "not the password"}, expect=204, check_request=True,
+           label="recent sign-in: a password sent is not checked", **P)
+    c.call("DELETE", CI, path=there, expect=404, label="removed already", **P)
+    c.call("GET", "/v1/session", cookie=p3_cookie, expect=401, label="another session, after a passkey was removed")
+    c.call("POST", LG, json_body={"credential": key2.assert_(request_options(label="removed"), origin)}, expect=401,
+           expect_json=NOT_ACCEPTED, label="a removed passkey")
+
+    # -- quinn: by bearer; an authenticator app and a passkey; a change of factors ends the mfa_token -------------
+    r = c.call("POST", "/v1/token", form={"grant_type": "password", "username": quinn, "password": PASSWORD},
+               expect=200, label="quinn")
+    q_access = c.json(r).get("access_token")
+    qkey = SoftwarePasskey()
+    options = creation_options(label="bearer", bearer=q_access)
+    c.call("POST", RG, json_body={"credential": qkey.register(options, origin), "name": None}, bearer=q_access,
+           expect=201, expect_json={"name": "Passkey"}, check_request=True, label="bearer")
+    c.call("GET", CL, bearer=q_access, expect=401, label="the token of the bearer that added a passkey")
+    c.call("PATCH", CI, path=path(CI, key.id), json_body={"name": "x"}, bearer=q_access, expect=401,
+           label="the token of the bearer that added a passkey")
+    _, q_cookie, q_csrf = passkey_sign_in(qkey, label="quinn")
+    c.call("PATCH", CI, path=path(CI, key.id), json_body={"name": "x"}, cookie=q_cookie, csrf=q_csrf, expect=404,
+           label="another account's passkey")
+    c.call("DELETE", CI, path=path(CI, key.id), cookie=q_cookie, csrf=q_csrf, expect=404,
+           label="another account's passkey")
+    r = c.call("POST", "/v1/mfa/totp", cookie=q_cookie, csrf=q_csrf, expect=200, label="quinn")
+    q_secret = c.json(r).get("secret", "")
+    c.call("POST", "/v1/mfa/totp/confirm", json_body={"code": totp_code(q_secret, -1)}, cookie=q_cookie,
+           csrf=q_csrf, expect=200, label="quinn")
+    token = mfa_challenge(quinn, ["totp", "recovery_code", "webauthn"])
+    options = request_options(token, label="quinn's second step")
+    c.call("POST", LG, json_body={"credential": key.assert_(options, origin), "mfa_token": token}, expect=401,
+           expect_json=NOT_ACCEPTED, label="another account's passkey for an mfa_token")
+    r = c.call("POST", LG, json_body={"credential": qkey.assert_(options, origin), "mfa_token": token}, expect=201,
+               label="app and passkey: the passkey")
+    amr("a password and a passkey, with an app too", set_cookie_value(r), ["pwd", "hwk", "user", "mfa"])
+    waiting = mfa_challenge(quinn, ["totp", "recovery_code", "webauthn"])
+    waiting_options = request_options(waiting, label="to be ended by a new passkey")
+    add(SoftwarePasskey(), label="ends the challenges in flight", cookie=q_cookie, csrf=q_csrf)
+    c.call("POST", LG, json_body={"credential": qkey.assert_(waiting_options, origin), "mfa_token": waiting},
+           expect=401, expect_json=EXPIRED, label="a challenge from before a passkey was added")
+    c.call("POST", "/v1/sessions/mfa", json_body={"mfa_token": waiting, "code": totp_code(q_secret)}, expect=401,
+           expect_json=EXPIRED, label="a challenge from before a passkey was added")
+
+    # -- rae: at most 20 passkeys ------------------------------------------------------------------------
+    r_cookie, r_csrf = sign_in(rae)
+    for i in range(20):
+        add(SoftwarePasskey(), name=f"Key {i + 1}", label=f"passkey {i + 1} of 20", cookie=r_cookie, csrf=r_csrf)
+    c.call("POST", RO, cookie=r_cookie, csrf=r_csrf, expect=400,
+           expect_json={"detail": "An account can have at most 20 passkeys. Remove one first."}, label="20 passkeys")
+    keys = listed("20 passkeys", cookie=r_cookie)
+    order = [(k.get("created_at"), k.get("id")) for k in keys]
+    if sorted(k.get("name") for k in keys) != sorted(f"Key {i + 1}" for i in range(20)) or order != sorted(order):
+        c.unexpected.append(f"GET {CL}: not the 20 passkeys, oldest first (then by id): {order}")
+
+    # -- tess: the account page's forms, and the second-step page ---------------------------------------------
+    t_cookie, t_csrf = sign_in(tess)
+    tkey = SoftwarePasskey()
+    add(tkey, name="Tablet", label="tess", cookie=t_cookie, csrf=t_csrf)
+    r = c.call("GET", "/account", cookie=t_cookie, expect=200, label="a passkey")
+    page_csrf = hidden_csrf(r.text)
+    for needle in ('id="passkey-settings"', f'action="/account/passkeys/{tkey.id}/rename"',
+                   f'action="/account/passkeys/{tkey.id}/remove"', 'data-passkey="register"', "/assets/passkeys.js?v="):
+        if needle not in r.text:
+            c.unexpected.append(f"GET /account [a passkey]: no {needle}")
+    if r.headers.get("Content-Security-Policy") != PASSKEY_CSP:
+        c.unexpected.append(f"GET /account: policy {r.headers.get('Content-Security-Policy')!r}")
+    for notice, words in (("passkey-added", "Your passkey is added"), ("passkey-renamed", "The passkey is renamed"),
+                          ("passkey-removed", "The passkey is removed"),
+                          ("passkey-password-needed", "to change your passkeys")):
+        r = c.call("GET", "/account", cookie=t_cookie, query={"notice": notice}, expect=200, label=notice)
+        if words not in r.text:
+            c.unexpected.append(f"GET /account?notice={notice}: the notice is not shown")
+    # tess needs her passkey to sign in now.
+    _, t2_cookie, _ = passkey_sign_in(tkey, label="tess, another session")
+
+    def see(r, location, name):
+        if r.status_code == 303 and r.headers.get("Location") != location:
+            c.unexpected.append(f"POST {name}: Location is {r.headers.get('Location')!r}, not {location!r}")
+
+    rename, remove = path(RN, tkey.id), path(RM, tkey.id)
+    r = c.call("POST", RN, path=rename, form={"name": "x"}, expect=303, label="signed out")
+    see(r, "/login", RN)
+    c.call("POST", RN, path=rename, cookie=t_cookie, form={"name": "x"}, expect=403, label="no CSRF")
+    c.call("POST", RN, path=rename, cookie=t_cookie, form={"name": "x", "csrf_token": "wrong"}, expect=403,
+           label="wrong CSRF")
+    c.call("POST", RN, path=rename, cookie=t_cookie, csrf=page_csrf, json_body={"name": "x"}, expect=415,
+           label="JSON body")
+    c.call("POST", RN, path=rename, cookie=t_cookie, data="name=%zz", content_type=F, expect=400,
+           label="bad percent-encoding")
+    r = c.call("POST", RN, path=path(RN, "no-such-passkey"), cookie=t_cookie,
+               form={"csrf_token": page_csrf, "name": "x"}, expect=303, expect_headers=("Location",),
+               label="unknown id")
+    see(r, "/account", RN)
+    r = c.call("POST", RN, path=rename, cookie=t_cookie, form={"csrf_token": page_csrf, "name": "Old tablet"},
+               expect=303, expect_headers=("Location",), check_request=True)
+    see(r, "/account?notice=passkey-renamed", RN)
+    r = c.call("POST", RN, path=rename, cookie=t_cookie, form={"csrf_token": page_csrf}, expect=303,
+               label="no name")
+    if [k.get("name") for k in listed("renamed on the page", cookie=t_cookie)] != ["Passkey"]:
+        c.unexpected.append(f"POST {RN}: a form without a name did not give the name \"Passkey\"")
+    c.call("GET", "/v1/session", cookie=t2_cookie, expect=200, label="another session, after a rename on the page")
+
+    # The second-step page of an account with only a passkey: the passkey button and the script, no code form.
+    r = c.call("POST", "/login", form={"email": tess, "password": PASSWORD, "next": "/account"}, expect=200,
+               forbid_headers=("Set-Cookie",), label="an account with a passkey (second-step page)")
+    page_token = hidden_mfa_token(r.text)
+    if not page_token or 'data-passkey="second-step"' not in r.text or 'name="code"' in r.text \
+            or r.headers.get("Content-Security-Policy") != PASSKEY_CSP:
+        c.unexpected.append("POST /login [an account with a passkey]: not the passkey second-step page with script")
+    elif page_token:
+        passkey_sign_in(tkey, page_token, label="the second-step page's mfa_token")
+
+    r = c.call("POST", RM, path=remove, form={}, expect=303, label="signed out")
+    see(r, "/login", RM)
+    c.call("POST", RM, path=remove, cookie=t_cookie, form={}, expect=403, label="no CSRF")
+    c.call("POST", RM, path=remove, cookie=t_cookie, csrf=page_csrf, json_body={}, expect=415, label="JSON body")
+    c.call("POST", RM, path=remove, cookie=t_cookie, data="password=%zz", content_type=F, expect=400,
+           label="bad percent-encoding")
+    r = c.call("POST", RM, path=path(RM, "no-such-passkey"), cookie=t_cookie, form={"csrf_token": page_csrf},
+               expect=303, expect_headers=("Location",), label="unknown id")
+    see(r, "/account", RM)
+    r = c.call("POST", RM, path=remove, cookie=t_cookie, form={"csrf_token": page_csrf, "password": ""}, expect=303,
+               expect_headers=("Location",), check_request=True, label="recent sign-in, an empty password")
+    see(r, "/account?notice=passkey-removed", RM)
+    c.call("GET", "/v1/session", cookie=t2_cookie, expect=401, label="another session, after a removal on the page")
+    if listed("removed on the page", cookie=t_cookie):
+        c.unexpected.append(f"POST {RM}: the passkey is still listed")
+    sign_in(tess)  # the password alone signs in again
+
+    # -- sam: refused assertions count like wrong passwords --------------------------------------------------
+    s_cookie, s_csrf = sign_in(sam)
+    skey = SoftwarePasskey()
+    add(skey, label="sam", cookie=s_cookie, csrf=s_csrf)
+    r = c.call("POST", LO, expect=200, label="sam")
+    options = c.json(r)
+    first = skey.assert_(options, origin)
+    c.call("POST", LG, json_body={"credential": first}, expect=201, label="sam")
+    stored = skey.sign_count  # the counter the server keeps; each assertion made below advances the key's
+    refused = [
+        ("another origin", lambda o: skey.assert_(o, "https://evil.example")),
+        ("another relying party", lambda o: skey.assert_(o, origin, rp_id="evil.example")),
+        ("no user verification", lambda o: skey.assert_(o, origin, flags=0x01)),
+        ("a bad signature", lambda o: skey.assert_(o, origin, break_signature=True)),
+        ("another account's user handle", lambda o: skey.assert_(o, origin, user_handle=b"someone-else")),
+        ("a counter that did not increase", lambda o: skey.assert_(o, origin, sign_count=stored)),
+        ("a challenge not issued here", lambda o: skey.assert_(o, origin, challenge=b64url(os.urandom(40)))),
+        ("a replayed assertion", lambda o: first),
+        ("another origin, again", lambda o: skey.assert_(o, "http://127.0.0.1")),
+        ("a bad signature, again", lambda o: skey.assert_(o, origin, break_signature=True)),
+    ]
+    for i, (label, make) in enumerate(refused):
+        c.call("POST", LG, json_body={"credential": make(request_options(label=label))}, expect=401,
+               expect_json=NOT_ACCEPTED, label=f"{label} (failure {i + 1})")
+    c.call("POST", LG, json_body={"credential": skey.assert_(request_options(label="throttled"), origin)}, expect=429,
+           expect_headers=("Retry-After",), label="throttled")
+    c.call("POST", "/v1/sessions", json_body={"email": sam, "password": PASSWORD}, expect=429,
+           expect_headers=("Retry-After",), label="throttled by refused passkeys")
+
+
+def run_server(binary, extra, name, failures, checkers, spec, steps, mail=True, public_host=None):
     # Cheap hashing keeps the run short; `normal` priority keeps it from starving when the machine is
     # busy with other work (at the default `idle`, a sign-up can wait minutes behind a compiler).
     args = ["--scrypt-log-n", "10", "--hash-priority", "normal", "--log-level", "warning", *extra]
-    server = Server(binary, extra_args=args, mail=mail, name=name)
+    server = Server(binary, extra_args=args, mail=mail, name=name, public_host=public_host)
     stop_on_signals(server)
     try:
         try:
@@ -1441,6 +1864,8 @@ def main():
                scenario_verified_email)
     run_server(binary, ["--registration-throttle", "2/h", "--refresh-grace", "0s"], "portcullis-check-strict",
                failures, checkers, spec, scenario_strict)
+    run_server(binary, [], "portcullis-check-passkeys", failures, checkers, spec, scenario_passkeys,
+               public_host="localhost")
 
     if checkers:
         ops = checkers[0].ops

@@ -4,6 +4,11 @@ The server runs in a fresh temporary directory (its SQLite file, key file and ma
 there), on a free loopback port, and is stopped (and the directory removed) by `stop()`, which the
 checks call from `finally` blocks and signal handlers, so a failing or interrupted check leaves
 nothing behind.
+
+Its public URL is the issuer's, `http://127.0.0.1:PORT`, unless `public_host` names another host:
+then `--public-url http://PUBLIC_HOST:PORT` (the server still listens on 127.0.0.1). Passkeys need
+that: the relying-party id is the public URL's host, and browsers refuse an IP address there, so a
+server whose passkeys are exercised is started with `public_host="localhost"`.
 """
 import json
 import os
@@ -25,7 +30,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, binary: str, extra_args=(), mail=True, name="portcullis-api"):
+    def __init__(self, binary: str, extra_args=(), mail=True, name="portcullis-api", public_host=None):
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise SystemExit(f"not an executable: {binary}")
@@ -35,6 +40,8 @@ class Server:
             os.mkdir(self.mail_dir)
         self.port = None
         self.base = None
+        self.public_host = public_host
+        self.public_url = None  # the origin browsers use: `base`, or http://PUBLIC_HOST:PORT
         self.extra_args = list(extra_args)
         self.process = None
         self.log_path = os.path.join(self.dir, "server.log")
@@ -46,7 +53,10 @@ class Server:
         for _attempt in range(5):
             self.port = free_port()
             self.base = f"http://127.0.0.1:{self.port}"
+            self.public_url = f"http://{self.public_host}:{self.port}" if self.public_host else self.base
             args = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            if self.public_host:
+                args += ["--public-url", self.public_url]
             if self.mail_dir:
                 args += ["--mail", "file:" + self.mail_dir]
             args += self.extra_args

@@ -19,7 +19,20 @@ account id for the admin routes, a fresh second session or refresh family of the
 the routes that end one, the real credentials for sign-in and the password grant, a fresh refresh or
 access token for the refresh grant, introspection and revocation, a fresh email and a strong password
 for registration, and the real current password for password changes and for turning two-step
-verification off (DELETE /v1/mfa/totp: 400 while it is off, 204 after a generated enrolment).
+verification off (DELETE /v1/mfa/totp: 400 while it is off, 204 after a generated enrolment) and for
+the passkey changes that may ask for it (POST /v1/webauthn/register/options, DELETE
+/v1/webauthn/credentials/{id}).
+
+Passkeys: random credentials never pass a WebAuthn ceremony, so for half of the cases of the routes
+that take a passkey (its id in the path, or a ceremony's answer in the body) the hooks make a real
+one just before the request is sent, with a software authenticator (software_passkey.py) on the
+origin a browser would have (the relying-party id the options name, FUZZ_URL's scheme and port): a
+passkey of the fuzzing account whose id goes into the path (PATCH and DELETE
+/v1/webauthn/credentials/{id}, the account page's rename and remove forms), the answer to fresh
+registration options (POST /v1/webauthn/register), or a passkey and its assertion for fresh sign-in
+options (POST /v1/webauthn/login). An account with a passkey needs it to sign in, so after such a
+request the hooks remove every passkey of the account again: the rest of the run signs in with the
+password alone.
 
 Checks: `status_code_listed` fails an answer whose status the operation does not list explicitly.
 Every operation has a `default` response (for the 404 of unknown paths and the 500 that must never
@@ -32,10 +45,13 @@ may disable, sign out or change, never the admin itself).
 import os
 import sys
 import threading
+import urllib.parse
 
 import requests
 import schemathesis
 from requests.auth import _basic_auth_str
+
+from software_passkey import SoftwarePasskey
 
 BASE = os.environ["FUZZ_URL"]
 EMAIL = os.environ["FUZZ_EMAIL"]
@@ -64,6 +80,9 @@ class _Session:
                 r = self._sign_in(self.password)
                 if r.status_code == 401:
                     r = self._recover() or r
+                if r.status_code == 200 and r.json().get("mfa_required"):
+                    # A passkey made for a case is still there (its removal failed): it is the second step.
+                    r = PASSKEYS.second_step(r.json().get("mfa_token")) or r
                 if r.status_code != 201:
                     raise RuntimeError(f"sign-in for the fuzz run failed: {r.status_code} {r.text[:200]}")
                 self.cookie = r.cookies.get(COOKIE) or r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
@@ -113,6 +132,89 @@ class _Session:
 
 
 SESSION = _Session()
+
+
+class _Passkeys:
+    """Passkeys of the fuzzing account, made with a software authenticator for the case about to be sent,
+    and removed again after it (`pending`: whether there may be some)."""
+
+    def __init__(self):
+        self.pending = False
+        self.keys = []  # the software passkeys made since the last removal
+
+    @staticmethod
+    def origin(rp_id):
+        """The origin of a browser on the relying party's host: FUZZ_URL's scheme and port."""
+        url = urllib.parse.urlsplit(BASE)
+        return f"{url.scheme}://{rp_id}" + (f":{url.port}" if url.port else "")
+
+    @staticmethod
+    def headers(cookie, csrf):
+        return {"Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf}
+
+    def creation(self, cookie, csrf):
+        """A new software passkey and its registration answer to fresh options of the session, or None."""
+        r = _http.post(f"{BASE}/v1/webauthn/register/options", headers=self.headers(cookie, csrf),
+                       json={"password": SESSION.password}, timeout=30)
+        if r.status_code != 200:
+            return None, None
+        options = r.json()
+        key = SoftwarePasskey()
+        self.pending = True
+        self.keys.append(key)
+        return key, key.register(options, self.origin(options["rp"]["id"]))
+
+    def add(self, cookie, csrf):
+        """A new passkey of the fuzzing account, or None."""
+        key, credential = self.creation(cookie, csrf)
+        if key is None:
+            return None
+        r = _http.post(f"{BASE}/v1/webauthn/register", headers=self.headers(cookie, csrf),
+                       json={"credential": credential}, timeout=30)
+        return key if r.status_code == 201 else None
+
+    def assertion(self, key, mfa_token=None):
+        """The key's answer to fresh sign-in options (a passkey alone, or the second step of `mfa_token`), or None."""
+        r = _http.post(f"{BASE}/v1/webauthn/login/options", json={"mfa_token": mfa_token} if mfa_token else None,
+                       timeout=30)
+        if r.status_code != 200:
+            return None
+        options = r.json()
+        return key.assert_(options, self.origin(options["rpId"]))
+
+    def second_step(self, mfa_token):
+        """Completes a password sign-in with one of the passkeys made here: the 201 answer, or None."""
+        for key in self.keys:
+            assertion = self.assertion(key, mfa_token)
+            if assertion is None:
+                continue
+            r = _http.post(f"{BASE}/v1/webauthn/login", json={"credential": assertion, "mfa_token": mfa_token},
+                           timeout=30)
+            if r.status_code == 201:
+                return r
+        return None
+
+    def remove_all(self):
+        """Removes every passkey of the fuzzing account (with the password, should the sign-in not be recent)."""
+        if not self.pending:
+            return
+        cookie, csrf = SESSION.get()
+        r = _http.get(f"{BASE}/v1/webauthn/credentials", headers={"Cookie": f"{COOKIE}={cookie}"}, timeout=30)
+        if r.status_code != 200:
+            return
+        left = [p for p in r.json().get("credentials", [])
+                if _http.delete(f"{BASE}/v1/webauthn/credentials/{p['id']}", headers=self.headers(cookie, csrf),
+                                json={"password": SESSION.password}, timeout=30).status_code != 204]
+        if left:
+            print(f"schemathesis_hooks: could not remove {len(left)} passkeys of the fuzzing account", file=sys.stderr)
+            return
+        self.pending = False
+        self.keys.clear()
+
+
+PASSKEYS = _Passkeys()
+PASSKEY_ID_ROUTES = ("/v1/webauthn/credentials/{id}", "/account/passkeys/{id}/rename", "/account/passkeys/{id}/remove")
+PASSKEY_PASSWORD_ROUTES = {("POST", "/v1/webauthn/register/options"), ("DELETE", "/v1/webauthn/credentials/{id}")}
 
 
 def _schemes(operation):
@@ -193,6 +295,8 @@ def map_body(context, body):
         return {**body, "current_password": SESSION.password}
     if path == "/v1/mfa/totp" and operation.method.upper() == "DELETE":
         return {**body, "password": SESSION.password}
+    if (operation.method.upper(), path) in PASSKEY_PASSWORD_ROUTES:
+        return {**body, "password": SESSION.password}
     if path in ("/v1/sessions", "/login"):
         return {**body, "email": EMAIL, "password": SESSION.password}
     if path in ("/v1/accounts", "/register"):
@@ -217,15 +321,37 @@ def _sent_cookie(case):
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """Cases get their credentials when generated, possibly long before they are sent (the coverage
-    phase builds its cases up front): swap a session that has ended since for the current one."""
+    phase builds its cases up front): swap a session that has ended since for the current one. Then,
+    for half of the passkey routes' cases, put in a real passkey (see the module's description)."""
     cookie = _sent_cookie(case)
-    if cookie is None or cookie not in SESSION.issued:
+    if cookie is not None and cookie in SESSION.issued:
+        current, csrf = SESSION.get()
+        if cookie != current:
+            case.headers["Cookie"] = f"{COOKIE}={current}"
+            if case.headers.get("X-CSRF-Token") == SESSION.issued[cookie]:
+                case.headers["X-CSRF-Token"] = csrf
+        _real_passkey(case, signed_in=True)
+    elif case.method.upper() == "POST" and case.operation.path == "/v1/webauthn/login":
+        _real_passkey(case, signed_in=False)
+
+
+def _real_passkey(case, signed_in):
+    path, method = case.operation.path, case.method.upper()
+    if method != case.operation.method.upper():
         return
-    current, csrf = SESSION.get()
-    if cookie != current:
-        case.headers["Cookie"] = f"{COOKIE}={current}"
-        if case.headers.get("X-CSRF-Token") == SESSION.issued[cookie]:
-            case.headers["X-CSRF-Token"] = csrf
+    if signed_in and path in PASSKEY_ID_ROUTES and _half((case.path_parameters or {}).get("id")):
+        key = PASSKEYS.add(*SESSION.get())
+        if key is not None:
+            case.path_parameters = {**(case.path_parameters or {}), "id": key.id}
+    elif signed_in and path == "/v1/webauthn/register" and isinstance(case.body, dict) and _half(case.body):
+        key, credential = PASSKEYS.creation(*SESSION.get())
+        if key is not None:
+            case.body = {**case.body, "credential": credential}
+    elif path == "/v1/webauthn/login" and isinstance(case.body, dict) and _half(case.body):
+        key = PASSKEYS.add(*SESSION.get())
+        assertion = PASSKEYS.assertion(key) if key is not None else None
+        if assertion is not None:
+            case.body = {**{k: v for k, v in case.body.items() if k != "mfa_token"}, "credential": assertion}
 
 
 def _password_changed(case, response):
@@ -250,11 +376,12 @@ def after_call(context, case, response):
     cookie = _sent_cookie(case)
     if cookie is not None and (case.method.upper() != "GET" or response.status_code == 401):
         SESSION.check(cookie)
+    PASSKEYS.remove_all()
 
 
-@schemathesis.deserializer("text/html", "text/css", "text/plain", "text/event-stream")
+@schemathesis.deserializer("text/html", "text/css", "text/javascript", "text/plain", "text/event-stream")
 def deserialize_text(ctx, response):
-    """Pages, the stylesheet and metrics are strings in the spec: validate them as such."""
+    """Pages, the stylesheet, the passkey script and metrics are strings in the spec: validate them as such."""
     return response.content.decode("utf-8")
 
 
