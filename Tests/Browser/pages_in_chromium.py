@@ -599,7 +599,9 @@ def passkeys(binary, screenshots, directory):
         check(second.path.startswith("/login") and not second.driver.get_cookie("__Host-portcullis_session"),
               "the second profile is not signed in")
 
-        # Removing the last passkey: the list is empty and the password alone signs in again.
+        # Removing the last passkey (the last second factor: the password is asked for even now):
+        # the list is empty and the password alone signs in again.
+        first.driver.find_element(By.CSS_SELECTOR, "#passkeys form[action$='/remove'] input[type=password]").send_keys(PASSWORD)
         first.submit("#passkeys form[action$='/remove'] button[type=submit]")
         check(first.arrives_at("/account?notice=passkey-removed"), "the passkey is removed")
         check(first.driver.find_elements(By.ID, "passkeys-empty"), "the list is empty again")

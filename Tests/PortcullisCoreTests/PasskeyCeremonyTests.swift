@@ -395,7 +395,18 @@ struct PasskeyCeremonyTests {
         #expect(try await sessions.validate(other.secret) == nil)
 
         let third = try await sessions.start(account: ada, remember: false, userAgent: nil, ipAddress: nil)
-        try await passkeys.remove(stored.id, for: ada, keepingSession: kept.session.id, signedInAt: clock.now, password: nil, clientAddress: nil)
+        // The account's last second factor: even a recent sign-in gives the password.
+        await expectRefused(.forbidden) {
+            try await passkeys.remove(stored.id, for: ada, keepingSession: kept.session.id, signedInAt: clock.now, password: nil, clientAddress: nil)
+        }
+        try await passkeys.remove(
+            stored.id,
+            for: ada,
+            keepingSession: kept.session.id,
+            signedInAt: clock.now,
+            password: Self.password,
+            clientAddress: nil
+        )
         #expect(try await sessions.validate(kept.secret) != nil)
         #expect(try await sessions.validate(third.secret) == nil)
         #expect(try await store.session(id: third.session.id) == nil)

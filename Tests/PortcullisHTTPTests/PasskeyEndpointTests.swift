@@ -164,7 +164,13 @@ struct PasskeyEndpointTests {
             var packed = Self.site
             packed.format = "packed"
             #expect(try await register(packed) == .created, "packed self-attestation")
-            #expect(try await register(Self.site) == .unauthorized, "the challenge was spent")
+            #expect(try await register(Self.site) == .badRequest, "the same credential again")
+            let another = try await client.post(
+                "/v1/webauthn/register",
+                json: ["credential": try SoftwarePasskey(userHandle: user).register(challenge: challenge, Self.site)],
+                headers: ada.headers()
+            )
+            #expect(another.status == .unauthorized, "the challenge was spent")
             #expect(try await client.get("/v1/webauthn/credentials", headers: ada.cookieHeader).json["credentials"] as? [Any] != nil)
             #expect(try await client.get("/v1/me", headers: other.cookieHeader).status == .unauthorized, "adding a passkey ended the other session")
 
@@ -174,6 +180,12 @@ struct PasskeyEndpointTests {
                 let challenge = try await Self.signInChallenge(client)
                 #expect(try await Self.signIn(client, try passkey.assert(challenge: challenge, ceremony)).status == .unauthorized)
             }
+            // A discoverable sign-in must say whose passkey it is (the user handle).
+            var anonymous = try passkey.assert(challenge: try await Self.signInChallenge(client), Self.site)
+            var response = try #require(anonymous["response"] as? [String: any Sendable])
+            response["userHandle"] = nil
+            anonymous["response"] = response
+            #expect(try await Self.signIn(client, anonymous).status == .badRequest, "no user handle")
             // A replay, and a counter that went back (a cloned authenticator).
             let fresh = try await Self.signInChallenge(client)
             let assertion = try passkey.assert(challenge: fresh, Self.site)
@@ -224,6 +236,10 @@ struct PasskeyEndpointTests {
             // Someone else's passkey, or none: not found.
             let eve = try await client.signUpAndLogIn("eve@example.com")
             #expect(try await client.delete("/v1/webauthn/credentials/\(passkey.id)", headers: eve.headers()).status == .notFound)
+            // A token, however fresh, adds a passkey only with the password: a passkey outlives it.
+            let token = try #require(try await client.passwordGrant("eve@example.com").json["access_token"] as? String)
+            #expect(try await client.post("/v1/webauthn/register/options", json: [:], headers: bearer(token)).status == .forbidden)
+            #expect(try await client.post("/v1/webauthn/register/options", json: ["password": strongPassword], headers: bearer(token)).status == .ok)
 
             // An old sign-in needs the password to add or remove.
             let laptop = try await client.logIn("ada@example.com")

@@ -82,10 +82,23 @@ public struct Passkey: Sendable, Hashable {
     /// The longest name kept.
     public static let maximumNameLength = 64
 
-    /// A name as given, trimmed and cut to ``maximumNameLength``; "Passkey" when empty.
+    /// A name as given: without control, format (bidirectional overrides) or separator
+    /// characters, trimmed, cut to ``maximumNameLength`` Unicode scalars (so combining marks
+    /// cannot make it long); "Passkey" when nothing is left.
     public static func name(_ given: String?) -> String {
-        let printable = (given ?? "").filter { !$0.isNewline && !($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) }
-        let trimmed = String(printable.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-        return trimmed.isEmpty ? "Passkey" : String(trimmed.prefix(maximumNameLength))
+        var scalars = String.UnicodeScalarView()
+        scalars.append(
+            contentsOf: (given ?? "").unicodeScalars.filter { scalar in
+                switch scalar.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator: false
+                case .format: scalar == "\u{200D}"  // the joiner inside emoji sequences
+                default: true
+                }
+            }
+        )
+        let trimmed = String(String(scalars).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: trimmed.unicodeScalars.prefix(maximumNameLength))
+        return kept.isEmpty ? "Passkey" : String(kept)
     }
 }

@@ -140,8 +140,10 @@ public struct PasskeyService: Sendable {
         do {
             try await changes.apply(
                 [
-                    .spendOneTimeToken(Self.spent(checked.challenge, of: account, expiresAt: checked.expiry, now: now)),
+                    // The passkey first: on a shared store it takes the account row for the change
+                    // before anything else holds it.
                     .insertPasskey(passkey),
+                    .spendOneTimeToken(Self.spent(checked.challenge, of: account, expiresAt: checked.expiry, now: now)),
                 ],
                 to: account,
                 keepingSession: session
@@ -174,8 +176,9 @@ public struct PasskeyService: Sendable {
         return renamed
     }
 
-    /// Removes one of the account's passkeys; needs a recent sign-in or the password. Ends every
-    /// other session and refresh family of the account, keeping `keepingSession`.
+    /// Removes one of the account's passkeys; needs a recent sign-in or the password, and always
+    /// the password when it is the account's last second factor. Ends every other session and
+    /// refresh family of the account, keeping `keepingSession`.
     /// - Throws: ``PortcullisError`` `notFound`, `forbidden`, `throttled`.
     public func remove(
         _ id: String,
@@ -186,7 +189,17 @@ public struct PasskeyService: Sendable {
         clientAddress: String?
     ) async throws {
         guard let passkey = try await store.passkey(id: id), passkey.accountID == account.id else { throw Self.notFound }
-        try await changes.requireRecentProof(of: account, signedInAt: signedInAt, password: password, clientAddress: clientAddress)
+        // The last second factor takes the account back to a password alone: that always needs
+        // the password, as turning the authenticator app off does.
+        let passkeysLeft = try await store.passkeys(accountID: account.id).count
+        let hasApp = try await store.totpCredential(accountID: account.id)?.isConfirmed == true
+        let isLastFactor = passkeysLeft == 1 && !hasApp
+        try await changes.requireRecentProof(
+            of: account,
+            signedInAt: isLastFactor ? nil : signedInAt,
+            password: password,
+            clientAddress: clientAddress
+        )
         do {
             try await changes.apply([.removePasskey(id: id, accountID: account.id)], to: account, keepingSession: keepingSession)
         } catch let error as StoreError where error.kind == .unusable {
@@ -225,7 +238,9 @@ public struct PasskeyService: Sendable {
     /// What a registration challenge is bound to.
     static func binding(_ account: Account, _ session: String) -> String { "\(account.id)\n\(session)" }
 
-    /// The record that marks a ceremony's challenge spent.
+    /// The record that marks a ceremony's challenge spent. It is kept a challenge lifetime past
+    /// the challenge's expiry, so an instance whose clock runs behind the one that sweeps expired
+    /// tokens still finds it while it would accept the challenge.
     static func spent(_ challenge: [UInt8], of account: Account, expiresAt: Date, now: Date) -> OneTimeToken {
         OneTimeToken(
             hash: PasskeyChallenge.spentHash(challenge),
@@ -233,7 +248,7 @@ public struct PasskeyService: Sendable {
             accountID: account.id,
             email: account.email,
             createdAt: Date(epochSeconds: now.epochSeconds),
-            expiresAt: expiresAt
+            expiresAt: expiresAt.addingTimeInterval(PasskeyChallenge.lifetime.timeInterval)
         )
     }
 

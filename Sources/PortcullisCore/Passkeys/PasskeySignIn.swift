@@ -70,6 +70,8 @@ public struct PasskeySignIn: Sendable {
         if let mfaToken {
             let challenge = try await secondStep(mfaToken)
             allowed = try await store.passkeys(accountID: challenge.accountID)
+            // An empty list would let the browser offer any passkey it holds for the site.
+            guard !allowed.isEmpty else { throw PortcullisError(.invalidRequest, "This account has no passkey.") }
         }
         return RequestOptions(
             relyingParty: relyingParty,
@@ -145,8 +147,12 @@ public struct PasskeySignIn: Sendable {
         now: Date
     ) throws(PasskeyRefusal) -> (signCount: UInt32, expiry: Date, challenge: [UInt8]) {
         guard response.type == "public-key", response.rawId == response.id else { throw .malformed("type or rawId") }
+        // Without an mfa_token nobody was identified beforehand: the user handle must say who
+        // (WebAuthn §7.2 step 6), and it must be the passkey's account either way.
         if let handle = response.response.userHandle, !handle.isEmpty {
             guard Base64.decode(handle) == Array(passkey.accountID.utf8) else { throw .unknownCredential }
+        } else if mfaToken == nil {
+            throw .malformed("a discoverable sign-in without a user handle")
         }
         let clientData = try CollectedClientData.check(response.response.clientDataJSON, type: "webauthn.get", relyingParty: relyingParty)
         guard let expiry = challenges.expiry(of: clientData.challenge, for: .signIn, binding: Self.binding(mfaToken), now: now) else {

@@ -54,7 +54,7 @@ struct AccountPage {
                 <p class="lede">Apps signed in with tokens, such as a mobile app or a command-line tool.</p>
                 \(appList)
                 </section>
-                \(PasskeySection(passkeys: passkeys, csrfToken: csrfToken, needsPassword: twoStepNeedsPassword).html)
+                \(PasskeySection(passkeys: passkeys, csrfToken: csrfToken, needsPassword: twoStepNeedsPassword, twoStepIsOn: twoStep.isOn).html)
                 \(twoStepSection)
                 \(mailEnabled ? passwordSection : .empty)
                 <section class="card danger-zone" aria-labelledby="everywhere-heading">

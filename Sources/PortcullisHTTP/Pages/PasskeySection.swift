@@ -10,6 +10,9 @@ struct PasskeySection {
     let csrfToken: String
     /// Whether adding or removing needs the password (the sign-in is not recent).
     let needsPassword: Bool
+    /// Whether the authenticator app is on: without it, removing the last passkey removes the
+    /// last second factor, which always needs the password.
+    let twoStepIsOn: Bool
 
     var html: HTML {
         let list: HTML =
@@ -22,7 +25,7 @@ struct PasskeySection {
             <p class="lede">Sign in with your fingerprint, face or screen lock instead of a password. A passkey stays on your \
             device (or your password manager) and only works on this site.</p>
             \(list)
-            <form class="passkey-add" id="passkey-add">\(FormParts.csrfField(csrfToken))
+            <form class="passkey-add" id="passkey-add" hidden>\(FormParts.csrfField(csrfToken))
             <div class="field">
             <label for="passkey-name">Name</label>
             <input id="passkey-name" name="name" type="text" maxlength="\(Passkey.maximumNameLength)" placeholder="Laptop" autocomplete="off">
@@ -52,19 +55,21 @@ struct PasskeySection {
             <input id="rename-\(passkey.id)" name="name" type="text" maxlength="\(Passkey.maximumNameLength)" value="\(passkey.name)" required>
             <button class="button button-secondary button-small" type="submit">Rename</button>
             </form>
-            <form method="post" action="/account/passkeys/\(passkey.id)/remove">\(FormParts.csrfField(csrfToken))\(password("remove-\(passkey.id)"))
+            <form method="post" action="/account/passkeys/\(passkey.id)/remove">\(FormParts.csrfField(csrfToken))\
+            \(password("remove-\(passkey.id)", always: passkeys.count == 1 && !twoStepIsOn))
             <button class="button button-danger button-small" type="submit">Remove<span class="visually-hidden"> \(passkey.name)</span></button>
             </form>
             </li>
             """
     }
 
-    private func password(_ id: String) -> HTML {
-        guard needsPassword else { return .empty }
+    /// The password field of a form, when the sign-in is not recent, or `always`.
+    private func password(_ id: String, always: Bool = false) -> HTML {
+        guard needsPassword || always else { return .empty }
         return """
             <div class="field">
             <label for="\(id)">Password, to confirm it is you</label>
-            <input id="\(id)" name="password" type="password" autocomplete="current-password">
+            <input id="\(id)" name="password" type="password" autocomplete="current-password" required>
             </div>
             """
     }

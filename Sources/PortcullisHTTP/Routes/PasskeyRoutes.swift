@@ -2,6 +2,12 @@ import Hummingbird
 import PortcullisCore
 import PortcullisTokens
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Passkeys over the API, in the WebAuthn JSON serialisation: the options a browser passes to
 /// `navigator.credentials.create()` or `.get()`, and its answers.
 ///
@@ -25,7 +31,7 @@ struct PasskeyRoutes {
             let options = try await services.passkeys.registrationOptions(
                 for: caller.account,
                 session: caller.sessionID,
-                signedInAt: caller.signedInAt,
+                signedInAt: Self.recentProof(of: caller),
                 password: input?.password,
                 clientAddress: context.clientAddress
             )
@@ -54,7 +60,7 @@ struct PasskeyRoutes {
                 try context.parameters.require("id"),
                 for: caller.account,
                 keepingSession: caller.sessionID,
-                signedInAt: caller.signedInAt,
+                signedInAt: Self.recentProof(of: caller),
                 password: input?.password,
                 clientAddress: context.clientAddress
             )
@@ -76,6 +82,13 @@ struct PasskeyRoutes {
             )
             return try Response.json(SessionEnvelope(signedIn.authenticated), status: .created, headers: [.setCookie: signedIn.setCookie])
         }
+    }
+
+    /// When the caller signed in, if that may stand in for the password: a browser session's start.
+    /// A token caller always gives the password, because a passkey added with only a token (any
+    /// program can play the authenticator) would be a sign-in of its own that outlives the token.
+    static func recentProof(of caller: Caller) -> Date? {
+        caller.isCookie ? caller.signedInAt : nil
     }
 
     /// `PublicKeyCredentialCreationOptionsJSON`.

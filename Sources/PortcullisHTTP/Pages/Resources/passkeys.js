@@ -118,6 +118,16 @@
         event.preventDefault();
         run(element, status);
       });
+      // The add form is hidden until now (it cannot work without script); Enter in its name
+      // field adds the passkey instead of submitting the form.
+      const form = element.closest("form");
+      if (element.dataset.passkey === "register" && form) {
+        form.hidden = false;
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          if (!element.disabled) run(element, status);
+        });
+      }
     }
   });
 })();
