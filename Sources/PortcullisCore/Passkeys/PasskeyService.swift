@@ -69,7 +69,7 @@ public struct PasskeyService: Sendable {
             hasher: hasher,
             throttle: throttle,
             sessions: sessions,
-            revocations: RevocationLog(store: store, horizon: revocationHorizon, clock: clock),
+            revocationHorizon: revocationHorizon,
             clock: clock
         )
         self.challenges = PasskeyChallenge(encryption: encryption)

@@ -22,6 +22,26 @@ struct FactorChanges: Sendable {
     let revocations: RevocationLog
     let clock: any WallClock
 
+    /// - Parameters:
+    ///   - throttle: counts wrong passwords given to confirm a change; `nil` turns that off.
+    ///   - sessions: whose caches must forget at once the sessions a change ends.
+    ///   - revocationHorizon: how long the `user` entry of a change matters.
+    init(
+        store: any PortcullisStore,
+        hasher: PasswordHasher,
+        throttle: CredentialThrottle?,
+        sessions: SessionManager,
+        revocationHorizon: Duration,
+        clock: any WallClock
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.throttle = throttle
+        self.sessions = sessions
+        self.revocations = RevocationLog(store: store, horizon: revocationHorizon, clock: clock)
+        self.clock = clock
+    }
+
     /// Applies `writes` with the end of every other session and refresh family (keeping
     /// `keepingSession`) and of the sign-in challenges in flight.
     func apply(_ writes: [StoreWrite], to account: Account, keepingSession: String?) async throws {

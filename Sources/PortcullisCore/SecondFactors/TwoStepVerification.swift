@@ -73,7 +73,7 @@ public struct TwoStepVerification: Sendable {
             hasher: hasher,
             throttle: throttle,
             sessions: sessions,
-            revocations: RevocationLog(store: store, horizon: revocationHorizon, clock: clock),
+            revocationHorizon: revocationHorizon,
             clock: clock
         )
         self.encryption = encryption

@@ -93,26 +93,10 @@ struct BrowserSignIn {
         request: Request,
         context: Context
     ) async throws -> SignedIn {
-        do {
-            let signedIn = try await services.secondFactor.complete(token: token, code: code, clientAddress: context.clientAddress) { completion in
-                try await startSession(
-                    for: completion.account,
-                    passwordHash: completion.passwordHash,
-                    remember: completion.staySignedIn,
-                    authMethods: completion.methods,
-                    alongside: completion.writes,
-                    request: request,
-                    context: context
-                )
+        try await counted {
+            try await services.secondFactor.complete(token: token, code: code, clientAddress: context.clientAddress) { completion in
+                try await startSession(after: completion, request: request, context: context)
             }
-            successes.increment()
-            return signedIn
-        } catch let error as PortcullisError {
-            switch error.kind {
-            case .throttled: throttled.increment()
-            default: failures.increment()
-            }
-            throw error
         }
     }
 
@@ -126,23 +110,18 @@ struct BrowserSignIn {
         request: Request,
         context: Context
     ) async throws -> SignedIn {
-        do {
-            let signedIn = try await services.passkeySignIn.complete(
-                credential,
-                mfaToken: mfaToken,
-                staySignedIn: remember,
-                clientAddress: context.clientAddress
-            ) { completion in
-                try await startSession(
-                    for: completion.account,
-                    passwordHash: completion.passwordHash,
-                    remember: completion.staySignedIn,
-                    authMethods: completion.methods,
-                    alongside: completion.writes,
-                    request: request,
-                    context: context
-                )
+        try await counted {
+            try await services.passkeySignIn.complete(credential, mfaToken: mfaToken, staySignedIn: remember, clientAddress: context.clientAddress) {
+                completion in
+                try await startSession(after: completion, request: request, context: context)
             }
+        }
+    }
+
+    /// Runs a sign-in step and counts how it ended in `portcullis_logins_total`.
+    private func counted(_ step: () async throws -> SignedIn) async throws -> SignedIn {
+        do {
+            let signedIn = try await step()
             successes.increment()
             return signedIn
         } catch let error as PortcullisError {
@@ -152,6 +131,24 @@ struct BrowserSignIn {
             }
             throw error
         }
+    }
+
+    /// Starts the session a completed second step (or passkey sign-in) proved, in the transaction
+    /// that uses its challenge and factor.
+    private func startSession<Context: PortcullisAuthRequestContext>(
+        after completion: SecondFactorSignIn.Completion,
+        request: Request,
+        context: Context
+    ) async throws -> SignedIn {
+        try await startSession(
+            for: completion.account,
+            passwordHash: completion.passwordHash,
+            remember: completion.staySignedIn,
+            authMethods: completion.methods,
+            alongside: completion.writes,
+            request: request,
+            context: context
+        )
     }
 
     /// Starts a session for `account`, whose credentials the caller has just proven (against
