@@ -49,7 +49,12 @@ struct ServiceClientTests {
             #expect(active.json["active"] as? Bool == true)
             #expect(active.json["token_type"] as? String == "access_token")
             for field in ["sub", "exp", "iat", "sid", "jti", "client_id"] { #expect(active.json[field] != nil, "\(field)") }
-            #expect(try await introspect(client, refresh, headers: credentials).json["token_type"] as? String == "refresh_token")
+            // How the sign-in was proven travels to services that introspect, as it does in the token.
+            #expect(active.json["amr"] as? [String] == ["pwd"])
+            #expect(active.json["auth_time"] as? Int == Int(app.clock.now.epochSeconds))
+            let family = try await introspect(client, refresh, headers: credentials).json
+            #expect(family["token_type"] as? String == "refresh_token")
+            #expect(family["amr"] as? [String] == ["pwd"] && family["auth_time"] as? Int == Int(app.clock.now.epochSeconds))
 
             _ = try await client.revoke(access)
             let revoked = try await introspect(client, access, headers: credentials)

@@ -262,6 +262,10 @@ public struct TokenService: Sendable {
         public let tokenID: String?
         /// The client it was issued to.
         public let clientID: String?
+        /// How the sign-in behind it was proven (`amr`; empty for an access token without them).
+        public let authenticationMethods: [String]
+        /// When that sign-in happened (`auth_time`).
+        public let authenticatedAt: Int64?
 
         static let inactive = Introspection(
             active: false,
@@ -271,7 +275,9 @@ public struct TokenService: Sendable {
             issuedAt: nil,
             sessionID: nil,
             tokenID: nil,
-            clientID: nil
+            clientID: nil,
+            authenticationMethods: [],
+            authenticatedAt: nil
         )
     }
 
@@ -290,7 +296,9 @@ public struct TokenService: Sendable {
                 issuedAt: family.lastUsedAt.epochSeconds,
                 sessionID: family.id,
                 tokenID: nil,
-                clientID: family.clientID
+                clientID: family.clientID,
+                authenticationMethods: family.authMethods.map(\.rawValue),
+                authenticatedAt: family.createdAt.epochSeconds
             )
         }
         guard let claims = try? await anyAudienceVerifier.verify(token, keys: try await keyRing.verificationKeys(), now: now),
@@ -310,7 +318,9 @@ public struct TokenService: Sendable {
             issuedAt: claims.issuedAt,
             sessionID: claims.sessionID,
             tokenID: claims.tokenID,
-            clientID: claims.clientID
+            clientID: claims.clientID,
+            authenticationMethods: claims.authMethods,
+            authenticatedAt: claims.authTime
         )
     }
 

@@ -98,9 +98,10 @@ struct ServiceClientRoutes {
         init(_ result: TokenService.Introspection) { self.result = result }
 
         enum CodingKeys: String, CodingKey {
-            case active, sub, exp, iat, sid, jti
+            case active, sub, exp, iat, sid, jti, amr
             case clientID = "client_id"
             case tokenType = "token_type"
+            case authTime = "auth_time"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -114,6 +115,8 @@ struct ServiceClientRoutes {
             try container.encodeIfPresent(result.tokenID, forKey: .jti)
             try container.encodeIfPresent(result.clientID, forKey: .clientID)
             try container.encodeIfPresent(result.tokenType, forKey: .tokenType)
+            if !result.authenticationMethods.isEmpty { try container.encode(result.authenticationMethods, forKey: .amr) }
+            try container.encodeIfPresent(result.authenticatedAt, forKey: .authTime)
         }
     }
 
