@@ -16,7 +16,11 @@ Usage: Tests/API/check_openapi.py PATH/TO/portcullis
    TOTP codes from pyotp, an authenticator that is not Portcullis's; passkeys (WebAuthn) with a
    software authenticator written here (software_passkey.py: P-256 keys from `cryptography`), whose
    ceremonies are also bent to be refused (another origin or relying party, no user verification, a
-   bad signature, a replay, a counter that did not increase, another session's challenge). A
+   bad signature, a replay, a counter that did not increase, another session's challenge, no user
+   handle for a passkey alone, a credential id under 16 bytes). The rules on the password for a
+   change of passkeys are checked both ways: a bearer caller always gives it (a token's auth_time
+   never counts as a recent sign-in), and so does the removal of the account's last second factor
+   (its only passkey while the authenticator app is off), on the API and on the account page. A
    sign-in over 15 minutes old (which makes changes of factors ask for the password) is not
    produced: only the recent case is.
    The servers: the main one; one with `--mail off`; one with `--require-verified-email on`; one
@@ -1431,6 +1435,9 @@ def scenario_passkeys(c: Checker, server: Server):
     NOT_ACCEPTED = {"detail": "The passkey was not accepted."}
     NOT_VALID = {"detail": "The passkey response is not valid."}
     EXPIRED = {"detail": "This sign-in has expired or is already complete. Sign in again."}
+    CONFIRM = {"detail": "Confirm your password to change how you sign in (or sign in again)."}
+    NOT_RIGHT = {"detail": "The current password is not right."}
+    REGISTERED = {"detail": "This passkey is registered already."}
     PASSKEY_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                    "frame-ancestors 'none'; base-uri 'none'; script-src 'self'; connect-src 'self'")
 
@@ -1486,6 +1493,34 @@ def scenario_passkeys(c: Checker, server: Server):
     def path(template, passkey_id):
         return template.replace("{id}", passkey_id)
 
+    def without_handle(assertion, handle=...):
+        """The assertion with no `userHandle` member (or with `handle` as its value: "" or None)."""
+        response = {k: v for k, v in assertion["response"].items() if k != "userHandle"}
+        if handle is not ...:
+            response["userHandle"] = handle
+        return {**assertion, "response": response}
+
+    def removal_password_field(label, cookie, passkey_id):
+        """Whether the account page's removal form of the passkey has a password field, which must then be
+        required; None when the page does not show the passkey's removal form."""
+        r = c.call("GET", "/account", cookie=cookie, expect=200, label=label)
+        form = re.search(r'<form method="post" action="/account/passkeys/' + re.escape(passkey_id) + r'/remove">(.*?)</form>',
+                         r.text, re.S)
+        if not form:
+            c.unexpected.append(f"GET /account [{label}]: no removal form for passkey {passkey_id}")
+            return None
+        field = re.search(r'<input id="remove-' + re.escape(passkey_id) + r'" name="password"[^>]*>', form.group(1))
+        if field and not re.search(r"\brequired\b", field.group(0)):
+            c.unexpected.append(f"GET /account [{label}]: the removal form's password field is not required")
+        return field is not None
+
+    def exchanged_token(cookie, csrf, label):
+        """An access token for the session (token exchange): its auth_time is the session's sign-in."""
+        r = c.call("POST", "/v1/token", form={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                                             "subject_token_type": "urn:portcullis:session"},
+                   cookie=cookie, csrf=csrf, expect=200, label=label)
+        return c.json(r).get("access_token")
+
     pat, quinn, rae, sam, tess = (f"{n}@example.com" for n in ("pat", "quinn", "rae", "sam", "tess"))
     for who in (pat, quinn, rae, sam, tess):
         c.call("POST", "/v1/accounts", json_body={"email": who, "password": PASSWORD}, expect=201, label="passkeys")
@@ -1519,6 +1554,8 @@ def scenario_passkeys(c: Checker, server: Server):
 
     key = SoftwarePasskey()
     good = key.register(options, origin)
+    short = SoftwarePasskey()
+    short.credential_id = os.urandom(15)  # WebAuthn Level 3 asks for at least 16 bytes
     c.call("POST", RG, data=json.dumps({"credential": good}), content_type="text/plain", expect=415,
            label="wrong content type", **P)
     c.call("POST", RG, data=b'{"credential":', content_type=J, expect=400, label="malformed JSON", **P)
@@ -1541,6 +1578,7 @@ def scenario_passkeys(c: Checker, server: Server):
         ("type not public-key", 400, NOT_VALID, {**good, "type": "password"}),
         ("attestationObject not base64url", 400, NOT_VALID,
          {**good, "response": {**good["response"], "attestationObject": "%%%"}}),
+        ("a credential id of 15 bytes", 400, NOT_VALID, short.register(options, origin)),
     ]
     for label, status, problem, credential in refusals:
         c.call("POST", RG, json_body={"credential": credential}, expect=status, expect_json=problem, label=label, **P)
@@ -1554,13 +1592,16 @@ def scenario_passkeys(c: Checker, server: Server):
         c.unexpected.append(f"POST {RG}: unexpected passkey: {r.text[:300]}")
     c.call("POST", RG, json_body={"credential": SoftwarePasskey().register(options, origin)}, expect=401,
            expect_json=NOT_ACCEPTED, label="a spent challenge", **P)
+    # The passkey is inserted before the challenge is spent: the same registration again is a duplicate.
+    c.call("POST", RG, json_body={"credential": good}, expect=400, expect_json=REGISTERED,
+           label="the same registration again, its challenge spent", **P)
     c.call("GET", "/v1/session", cookie=p2_cookie, expect=401, label="another session, after a passkey was added")
     c.call("GET", "/v1/session", cookie=p_cookie, expect=200, label="the session that added a passkey")
     options = creation_options(label="with a passkey", **P)
     if [d.get("id") for d in options.get("excludeCredentials", [])] != [key.id]:
         c.unexpected.append(f"POST {RO}: excludeCredentials does not list the passkey: {options}")
     c.call("POST", RG, json_body={"credential": key.register(options, origin)}, expect=400,
-           expect_json={"detail": "This passkey is registered already."}, label="registered already", **P)
+           expect_json=REGISTERED, label="registered already", **P)
     if [p.get("id") for p in listed("one passkey", cookie=p_cookie)] != [key.id]:
         c.unexpected.append(f"GET {CL}: does not list the one passkey")
 
@@ -1600,6 +1641,10 @@ def scenario_passkeys(c: Checker, server: Server):
            expect_json=NOT_VALID, label="rawId not id")
     c.call("POST", LG, json_body={"credential": key.assert_(options, origin, kind="webauthn.create")}, expect=400,
            expect_json=NOT_VALID, label="client data of type webauthn.create")
+    # Without an mfa_token nobody was identified beforehand: the user handle must say who.
+    for handle, label in ((..., "no userHandle"), ("", "an empty userHandle"), (None, "userHandle null")):
+        c.call("POST", LG, json_body={"credential": without_handle(key.assert_(options, origin), handle)}, expect=400,
+               expect_json=NOT_VALID, forbid_headers=("Set-Cookie",), label=f"a passkey alone, {label}")
     r = c.call("POST", LG, json_body={"credential": assertion}, cookie=p_cookie, expect=201,
                expect_headers=("Set-Cookie",), check_request=True, label="a passkey alone")
     pl_cookie = set_cookie_value(r)
@@ -1636,12 +1681,20 @@ def scenario_passkeys(c: Checker, server: Server):
     c.call("POST", LO, json_body={"mfa_token": token}, expect=401, expect_json=EXPIRED, label="used mfa_token")
     c.call("POST", LG, json_body={"credential": key.assert_(options, origin), "mfa_token": token}, expect=401,
            expect_json=EXPIRED, label="used mfa_token")
+    # A second step names its account by the mfa_token: there the user handle may be left out.
+    token = mfa_challenge(pat, ["webauthn"])
+    options = request_options(token, label="second step, no userHandle")
+    r = c.call("POST", LG, json_body={"credential": without_handle(key.assert_(options, origin)), "mfa_token": token},
+               expect=201, expect_headers=("Set-Cookie",), label="second step, no userHandle")
+    amr("a second step without a user handle", set_cookie_value(r), ["pwd", "hwk", "user", "mfa"])
 
     # -- pat: rename -----------------------------------------------------------------------------------------
     _, p3_cookie, _ = passkey_sign_in(key, label="another session")
     here = path(CI, key.id)
     for name, wanted in (("Phone", "Phone"), ("", "Passkey"), (" Work\nlaptop\u0007 ", "Worklaptop"),
-                         ("x" * 100, "x" * 64)):
+                         ("x" * 100, "x" * 64), ("a\u202egnp.exe\u202c", "agnp.exe"), ("\u2028Tab\u2029let\u200b", "Tablet"),
+                         ("\U0001F469\u200d\U0001F4BB Dev", "\U0001F469\u200d\U0001F4BB Dev"),
+                         ("e" + "\u0301" * 100, "e" + "\u0301" * 63)):
         c.call("PATCH", CI, path=here, json_body={"name": name}, expect=200, expect_json={"name": wanted, "id": key.id},
                check_request=True, label=f"name {name[:12]!r}", **P)
     c.call("PATCH", CI, path=here, json_body={"name": "x"}, cookie=pr_cookie, expect=403, label="no CSRF")
@@ -1657,6 +1710,8 @@ def scenario_passkeys(c: Checker, server: Server):
     add(key2, label="a second passkey", **P)
     _, p3_cookie, _ = passkey_sign_in(key, label="another session")
     there = path(CI, key2.id)
+    if removal_password_field("two passkeys, a recent sign-in", pr_cookie, key2.id):
+        c.unexpected.append("GET /account [two passkeys, a recent sign-in]: a removal form asks for the password")
     c.call("DELETE", CI, path=path(CI, "no-such-passkey"), expect=404, label="unknown id", **P)
     c.call("DELETE", CI, path=there, cookie=pr_cookie, expect=403, label="no CSRF")
     c.call("DELETE", CI, path=there, expect=401, label="no credentials")
@@ -1669,12 +1724,49 @@ def scenario_passkeys(c: Checker, server: Server):
     c.call("POST", LG, json_body={"credential": key2.assert_(request_options(label="removed"), origin)}, expect=401,
            expect_json=NOT_ACCEPTED, label="a removed passkey")
 
+    # -- pat: the last second factor always needs the password; a bearer caller always gives it ----------------
+    # pat's one passkey is now the account's last second factor (no authenticator app): removing it takes the
+    # account back to a password alone, which needs the password even right after signing in.
+    last = path(CI, key.id)
+    if removal_password_field("the last second factor, a recent sign-in", pr_cookie, key.id) is False:
+        c.unexpected.append("GET /account [the last second factor]: its removal form has no password field")
+    c.call("DELETE", CI, path=last, expect=403, expect_json=CONFIRM,
+           label="the last second factor, a recent sign-in, no password", **P)
+    c.call("DELETE", CI, path=last, json_body={"password": None}, expect=403, expect_json=CONFIRM,
+           label="the last second factor, password null", **P)
+    c.call("DELETE", CI, path=last, json_body={"password": "not the password"}, expect=403, expect_json=NOT_RIGHT,
+           label="the last second factor, a wrong password", **P)
+    # A token's auth_time is never a recent sign-in here, not even that of a token exchanged from a session
+    # signed in just now (whose cookie needs no password).
+    p_bearer = exchanged_token(pr_cookie, pr_csrf, "pat, signed in just now")
+    c.call("POST", RO, bearer=p_bearer, expect=403, expect_json=CONFIRM,
+           label="bearer: a token exchanged from a session signed in just now, no password")
+    c.call("POST", RO, bearer=p_bearer, json_body={"password": PASSWORD}, expect=200,
+           label="bearer: a token exchanged from a session signed in just now, with the password")
+    c.call("POST", RO, expect=200, label="the same session by cookie, no password", **P)
+    c.call("DELETE", CI, path=last, bearer=p_bearer, expect=403, expect_json=CONFIRM,
+           label="bearer, the last second factor, no password")
+    if [k.get("id") for k in listed("refused removals of the last second factor", cookie=pr_cookie)] != [key.id]:
+        c.unexpected.append(f"DELETE {CI}: a refused removal of the last second factor removed it")
+    c.call("DELETE", CI, path=last, json_body={"password": PASSWORD}, expect=204, check_request=True,
+           label="the last second factor, a recent sign-in, with the password", **P)
+    c.call("GET", CL, cookie=pr_cookie, expect=200, expect_json={"credentials": []}, label="the last one removed")
+    sign_in(pat)  # the password alone signs in again
+
     # -- quinn: by bearer; an authenticator app and a passkey; a change of factors ends the mfa_token -------------
     r = c.call("POST", "/v1/token", form={"grant_type": "password", "username": quinn, "password": PASSWORD},
                expect=200, label="quinn")
     q_access = c.json(r).get("access_token")
     qkey = SoftwarePasskey()
-    options = creation_options(label="bearer", bearer=q_access)
+    # A bearer caller always gives the password: the token's auth_time (just now) is not a recent sign-in here.
+    c.call("POST", RO, bearer=q_access, expect=403, expect_json=CONFIRM, label="bearer signed in just now, no body")
+    c.call("POST", RO, bearer=q_access, json_body={}, expect=403, expect_json=CONFIRM,
+           label="bearer signed in just now, no password")
+    c.call("POST", RO, bearer=q_access, json_body={"password": "not the password"}, expect=403, expect_json=NOT_RIGHT,
+           label="bearer, a wrong password")
+    r = c.call("POST", RO, bearer=q_access, json_body={"password": PASSWORD}, expect=200,
+               expect_headers=("Cache-Control",), check_request=True, label="bearer, with the password")
+    options = c.json(r)
     c.call("POST", RG, json_body={"credential": qkey.register(options, origin), "name": None}, bearer=q_access,
            expect=201, expect_json={"name": "Passkey"}, check_request=True, label="bearer")
     c.call("GET", CL, bearer=q_access, expect=401, label="the token of the bearer that added a passkey")
@@ -1698,16 +1790,50 @@ def scenario_passkeys(c: Checker, server: Server):
     amr("a password and a passkey, with an app too", set_cookie_value(r), ["pwd", "hwk", "user", "mfa"])
     waiting = mfa_challenge(quinn, ["totp", "recovery_code", "webauthn"])
     waiting_options = request_options(waiting, label="to be ended by a new passkey")
-    add(SoftwarePasskey(), label="ends the challenges in flight", cookie=q_cookie, csrf=q_csrf)
+    qkey2 = SoftwarePasskey()
+    add(qkey2, label="ends the challenges in flight", cookie=q_cookie, csrf=q_csrf)
     c.call("POST", LG, json_body={"credential": qkey.assert_(waiting_options, origin), "mfa_token": waiting},
            expect=401, expect_json=EXPIRED, label="a challenge from before a passkey was added")
     c.call("POST", "/v1/sessions/mfa", json_body={"mfa_token": waiting, "code": totp_code(q_secret)}, expect=401,
            expect_json=EXPIRED, label="a challenge from before a passkey was added")
 
+    # -- quinn: removing a passkey by bearer needs the password; with the app on, one passkey is not the last factor --
+    r = c.call("POST", "/v1/token", form={"grant_type": "password", "username": quinn, "password": PASSWORD},
+               expect=403, expect_json={"error": "mfa_required"}, label="quinn, app and passkeys")
+    r = c.call("POST", "/v1/token", form={"grant_type": "urn:portcullis:grant-type:mfa-otp",
+                                         "mfa_token": c.json(r).get("mfa_token"), "otp": totp_code(q_secret)},
+               expect=200, label="quinn, app and passkeys")
+    q_access = c.json(r).get("access_token")
+    second = path(CI, qkey2.id)
+    c.call("DELETE", CI, path=second, bearer=q_access, expect=403, expect_json=CONFIRM,
+           label="bearer signed in just now, one of two passkeys, no password")
+    c.call("DELETE", CI, path=second, bearer=q_access, json_body={"password": "not the password"}, expect=403,
+           expect_json=NOT_RIGHT, label="bearer, a wrong password")
+    c.call("DELETE", CI, path=second, bearer=q_access, json_body={"password": PASSWORD}, expect=204,
+           check_request=True, label="bearer, with the password")
+    c.call("GET", CL, bearer=q_access, expect=401, label="the token of the bearer that removed a passkey")
+    token = mfa_challenge(quinn, ["totp", "recovery_code", "webauthn"])
+    _, q_cookie, q_csrf = passkey_sign_in(qkey, token, label="quinn, one passkey and the app")
+    if removal_password_field("one passkey and the app, a recent sign-in", q_cookie, qkey.id):
+        c.unexpected.append("GET /account [one passkey and the app]: the removal form asks for the password")
+    c.call("DELETE", CI, path=path(CI, qkey.id), cookie=q_cookie, csrf=q_csrf, expect=204,
+           label="the only passkey with the app on, a recent sign-in, no password")
+
+    # -- quinn: the second step of an account with only the app offers no passkey ---------------------------------
+    token = mfa_challenge(quinn, ["totp", "recovery_code"])
+    c.call("POST", LO, json_body={"mfa_token": token}, expect=400, expect_json={"detail": "This account has no passkey."},
+           label="the mfa_token of an account without a passkey")
+    c.call("POST", "/v1/sessions/mfa", json_body={"mfa_token": token, "code": totp_code(q_secret, 1)}, expect=201,
+           expect_headers=("Set-Cookie",), label="an mfa_token refused passkey options still takes the app's code")
+
     # -- rae: at most 20 passkeys ------------------------------------------------------------------------
     r_cookie, r_csrf = sign_in(rae)
     for i in range(20):
-        add(SoftwarePasskey(), name=f"Key {i + 1}", label=f"passkey {i + 1} of 20", cookie=r_cookie, csrf=r_csrf)
+        rkey = SoftwarePasskey()
+        if i == 0:
+            rkey.credential_id = os.urandom(16)  # the shortest id accepted
+        add(rkey, name=f"Key {i + 1}", label=f"passkey {i + 1} of 20" + (", an id of 16 bytes" if i == 0 else ""),
+            cookie=r_cookie, csrf=r_csrf)
     c.call("POST", RO, cookie=r_cookie, csrf=r_csrf, expect=400,
            expect_json={"detail": "An account can have at most 20 passkeys. Remove one first."}, label="20 passkeys")
     keys = listed("20 passkeys", cookie=r_cookie)
@@ -1727,6 +1853,9 @@ def scenario_passkeys(c: Checker, server: Server):
             c.unexpected.append(f"GET /account [a passkey]: no {needle}")
     if r.headers.get("Content-Security-Policy") != PASSKEY_CSP:
         c.unexpected.append(f"GET /account: policy {r.headers.get('Content-Security-Policy')!r}")
+    # Her only passkey, without the app, is her last second factor: its removal form always asks for the password.
+    if removal_password_field("the last second factor, a recent sign-in", t_cookie, tkey.id) is False:
+        c.unexpected.append("GET /account [the last second factor]: its removal form has no password field")
     for notice, words in (("passkey-added", "Your passkey is added"), ("passkey-renamed", "The passkey is renamed"),
                           ("passkey-removed", "The passkey is removed"),
                           ("passkey-password-needed", "to change your passkeys")):
@@ -1782,8 +1911,16 @@ def scenario_passkeys(c: Checker, server: Server):
     r = c.call("POST", RM, path=path(RM, "no-such-passkey"), cookie=t_cookie, form={"csrf_token": page_csrf},
                expect=303, expect_headers=("Location",), label="unknown id")
     see(r, "/account", RM)
-    r = c.call("POST", RM, path=remove, cookie=t_cookie, form={"csrf_token": page_csrf, "password": ""}, expect=303,
-               expect_headers=("Location",), check_request=True, label="recent sign-in, an empty password")
+    for form, label in (({}, "no password"), ({"password": ""}, "an empty password"),
+                        ({"password": "not the password"}, "a wrong password")):
+        r = c.call("POST", RM, path=remove, cookie=t_cookie, form={"csrf_token": page_csrf, **form}, expect=303,
+                   expect_headers=("Location",), label=f"the last second factor, a recent sign-in, {label}")
+        see(r, "/account?notice=passkey-password-needed", RM)
+    if [k.get("id") for k in listed("refused removals on the page", cookie=t_cookie)] != [tkey.id]:
+        c.unexpected.append(f"POST {RM}: a refused removal of the last second factor removed it")
+    r = c.call("POST", RM, path=remove, cookie=t_cookie, form={"csrf_token": page_csrf, "password": PASSWORD},
+               expect=303, expect_headers=("Location",), check_request=True,
+               label="the last second factor, a recent sign-in, with the password")
     see(r, "/account?notice=passkey-removed", RM)
     c.call("GET", "/v1/session", cookie=t2_cookie, expect=401, label="another session, after a removal on the page")
     if listed("removed on the page", cookie=t_cookie):
@@ -1799,6 +1936,11 @@ def scenario_passkeys(c: Checker, server: Server):
     first = skey.assert_(options, origin)
     c.call("POST", LG, json_body={"credential": first}, expect=201, label="sam")
     stored = skey.sign_count  # the counter the server keeps; each assertion made below advances the key's
+    # A malformed assertion (here: a passkey alone without a user handle) is refused without being counted: were
+    # these three counted, the tenth refusal below would be throttled already.
+    for i in range(3):
+        c.call("POST", LG, json_body={"credential": without_handle(skey.assert_(request_options(label="sam"), origin))},
+               expect=400, expect_json=NOT_VALID, label=f"no userHandle, not counted ({i + 1})")
     refused = [
         ("another origin", lambda o: skey.assert_(o, "https://evil.example")),
         ("another relying party", lambda o: skey.assert_(o, origin, rp_id="evil.example")),

@@ -20,8 +20,10 @@ the routes that end one, the real credentials for sign-in and the password grant
 access token for the refresh grant, introspection and revocation, a fresh email and a strong password
 for registration, and the real current password for password changes and for turning two-step
 verification off (DELETE /v1/mfa/totp: 400 while it is off, 204 after a generated enrolment) and for
-the passkey changes that may ask for it (POST /v1/webauthn/register/options, DELETE
-/v1/webauthn/credentials/{id}).
+the passkey changes that ask for it (POST /v1/webauthn/register/options, DELETE
+/v1/webauthn/credentials/{id} and the account page's removal form: a passkey made for a case is the
+fuzzing account's only one, its last second factor while the authenticator app is off, whose removal
+always needs the password).
 
 Passkeys: random credentials never pass a WebAuthn ceremony, so for half of the cases of the routes
 that take a passkey (its id in the path, or a ceremony's answer in the body) the hooks make a real
@@ -195,7 +197,7 @@ class _Passkeys:
         return None
 
     def remove_all(self):
-        """Removes every passkey of the fuzzing account (with the password, should the sign-in not be recent)."""
+        """Removes every passkey of the fuzzing account, with the password (the last one always needs it)."""
         if not self.pending:
             return
         cookie, csrf = SESSION.get()
@@ -214,7 +216,8 @@ class _Passkeys:
 
 PASSKEYS = _Passkeys()
 PASSKEY_ID_ROUTES = ("/v1/webauthn/credentials/{id}", "/account/passkeys/{id}/rename", "/account/passkeys/{id}/remove")
-PASSKEY_PASSWORD_ROUTES = {("POST", "/v1/webauthn/register/options"), ("DELETE", "/v1/webauthn/credentials/{id}")}
+PASSKEY_PASSWORD_ROUTES = {("POST", "/v1/webauthn/register/options"), ("DELETE", "/v1/webauthn/credentials/{id}"),
+                           ("POST", "/account/passkeys/{id}/remove")}
 
 
 def _schemes(operation):
