@@ -110,6 +110,18 @@ extension PostgresStore {
                 logger: logger
             )
             guard confirmed.isEmpty else { throw StoreError(.changed) }
+        case .requireSecondFactor(let accountID):
+            // After the removal it follows, which took the account row: concurrent removals are
+            // ordered, and this sees what the earlier ones deleted.
+            let held = try await rows(
+                """
+                SELECT 1 FROM totp_credentials WHERE account_id = \(accountID) AND confirmed_at IS NOT NULL
+                UNION ALL SELECT 1 FROM passkeys WHERE account_id = \(accountID)
+                """,
+                on: connection,
+                logger: logger
+            )
+            guard !held.isEmpty else { throw StoreError(.changed) }
         case .insertPasskey(let passkey):
             let stored = try await rows(
                 """

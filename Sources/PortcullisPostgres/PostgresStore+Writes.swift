@@ -123,7 +123,7 @@ extension PostgresStore {
                 logger: logger
             )
         case .beginTOTP, .confirmTOTP, .useTOTPStep, .requireNoSecondFactor, .removeTOTP, .replaceRecoveryCodes, .useRecoveryCode,
-            .insertPasskey, .usePasskey, .renamePasskey, .removePasskey:
+            .insertPasskey, .usePasskey, .renamePasskey, .removePasskey, .requireSecondFactor:
             try await performSecondFactor(write, now: now, on: connection, logger: logger)
         }
     }

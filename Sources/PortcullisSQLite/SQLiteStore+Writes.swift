@@ -155,6 +155,15 @@ extension SQLiteStore {
                 [.text(accountID), .text(accountID)]
             )
             guard confirmed.isEmpty else { throw StoreError(.changed) }
+        case .requireSecondFactor(let accountID):
+            let held = try await connection.query(
+                """
+                SELECT 1 FROM totp_credentials WHERE account_id = ? AND confirmed_at IS NOT NULL
+                UNION ALL SELECT 1 FROM passkeys WHERE account_id = ?
+                """,
+                [.text(accountID), .text(accountID)]
+            )
+            guard !held.isEmpty else { throw StoreError(.changed) }
         case .insertPasskey(let passkey):
             let stored = try await connection.query(
                 """

@@ -111,7 +111,10 @@ struct SecondFactorProcessTests {
         let signedIn = try await a.request(.POST, "/v1/webauthn/login", json: ["credential": try passkey.assert(challenge: fresh, site)])
         let phoneCookie = try #require(signedIn.sessionCookie)
         #expect(try await b.request(.GET, "/v1/me", cookie: phoneCookie).status == 200)
-        #expect(try await a.request(.DELETE, "/v1/webauthn/credentials/\(passkey.id)", cookie: cookie, csrf: csrf).status == 204)
+        #expect(
+            try await a.request(.DELETE, "/v1/webauthn/credentials/\(passkey.id)", json: ["password": password], cookie: cookie, csrf: csrf).status
+                == 204
+        )
         try await MultiInstanceTests.eventually { try await b.request(.GET, "/v1/me", cookie: phoneCookie).status == 401 }
 
         try await a.stop()

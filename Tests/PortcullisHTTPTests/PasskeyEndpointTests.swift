@@ -272,6 +272,25 @@ struct PasskeyEndpointTests {
         }
     }
 
+    @Test func twoRemovalsAtOnceWithoutThePasswordLeaveTheLastFactor() async throws {
+        let app = Self.app()
+        try await app.test { client in
+            let ada = try await client.signUpAndLogIn("ada@example.com")
+            let laptop = try await Self.addPasskey(client, ada)
+            let phone = try await Self.addPasskey(client, ada, name: "Phone")
+            // Each sees the other passkey as the factor that stays: only one may go.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for id in [laptop.id, phone.id] {
+                    group.addTask { try await client.delete("/v1/webauthn/credentials/\(id)", headers: ada.headers()).status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.sorted { $0.code < $1.code } == [.noContent, .forbidden], "\(statuses)")
+            let left = try await client.get("/v1/webauthn/credentials", headers: ada.cookieHeader)
+            #expect((left.json["credentials"] as? [Any])?.count == 1)
+        }
+    }
+
     @Test func refusedAssertionsCountAgainstTheSignInThrottle() async throws {
         let app = Self.app()
         try await app.test { client in

@@ -83,8 +83,8 @@ public struct Passkey: Sendable, Hashable {
     public static let maximumNameLength = 64
 
     /// A name as given: without control, format (bidirectional overrides) or separator
-    /// characters, trimmed, cut to ``maximumNameLength`` Unicode scalars (so combining marks
-    /// cannot make it long); "Passkey" when nothing is left.
+    /// characters, cut to ``maximumNameLength`` Unicode scalars (so combining marks cannot make
+    /// it long) and trimmed; "Passkey" when nothing visible is left.
     public static func name(_ given: String?) -> String {
         var scalars = String.UnicodeScalarView()
         scalars.append(
@@ -96,9 +96,19 @@ public struct Passkey: Sendable, Hashable {
                 }
             }
         )
-        let trimmed = String(String(scalars).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         var kept = String.UnicodeScalarView()
-        kept.append(contentsOf: trimmed.unicodeScalars.prefix(maximumNameLength))
-        return kept.isEmpty ? "Passkey" : String(kept)
+        kept.append(contentsOf: trimmed(String(scalars)).unicodeScalars.prefix(maximumNameLength))
+        let name = trimmed(String(kept))
+        let isVisible = name.unicodeScalars.contains { scalar in
+            switch scalar.properties.generalCategory {
+            case .format, .nonspacingMark, .enclosingMark, .spacingMark, .spaceSeparator: false
+            default: true
+            }
+        }
+        return isVisible ? name : "Passkey"
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

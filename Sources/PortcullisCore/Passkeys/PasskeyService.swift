@@ -190,20 +190,26 @@ public struct PasskeyService: Sendable {
     ) async throws {
         guard let passkey = try await store.passkey(id: id), passkey.accountID == account.id else { throw Self.notFound }
         // The last second factor takes the account back to a password alone: that always needs
-        // the password, as turning the authenticator app off does.
+        // the password, as turning the authenticator app off does. Without the password, the
+        // removal is stored only if a second factor remains, checked in its transaction: two
+        // removals at once cannot each leave "the other one" behind.
         let passkeysLeft = try await store.passkeys(accountID: account.id).count
         let hasApp = try await store.totpCredential(accountID: account.id)?.isConfirmed == true
         let isLastFactor = passkeysLeft == 1 && !hasApp
-        try await changes.requireRecentProof(
+        let passwordChecked = try await changes.requireRecentProof(
             of: account,
             signedInAt: isLastFactor ? nil : signedInAt,
             password: password,
             clientAddress: clientAddress
         )
+        let writes: [StoreWrite] =
+            [.removePasskey(id: id, accountID: account.id)] + (passwordChecked ? [] : [.requireSecondFactor(accountID: account.id)])
         do {
-            try await changes.apply([.removePasskey(id: id, accountID: account.id)], to: account, keepingSession: keepingSession)
+            try await changes.apply(writes, to: account, keepingSession: keepingSession)
         } catch let error as StoreError where error.kind == .unusable {
             throw Self.notFound
+        } catch let error as StoreError where error.kind == .changed {
+            throw FactorChanges.passwordNeeded
         }
         logger.info("passkey removed", metadata: ["portcullis.account_id": "\(account.id)"])
     }

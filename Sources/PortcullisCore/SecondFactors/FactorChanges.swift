@@ -57,14 +57,18 @@ struct FactorChanges: Sendable {
 
     /// Passes a sign-in within ``recentSignIn``; otherwise checks `password` (a wrong one counts
     /// as a failed sign-in).
+    /// Answers whether the password was checked (`false`: the sign-in was recent).
     /// - Throws: ``PortcullisError`` `forbidden` without a recent sign-in or the right password; `throttled`.
-    func requireRecentProof(of account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws {
-        if let signedInAt, clock.now.timeIntervalSince(signedInAt) <= Self.recentSignIn.timeInterval { return }
-        guard let password else {
-            throw PortcullisError(.forbidden, "Confirm your password to change how you sign in (or sign in again).")
-        }
+    @discardableResult
+    func requireRecentProof(of account: Account, signedInAt: Date?, password: String?, clientAddress: String?) async throws -> Bool {
+        if let signedInAt, clock.now.timeIntervalSince(signedInAt) <= Self.recentSignIn.timeInterval { return false }
+        guard let password else { throw Self.passwordNeeded }
         try await confirmPassword(password, of: account, clientAddress: clientAddress)
+        return true
     }
+
+    /// The refusal of a change that needs the password and was not given it.
+    static let passwordNeeded = PortcullisError(.forbidden, "Confirm your password to change how you sign in (or sign in again).")
 
     /// Checks the account's password (a wrong one counts as a failed sign-in); answers the hash
     /// it was checked against.

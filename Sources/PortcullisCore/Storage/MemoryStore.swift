@@ -315,6 +315,9 @@ public actor MemoryStore: PortcullisStore {
         case .requireNoSecondFactor(let accountID):
             guard state.totpCredentials[accountID]?.isConfirmed != true, !state.passkeys.values.contains(where: { $0.accountID == accountID })
             else { throw StoreError(.changed) }
+        case .requireSecondFactor(let accountID):
+            guard state.totpCredentials[accountID]?.isConfirmed == true || state.passkeys.values.contains(where: { $0.accountID == accountID })
+            else { throw StoreError(.changed) }
         case .insertPasskey(let passkey):
             guard state.passkeys[passkey.id] == nil else { throw StoreError.duplicate }
             state.passkeys[passkey.id] = passkey

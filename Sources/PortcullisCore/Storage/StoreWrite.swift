@@ -88,6 +88,10 @@ public enum StoreWrite: Sendable, Hashable {
     /// shared store, turning a factor on at the same moment either commits first (and the sign-in
     /// fails) or waits for the sign-in and then ends what it started.
     case requireNoSecondFactor(accountID: String)
+    /// A condition, not a change: unless the account has a confirmed second factor (an
+    /// authenticator app or a passkey), the whole transaction fails with ``StoreError`` `changed`.
+    /// A removal that may not take the last factor lists it after the removal.
+    case requireSecondFactor(accountID: String)
     /// Deletes the account's key and its recovery codes.
     case removeTOTP(accountID: String)
     /// Replaces the account's recovery codes with these hashes (``RecoveryCodes/hash(_:)``).

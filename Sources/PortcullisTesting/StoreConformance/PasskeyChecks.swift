@@ -230,6 +230,35 @@ extension StoreConformance {
                 _ = try await store.apply([.requireNoSecondFactor(accountID: ada.id)], stamp: Self.stamp)
             }
         },
+        StoreConformanceCheck("concurrentRemovalsWithoutThePasswordLeaveTheLastFactor") { backend in
+            try await backend.withStore { store in
+                let ada = Self.account("ada@example.com")
+                try await store.insertAccount(ada, passwordHash: "h")
+                _ = try await store.apply(
+                    [.insertPasskey(Self.passkey("k1", of: ada)), .insertPasskey(Self.passkey("k2", of: ada))],
+                    stamp: Self.stamp
+                )
+                // Each removal is stored only if a factor remains after it: of two at once, one.
+                let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for id in ["k1", "k2"] {
+                        group.addTask {
+                            do {
+                                _ = try await store.apply(
+                                    [.removePasskey(id: id, accountID: ada.id), .requireSecondFactor(accountID: ada.id)],
+                                    stamp: Self.stamp
+                                )
+                                return true
+                            } catch let error as StoreError where error.kind == .changed {
+                                return false
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
+                #expect(try await store.passkeys(accountID: ada.id).count == 1)
+            }
+        },
     ]
 
     /// A passkey of `account`, with a small stand-in key.
