@@ -184,9 +184,9 @@ public struct PasskeySignIn: Sendable {
 
     /// The usable second-step challenge `token`.
     private func secondStep(_ token: String) async throws -> OneTimeToken {
-        guard token.utf8.count <= 256, let challenge = try await store.oneTimeToken(hash: SecondFactorSignIn.hash(token)),
-            challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now)
-        else { throw PortcullisError.invalidChallenge }
+        guard let challenge = try await SecondFactorSignIn.usableChallenge(token, in: store, at: clock.now) else {
+            throw PortcullisError.invalidChallenge
+        }
         return challenge
     }
 

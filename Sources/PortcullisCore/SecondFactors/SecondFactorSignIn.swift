@@ -101,10 +101,17 @@ public struct SecondFactorSignIn: Sendable {
     /// What the challenge `token` can be completed with, or `nil` when it is not usable (to show
     /// the second step again after a wrong code).
     public func methods(forChallenge token: String) async throws -> [String]? {
-        guard token.utf8.count <= 256, let challenge = try await store.oneTimeToken(hash: Self.hash(token)),
-            challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now)
-        else { return nil }
+        guard let challenge = try await Self.usableChallenge(token, in: store, at: clock.now) else { return nil }
         return try await methods(accountID: challenge.accountID)
+    }
+
+    /// The sign-in challenge `token` names, if it is one and still usable at `now`: the one
+    /// lookup every way of completing the second step starts with.
+    static func usableChallenge(_ token: String, in store: any PortcullisStore, at now: Date) async throws -> OneTimeToken? {
+        guard token.utf8.count <= 256, let challenge = try await store.oneTimeToken(hash: hash(token)),
+            challenge.purpose == .secondFactor, challenge.isUsable(at: now)
+        else { return nil }
+        return challenge
     }
 
     /// The second factors the account has, as ``Challenge/methods`` names them (empty: none).
@@ -125,9 +132,7 @@ public struct SecondFactorSignIn: Sendable {
         clientAddress: String?,
         start: (Completion) async throws -> Result
     ) async throws -> Result {
-        guard token.utf8.count <= 256 else { throw PortcullisError.invalidChallenge }
-        let hash = Self.hash(token)
-        guard let challenge = try await store.oneTimeToken(hash: hash), challenge.purpose == .secondFactor, challenge.isUsable(at: clock.now),
+        guard let challenge = try await Self.usableChallenge(token, in: store, at: clock.now),
             let account = try await store.account(id: challenge.accountID), !account.isDisabled
         else { throw PortcullisError.invalidChallenge }
         do {
@@ -138,7 +143,7 @@ public struct SecondFactorSignIn: Sendable {
                     passwordHash: try await store.passwordHash(accountID: account.id),
                     staySignedIn: challenge.staySignedIn,
                     methods: AuthenticationMethod.passwordAndCode,
-                    writes: [.useOneTimeToken(hash: hash, purpose: .secondFactor), proof]
+                    writes: [.useOneTimeToken(hash: challenge.hash, purpose: .secondFactor), proof]
                 )
                 do {
                     return try await start(completion)
