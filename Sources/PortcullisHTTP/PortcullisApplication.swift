@@ -90,7 +90,7 @@ public enum PortcullisApplication {
         let configuration = services.configuration
         let middleware: [any MiddlewareProtocol<Request, Response, Context>] = [
             AccessLogMiddleware(),
-            MetricsMiddleware(),
+            RequestMetricsMiddleware(),
             SecurityHeadersMiddleware(strictTransportSecurity: configuration.isServedOverHTTPS),
             ErrorMiddleware(),
             RequestLimitsMiddleware(),
