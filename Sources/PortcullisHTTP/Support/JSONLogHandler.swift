@@ -1,5 +1,4 @@
 public import Logging
-import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -18,15 +17,22 @@ import Darwin
 /// `{"time":…,"level":…,"label":…,"message":…, …metadata}`, the metadata keys sorted.
 ///
 /// Every request writes an access-log line, so the line is built by hand (`JSONText`): through
-/// `JSONEncoder` and a date formatter it cost about a sixth of a cached `GET /v1/me`.
+/// `JSONEncoder` and a date formatter it cost about a sixth of a cached `GET /v1/me`. Lines are
+/// written in batches, warnings and errors at once (`LogOutput`).
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     private let label: String
+    private let output: LogOutput
 
-    /// A handler for loggers named `label`.
+    /// A handler for loggers named `label`, writing to standard error.
     public init(label: String) {
+        self.init(label: label, output: .standardError)
+    }
+
+    init(label: String, output: LogOutput) {
         self.label = label
+        self.output = output
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -42,16 +48,7 @@ public struct JSONLogHandler: LogHandler {
             message: "\(event.message)",
             metadata: metadata.merging(event.metadata ?? [:]) { $1 }
         )
-        Self.lock.withLock { _ in
-            line.withUnsafeBytes { bytes in
-                var written = 0
-                while written < bytes.count {
-                    let result = write(2, bytes.baseAddress! + written, bytes.count - written)
-                    if result <= 0 { break }
-                    written += result
-                }
-            }
-        }
+        output.write(line, urgent: event.level >= .warning)
     }
 
     /// One log line, newline included. Metadata named like a fixed field is dropped (the fixed
@@ -78,14 +75,24 @@ public struct JSONLogHandler: LogHandler {
         var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
         var fields = tm()
         gmtime_r(&seconds, &fields)
-        func padded(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
+        // Digits written into 24 bytes: interpolation and padding cost a fifth of building the line.
         let fraction = Int32(((milliseconds % 1000) + 1000) % 1000)
-        return "\(padded(fields.tm_year + 1900, 4))-\(padded(fields.tm_mon + 1, 2))-\(padded(fields.tm_mday, 2))T"
-            + "\(padded(fields.tm_hour, 2)):\(padded(fields.tm_min, 2)):\(padded(fields.tm_sec, 2)).\(padded(fraction, 3))Z"
+        var text = Array("0000-00-00T00:00:00.000Z".utf8)
+        func put(_ value: Int32, width: Int, endingAt end: Int) {
+            var value = value
+            for index in stride(from: end, to: end - width, by: -1) {
+                text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(fields.tm_year + 1900, width: 4, endingAt: 3)
+        put(fields.tm_mon + 1, width: 2, endingAt: 6)
+        put(fields.tm_mday, width: 2, endingAt: 9)
+        put(fields.tm_hour, width: 2, endingAt: 12)
+        put(fields.tm_min, width: 2, endingAt: 15)
+        put(fields.tm_sec, width: 2, endingAt: 18)
+        put(fraction, width: 3, endingAt: 22)
+        return String(decoding: text, as: UTF8.self)
     }
 
-    private static let lock = Mutex(())
 }
