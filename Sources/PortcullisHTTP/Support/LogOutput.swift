@@ -36,7 +36,7 @@ final class LogOutput: Sendable {
     private let batch = Mutex(Batch())
 
     /// An output writing to `fileDescriptor`, which stays open for the output's life.
-    init(fileDescriptor: Int32, delay: Duration = .milliseconds(50), batchBytes: Int = 32 * 1024) {
+    init(fileDescriptor: Int32, delay: Duration = .milliseconds(10), batchBytes: Int = 32 * 1024) {
         self.fileDescriptor = fileDescriptor
         self.delay = delay
         self.batchBytes = batchBytes
