@@ -95,8 +95,37 @@ struct OAuthParameterTests {
         #expect(throws: RedirectURIs.Refusal.notAbsolute("https://")) { try RedirectURIs(["https://"]) }
         #expect(throws: RedirectURIs.Refusal.illegalCharacters("https://app.example.com/a b")) { try RedirectURIs(["https://app.example.com/a b"]) }
         #expect(throws: RedirectURIs.Refusal.illegalCharacters("https://app.example.com/é")) { try RedirectURIs(["https://app.example.com/é"]) }
-        #expect(throws: RedirectURIs.Refusal.notAbsolute("https:" + String(repeating: "a", count: 2000))) {
-            try RedirectURIs(["https:" + String(repeating: "a", count: 2000)])
+        let long = "https://app.example.com/" + String(repeating: "a", count: 1977)
+        #expect(throws: RedirectURIs.Refusal.notAbsolute(long)) { try RedirectURIs([long]) }
+        #expect(throws: Never.self) { try RedirectURIs([String(long.dropLast())]) }
+        #expect(throws: RedirectURIs.Refusal.notAbsolute("https:/app.example.com/cb")) { try RedirectURIs(["https:/app.example.com/cb"]) }
+    }
+
+    @Test func userinfoCannotHideTheRealHost() {
+        for uri in [
+            "http://localhost:@evil.example/cb", "http://localhost:80@evil.example/", "http://127.0.0.1@evil.example/cb",
+            "https://app.example.com@evil.example/cb",
+        ] {
+            #expect(throws: (any Error).self, "\(uri)") { try RedirectURIs([uri]) }
         }
+        #expect(throws: RedirectURIs.Refusal.userinfo("https://app.example.com@evil.example/cb")) {
+            try RedirectURIs(["https://app.example.com@evil.example/cb"])
+        }
+        #expect(throws: Never.self) { try RedirectURIs(["http://localhost:3000/cb", "http://localhost", "https://app.example.com/a@b"]) }
+    }
+
+    @Test func onlyReverseDomainSchemesBesideHTTP() {
+        for uri in ["javascript:alert(document.domain)//", "data:text/html,hello", "file:///etc/passwd", "vbscript:x", "myapp:/callback"] {
+            #expect(throws: RedirectURIs.Refusal.unsafeScheme(uri)) { try RedirectURIs([uri]) }
+        }
+        #expect(throws: Never.self) { try RedirectURIs(["com.example.app:/oauth", "com.example.app:/oauth?x=1"]) }
+    }
+
+    @Test func matchingComparesBytesNotCanonicalCharacters() throws {
+        let uris = try RedirectURIs(["https://app.example.com/cb;x", "https://app.example.com/K", "http://127.0.0.1/cb;x"])
+        #expect(!uris.allows("https://app.example.com/cb\u{037E}x"), "Greek question mark is canonically a semicolon")
+        #expect(!uris.allows("https://app.example.com/\u{212A}"), "Kelvin sign is canonically K")
+        #expect(!uris.allows("http://127.0.0.1:8080/cb\u{037E}x"))
+        #expect(uris.allows("http://127.0.0.1:8080/cb;x"))
     }
 }

@@ -47,6 +47,8 @@ struct EmbeddingTests {
         try await store.migrate()
         var configuration = ServerConfiguration()
         configuration.passwordHashing = TestApp.cheapHashing
+        // As in TestApp: hashing that yields could starve beside the rest of the suite.
+        configuration.passwordHashingPriority = .normal
         let logger = Logger(label: "app", factory: { _ in SwiftLogNoOpLogHandler() })
         _ = TestMetrics.registry  // the application's metrics backend, bootstrapped before anything records
         let services = PortcullisServices(configuration: configuration, store: store, keyEncryption: TestApp.keyEncryption, logger: logger)
@@ -74,7 +76,12 @@ struct EmbeddingTests {
             services: PortcullisApplication.backgroundServices(services: services, logger: logger),
             logger: logger
         )
-        try await app.test(.live, body)
+        do {
+            try await app.test(.live, body)
+        } catch {
+            try await store.close()
+            throw error
+        }
         try await store.close()
     }
 

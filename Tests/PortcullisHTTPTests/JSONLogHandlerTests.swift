@@ -36,5 +36,7 @@ struct JSONLogHandlerTests {
         #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z")
         #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 1_796_161_099.999_9)) == "2026-12-01T21:38:19.999Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: -86_400.25)) == "1969-12-30T23:59:59.750Z")
     }
 }

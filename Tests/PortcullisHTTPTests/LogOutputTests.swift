@@ -49,14 +49,17 @@ struct LogOutputTests {
 
     @Test func aBatchIsWrittenAfterTheDelayOrWhenFull() async throws {
         let pipe = try Pipe()
-        let output = LogOutput(fileDescriptor: pipe.writeEnd, delay: .milliseconds(20), batchBytes: 64)
+        let output = LogOutput(fileDescriptor: pipe.writeEnd, delay: .seconds(2), batchBytes: 64)
+        let written = ContinuousClock.now
         output.write(Array("waits\n".utf8), urgent: false)
+        #expect(pipe.drain() == "", "not before the delay")
         var seen = ""
-        for _ in 0..<500 where seen.isEmpty {
-            try await Task.sleep(for: .milliseconds(10))
+        while seen.isEmpty, ContinuousClock.now - written < .seconds(20) {
+            try await Task.sleep(for: .milliseconds(20))
             seen = pipe.drain()
         }
         #expect(seen == "waits\n")
+        #expect(ContinuousClock.now - written >= .seconds(2))
         let long = String(repeating: "x", count: 70) + "\n"
         output.write(Array(long.utf8), urgent: false)
         #expect(pipe.drain() == long, "a full batch goes out at once")
@@ -80,8 +83,9 @@ struct LogOutputTests {
         var next = [Int](repeating: 0, count: 8)
         for line in lines {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            let writer = Int(parts[0])!
-            let number = Int(parts[1])!
+            try #require(parts.count == 3, "a torn line: \(line)")
+            let writer = try #require(Int(parts[0]))
+            let number = try #require(Int(parts[1]))
             #expect(number == next[writer], "each writer's lines in order")
             #expect(parts[2].count == number % 25, "whole lines")
             next[writer] = number + 1

@@ -17,64 +17,86 @@ public struct RedirectURIs: Sendable, Hashable {
         case insecure(String)
         /// Characters that have no place in a URI (spaces, controls, non-ASCII).
         case illegalCharacters(String)
+        /// Userinfo (`user@host`) in the authority, which hides the real host from a reader.
+        case userinfo(String)
+        /// A scheme other than `http(s)` that is not a native app's reverse-domain scheme
+        /// (RFC 8252 §7.1): `javascript:`, `data:` and `file:` are among those refused.
+        case unsafeScheme(String)
     }
 
-    /// Checks each URI: absolute, no fragment, `https` or a loopback `http` (or a native app's
-    /// private-use scheme such as `com.example.app:/callback`), printable ASCII only.
+    /// Checks each URI: absolute, no fragment, printable ASCII only, and `https`, a loopback
+    /// `http`, or a native app's reverse-domain scheme such as `com.example.app:/callback`.
     public init(_ uris: [String]) throws(Refusal) {
         for uri in uris { try Self.check(uri) }
         registered = uris
     }
 
-    /// Whether `requested` is one of the registered URIs.
+    /// Whether `requested` is one of the registered URIs, compared byte for byte (String's `==`
+    /// would equate canonically equivalent characters).
     public func allows(_ requested: String) -> Bool {
-        if registered.contains(requested) { return true }
+        if registered.contains(where: { $0.utf8.elementsEqual(requested.utf8) }) { return true }
         guard let requestedShape = Self.loopbackWithoutPort(requested) else { return false }
-        return registered.contains { Self.loopbackWithoutPort($0) == requestedShape }
+        return registered.contains { Self.loopbackWithoutPort($0).map { $0.elementsEqual(requestedShape) } ?? false }
     }
 
     private static func check(_ uri: String) throws(Refusal) {
-        guard uri.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .illegalCharacters(uri) }
-        guard uri.utf8.count <= 2000, let colon = uri.firstIndex(of: ":"), isScheme(uri[..<colon]) else { throw .notAbsolute(uri) }
-        guard !uri.contains("#") else { throw .fragment(uri) }
-        let scheme = uri[..<colon].lowercased()
-        if scheme == "http" {
-            guard loopbackWithoutPort(uri) != nil || isLocalhost(uri) else { throw .insecure(uri) }
-        } else if scheme == "https" {
-            guard uri.hasPrefix("https://"), uri.count > "https://".count else { throw .notAbsolute(uri) }
+        let bytes = Array(uri.utf8)
+        guard bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .illegalCharacters(uri) }
+        guard bytes.count <= 2000, let colon = bytes.firstIndex(of: UInt8(ascii: ":")), isScheme(bytes[..<colon]) else {
+            throw .notAbsolute(uri)
+        }
+        guard !bytes.contains(UInt8(ascii: "#")) else { throw .fragment(uri) }
+        let scheme = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+        switch scheme {
+        case "http", "https":
+            let afterScheme = bytes[(colon + 1)...]
+            guard afterScheme.starts(with: "//".utf8) else { throw .notAbsolute(uri) }
+            let authority = afterScheme.dropFirst(2).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") }
+            guard !authority.isEmpty else { throw .notAbsolute(uri) }
+            guard !authority.contains(UInt8(ascii: "@")) else { throw .userinfo(uri) }
+            if scheme == "http" {
+                guard loopbackWithoutPort(uri) != nil || pathAfter(host: "http://localhost", in: bytes) != nil else { throw .insecure(uri) }
+            }
+        default:
+            guard scheme.contains(".") else { throw .unsafeScheme(uri) }
         }
     }
 
     /// A scheme: a letter, then letters, digits, `+`, `-` or `.` (RFC 3986 §3.1).
-    private static func isScheme(_ text: Substring) -> Bool {
-        guard let first = text.utf8.first, isLetter(first) else { return false }
-        return text.utf8.allSatisfy {
+    private static func isScheme(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first, isLetter(first) else { return false }
+        return bytes.allSatisfy {
             isLetter($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
         }
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
 
-    /// `http://localhost[:port]/…`: registrable for development, matched exactly (RFC 8252
-    /// recommends the IP literal, which cannot be pointed elsewhere by a hosts file).
-    private static func isLocalhost(_ uri: String) -> Bool {
-        guard uri.hasPrefix("http://localhost") else { return false }
-        let rest = uri.dropFirst("http://localhost".count)
-        return rest.isEmpty || rest.first == ":" || rest.first == "/" || rest.first == "?"
+    /// The path and query of `uri` when it is `host` followed by nothing else in the
+    /// authority: an optional `:port` (1–65535, no leading zero), then the end, `/` or `?`.
+    /// `nil` otherwise (`host.evil.example`, `host@evil.example`, `host:0`).
+    private static func pathAfter(host: String, in uri: [UInt8]) -> ArraySlice<UInt8>? {
+        guard uri.starts(with: host.utf8) else { return nil }
+        var rest = uri[host.utf8.count...]
+        if rest.first == UInt8(ascii: ":") {
+            let digits = rest.dropFirst().prefix { (0x30...0x39).contains($0) }
+            guard (1...5).contains(digits.count), digits.first != UInt8(ascii: "0") else { return nil }
+            let value = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard value <= 65535 else { return nil }
+            rest = rest.dropFirst(1 + digits.count)
+        }
+        guard rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?") else { return nil }
+        return rest
     }
 
     /// A loopback IP redirect with its port removed (`http://127.0.0.1/callback` for
-    /// `http://127.0.0.1:51004/callback`), or `nil` for any other URI.
-    static func loopbackWithoutPort(_ uri: String) -> String? {
-        for host in ["http://127.0.0.1", "http://[::1]"] where uri.hasPrefix(host) {
-            var rest = uri.dropFirst(host.count)
-            if rest.first == ":" {
-                let digits = rest.dropFirst().prefix { $0.isASCII && $0.isNumber }
-                guard (1...5).contains(digits.count), let port = Int(digits), (1...65535).contains(port), !digits.hasPrefix("0") else { return nil }
-                rest = rest.dropFirst(1 + digits.count)
-            }
-            guard rest.isEmpty || rest.first == "/" || rest.first == "?" else { return nil }
-            return host + rest
+    /// `http://127.0.0.1:51004/callback`), or `nil` for any other URI. `http://localhost` is
+    /// registrable for development but matched exactly: RFC 8252 recommends the IP literal,
+    /// which no hosts file can point elsewhere.
+    static func loopbackWithoutPort(_ uri: String) -> [UInt8]? {
+        let bytes = Array(uri.utf8)
+        for host in ["http://127.0.0.1", "http://[::1]"] {
+            if let path = pathAfter(host: host, in: bytes) { return Array(host.utf8) + path }
         }
         return nil
     }

@@ -11,7 +11,8 @@ import Synchronization
 /// Hummingbird's middleware records once the body is written, which makes every body a closure
 /// and costs each answer a second write to the socket: the head and the body go out separately.
 /// This one leaves an answer of known length as it is (one write) and records when the handler
-/// returns it; only a body of unknown length, a stream, is measured to its end.
+/// returns it, before it is sent; only a body of unknown length, a stream, is measured to its
+/// end (and counted as active until then).
 public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private let metrics = RequestMetrics()
 
@@ -40,15 +41,36 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
             return response
         }
         let body = response.body
+        let recording = StreamRecording(route: route, active: active, start: start)
         response.body = ResponseBody { writer in
-            defer {
-                route.record(since: start)
-                active.decrement()
-            }
+            defer { recording.finish() }
             try await body.write(writer)
         }
         return response
     }
+}
+
+/// A stream's request, recorded once: when its body has been written, or when the body is
+/// dropped unwritten (the client left before the head went out).
+private final class StreamRecording: Sendable {
+    private let route: RequestMetrics.Route
+    private let active: Meter
+    private let start: ContinuousClock.Instant
+    private let finished = Atomic(false)
+
+    init(route: RequestMetrics.Route, active: Meter, start: ContinuousClock.Instant) {
+        self.route = route
+        self.active = active
+        self.start = start
+    }
+
+    func finish() {
+        guard !finished.exchange(true, ordering: .relaxed) else { return }
+        route.record(since: start)
+        active.decrement()
+    }
+
+    deinit { finish() }
 }
 
 /// The metric objects of each method and route, made once: swift-metrics' factories look

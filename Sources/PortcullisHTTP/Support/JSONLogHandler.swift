@@ -72,11 +72,12 @@ public struct JSONLogHandler: LogHandler {
     /// `time` in UTC as ISO 8601 with milliseconds: `2026-12-01T21:38:19.042Z`.
     static func timestamp(_ time: Date) -> String {
         let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        var seconds = time_t(remainder < 0 ? quotient - 1 : quotient)
         var fields = tm()
         gmtime_r(&seconds, &fields)
         // Digits written into 24 bytes: interpolation and padding cost a fifth of building the line.
-        let fraction = Int32(((milliseconds % 1000) + 1000) % 1000)
+        let fraction = Int32(remainder < 0 ? remainder + 1000 : remainder)
         var text = Array("0000-00-00T00:00:00.000Z".utf8)
         func put(_ value: Int32, width: Int, endingAt end: Int) {
             var value = value
@@ -85,7 +86,7 @@ public struct JSONLogHandler: LogHandler {
                 value /= 10
             }
         }
-        put(fields.tm_year + 1900, width: 4, endingAt: 3)
+        put(min(max(fields.tm_year + 1900, 0), 9999), width: 4, endingAt: 3)
         put(fields.tm_mon + 1, width: 2, endingAt: 6)
         put(fields.tm_mday, width: 2, endingAt: 9)
         put(fields.tm_hour, width: 2, endingAt: 12)

@@ -12,11 +12,11 @@ import Darwin
 /// Where ``JSONLogHandler`` writes: a file descriptor (standard error), in batches.
 ///
 /// Every request logs a line, and a write to the descriptor for each cost a system call per
-/// request. Lines are gathered instead and written together at most `delay` after the first of
-/// a batch, or at once when the batch reaches `batchBytes`. A line marked urgent (a warning or
+/// request. Lines are gathered instead and written together about `delay` after the first of
+/// a batch (a timer on Dispatch's global queue), or at once when the batch reaches `batchBytes`. A line marked urgent (a warning or
 /// worse) is written at once, after whatever was waiting, so the order is kept. Lines still
-/// waiting when the process exits normally are written on the way out; a crash loses at most
-/// the last `delay` of them, never an urgent one.
+/// waiting when the process exits normally are written on the way out; a crash loses the batch
+/// still waiting, never an urgent line.
 final class LogOutput: Sendable {
     /// Standard error, the output of the `portcullis` commands.
     static let standardError: LogOutput = {
@@ -34,6 +34,9 @@ final class LogOutput: Sendable {
     private let delay: Duration
     private let batchBytes: Int
     private let batch = Mutex(Batch())
+    /// Held while a batch is taken and written, so batches leave in the order they were taken
+    /// and a slow descriptor holds up only the writer, not the threads adding lines.
+    private let writer = Mutex(())
 
     /// An output writing to `fileDescriptor`, which stays open for the output's life.
     init(fileDescriptor: Int32, delay: Duration = .milliseconds(10), batchBytes: Int = 32 * 1024) {
@@ -44,18 +47,18 @@ final class LogOutput: Sendable {
 
     /// Adds `line` (a whole line, newline included) to the batch.
     func write(_ line: [UInt8], urgent: Bool) {
-        let scheduleFlush = batch.withLock { batch -> Bool in
+        enum Next { case nothing, writeNow, scheduleFlush }
+        let next = batch.withLock { batch -> Next in
             batch.bytes.append(contentsOf: line)
-            if urgent || batch.bytes.count >= batchBytes {
-                writeAll(batch.bytes)
-                batch.bytes.removeAll(keepingCapacity: true)
-                return false
-            }
-            guard !batch.flushScheduled else { return false }
+            if urgent || batch.bytes.count >= batchBytes { return .writeNow }
+            guard !batch.flushScheduled else { return .nothing }
             batch.flushScheduled = true
-            return true
+            return .scheduleFlush
         }
-        if scheduleFlush {
+        switch next {
+        case .nothing: break
+        case .writeNow: flush()
+        case .scheduleFlush:
             let nanoseconds = Int(delay / .nanoseconds(1))
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.flush() }
         }
@@ -63,15 +66,17 @@ final class LogOutput: Sendable {
 
     /// Writes whatever is waiting.
     func flush() {
-        batch.withLock { batch in
-            batch.flushScheduled = false
-            guard !batch.bytes.isEmpty else { return }
-            writeAll(batch.bytes)
-            batch.bytes.removeAll(keepingCapacity: true)
+        writer.withLock { _ in
+            let bytes = batch.withLock { batch in
+                batch.flushScheduled = false
+                defer { batch.bytes = [] }
+                return batch.bytes
+            }
+            writeAll(bytes)
         }
     }
 
-    /// Called with the batch locked, so two batches never interleave.
+    /// Called with ``writer`` held, so two batches never interleave.
     private func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { buffer in
             var written = 0
